@@ -1,0 +1,324 @@
+"""`brandvis`: the command line. Each command is a thin shell over shared/ and workers/."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from fractions import Fraction
+from pathlib import Path
+from typing import Optional
+
+import typer
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+from rich.table import Table
+
+from shared.config import Config, ConfigError
+from shared.errors import JobError
+from shared.jobs import FAILED, SUCCEEDED, Job, JobStore
+from shared.messages import Sampling
+from shared.requests import RequestError, Requests
+from shared.stack.server import StackError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="brandvis: brand detection and screen-time analytics, self-hosted.")
+stack_app = typer.Typer(no_args_is_help=True, help="The embedded local AWS stack.")
+app.add_typer(stack_app, name="stack")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _config() -> Config:
+    return Config.load()
+
+
+# -- stack ----------------------------------------------------------------------------------
+@stack_app.command("up")
+def stack_up(port: Optional[int] = typer.Option(None, help="Port (default BRANDVIS_STACK_PORT or 4599)."),
+             data_dir: Optional[Path] = typer.Option(None, help="State folder (default BRANDVIS_DATA_DIR)."),
+             no_persist: bool = typer.Option(False, "--no-persist", help="Keep nothing on disk.")) -> None:
+    """Start the local stack in the foreground (Ctrl-C stops it; state is kept in the data folder)."""
+    import signal
+    import threading
+
+    from shared.stack.server import LocalStack
+    from workers.middleware.log_context import configure_logging
+
+    config = _config()
+    if port is not None:
+        config = config.replace(stack_port=port)
+    if data_dir is not None:
+        config = config.replace(data_dir=data_dir)
+    if not config.is_local:
+        raise StackError("BRANDVIS_MODE=aws: there is no local stack to start (terraform provisions AWS)")
+    configure_logging(config.log_level)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stack = LocalStack(config, persist=not no_persist).start()
+    err.print(f"local stack ready at {stack.endpoint} (data: {config.data_dir if not no_persist else 'not kept'})")
+    stop.wait()
+    stack.stop()
+    err.print("local stack stopped; state saved")
+
+
+@stack_app.command("status")
+def stack_status() -> None:
+    """Say whether a local stack answers, and where its data lives."""
+    from shared.stack.server import health
+
+    config = _config()
+    state = health(config.endpoint or "") if config.is_local else None
+    if not config.is_local:
+        out.print(f"mode: aws (region {config.region}); no local stack is used")
+    elif state is None:
+        out.print(f"no local stack at {config.endpoint}")
+        raise typer.Exit(1)
+    else:
+        out.print(f"local stack at {config.endpoint}: {'ready' if state.get('ready') else 'starting'}, "
+                  f"pid {state.get('pid')}, data {state.get('data_dir') or 'not kept'}")
+
+
+# -- worker ---------------------------------------------------------------------------------
+@app.command()
+def worker(stages: Optional[str] = typer.Option(None, help="Comma-separated stages (default: all implemented)."),
+           concurrency: int = typer.Option(1, min=1, help="Messages processed at once.")) -> None:
+    """Consume stage queues until SIGTERM/Ctrl-C (finishes the current messages, then stops)."""
+    from shared.aws import make_clients
+    from shared.stack.server import wait_until_ready
+    from workers.middleware.log_context import configure_logging
+    from workers.registry import implemented
+    from workers.worker import Worker
+
+    config = _config()
+    configure_logging(config.log_level)
+    wanted = [s.strip() for s in stages.split(",")] if stages else None
+    if wanted:
+        unknown = [s for s in wanted if s not in implemented()]
+        if unknown:
+            raise RequestError(f"unknown stage(s) {', '.join(unknown)}; implemented: {', '.join(implemented())}")
+    wait_until_ready(config, timeout_s=120)
+    Worker(make_clients(config), stages=wanted, concurrency=concurrency).run_forever()
+
+
+# -- media tools ----------------------------------------------------------------------------
+@app.command()
+def probe(video: Path = typer.Argument(..., help="A video file.")) -> None:
+    """Print stream info and the keyframe list as JSON (the seed's ffprobe fields)."""
+    from shared.media.probe import probe_video
+
+    _require_file(video)
+    print(json.dumps(probe_video(video).to_ffprobe(), indent=2))
+
+
+@app.command()
+def frames(video: Path = typer.Argument(..., help="A video file."),
+           out_dir: Path = typer.Option(..., "--out", help="Folder for the JPEGs."),
+           keyframes: bool = typer.Option(False, "--keyframes", help="Every keyframe (training)."),
+           fps: Optional[str] = typer.Option(None, help="Uniform sampling rate, e.g. 2 or 0.5.")) -> None:
+    """Write frames to a folder with the same code the extract stage uses."""
+    import cv2
+
+    from shared.media.frames import SegmentReader, to_bgr
+    from shared.media.probe import probe_video
+    from shared.media.segments import plan_segments
+
+    _require_file(video)
+    sampling = _sampling(fps, keyframes)
+    started = time.perf_counter()
+    info = probe_video(video)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    count = 0
+    quality = _config().jpeg_quality
+    for segment in plan_segments(info, segment_seconds=1e9):
+        reader = SegmentReader(video, segment, sampling, info.time_base, info.origin_pts, info.end_s, tiles=False)
+        for pick in reader.picks():
+            cv2.imwrite(str(out_dir / f"{pick.name}.jpg"), to_bgr(pick.frame), [cv2.IMWRITE_JPEG_QUALITY, quality])
+            count += 1
+        if reader.stopped_early:
+            err.print(f"[yellow]warning:[/] {reader.stopped_early}")
+    if info.truncation_warning:
+        err.print(f"[yellow]warning:[/] {info.truncation_warning}")
+    err.print(f"{count} frames ({sampling.slug}) written to {out_dir} in {time.perf_counter() - started:.2f} s")
+
+
+# -- jobs -----------------------------------------------------------------------------------
+@app.command()
+def analyze(video: Path = typer.Argument(..., help="The video to analyse."),
+            model: Optional[str] = typer.Option(None, help="Model name (detection stages)."),
+            fps: str = typer.Option("2", help="Frames sampled per second (0.2 up to the video's rate)."),
+            keyframes: bool = typer.Option(False, "--keyframes", help="Keyframes only: a quick look."),
+            segment_seconds: Optional[float] = typer.Option(None, help="Seconds of video per extract message."),
+            wait: bool = typer.Option(False, "--wait", help="Show progress; exit 0 only if the job succeeds.")) -> None:
+    """Run the analysis workflow on a video (probe -> extract per segment -> sprites)."""
+    if model is not None:
+        raise RequestError("detection with a model is not available yet (it arrives with the model "
+                           "backends); run without --model for frames and sprites")
+    _require_file(video)
+    sampling = _sampling(None if keyframes else fps, keyframes)
+    from cli.stack_session import session
+
+    config = _config()
+    with session(config.replace(poll_wait_s=1) if wait else config, run_workers=wait) as clients:
+        job = Requests(clients).analyze(video, sampling, segment_seconds)
+        err.print(f"job {job.job_id} queued ({video.name}, {sampling.slug})")
+        if not wait:
+            print(job.job_id)
+            return
+        final = _wait(JobStore(clients.dynamodb, clients.names.jobs_table), job.job_id)
+    _finish(final)
+
+
+@app.command()
+def jobs(limit: int = typer.Option(20, help="How many, newest first.")) -> None:
+    """List jobs with their status and progress."""
+    from cli.stack_session import session
+
+    with session(_config(), quiet=True) as clients:
+        rows = JobStore(clients.dynamodb, clients.names.jobs_table).list_jobs(limit=limit)
+    table = Table("job", "kind", "status", "video", "created", "error", box=None)
+    for j in rows:
+        video = (j.request.get("video") or {}).get("name", "")
+        table.add_row(j.job_id, j.kind, _status_text(j.status), video, j.created_at[:19].replace("T", " "),
+                      (j.error or "")[:80])
+    out.print(table if rows else "no jobs yet")
+
+
+@app.command()
+def status(job_id: str = typer.Argument(..., help="A job id from `brandvis jobs`."),
+           as_json: bool = typer.Option(False, "--json", help="Machine-readable.")) -> None:
+    """Show one job: per-stage progress, warnings, error, result."""
+    from cli.stack_session import session
+
+    with session(_config(), quiet=True) as clients:
+        job = JobStore(clients.dynamodb, clients.names.jobs_table).get_job(job_id)
+    if job is None:
+        raise RequestError(f"no job {job_id}; `brandvis jobs` lists them")
+    if as_json:
+        print(json.dumps(_job_dict(job), indent=2))
+        return
+    out.print(f"job {job.job_id} ({job.kind}): {_status_text(job.status)}")
+    video = job.request.get("video", {}).get("name")
+    if video:
+        facts = job.facts
+        detail = f", {facts['duration_s']} s, {facts['width']}x{facts['height']}" if "duration_s" in facts else ""
+        out.print(f"video: {video}{detail}")
+    table = Table("stage", "done", "expected", "started", "finished", "last error", box=None)
+    for stage in _stage_order(job):
+        p = job.stages[stage]
+        table.add_row(stage, str(p.done), "?" if p.expected is None else str(p.expected),
+                      (p.started_at or "")[11:19], (p.finished_at or "")[11:19], (p.last_error or "")[:60])
+    out.print(table)
+    for w in job.warnings:
+        out.print(f"[yellow]warning:[/] {w}")
+    if job.error:
+        out.print(f"[red]error:[/] {job.error}")
+    if job.result:
+        out.print_json(json.dumps(job.result))
+
+
+@app.command()
+def dashboard() -> None:
+    """Run the Streamlit dashboard (bound to BRANDVIS_DASHBOARD_ADDRESS, 127.0.0.1 by default)."""
+    config = _config()
+    script = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    args = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", config.dashboard_address,
+            "--server.port", str(config.dashboard_port), "--server.headless", "true",
+            "--browser.gatherUsageStats", "false"]
+    os.execv(sys.executable, args)
+
+
+# -- helpers --------------------------------------------------------------------------------
+def _require_file(path: Path) -> None:
+    if not path.exists():
+        raise RequestError(f"no such file: {path}")
+    if not path.is_file():
+        raise RequestError(f"not a file: {path}")
+
+
+def _sampling(fps: str | None, keyframes: bool) -> Sampling:
+    if keyframes:
+        return Sampling.every_keyframe()
+    if fps is None:
+        raise RequestError("choose --keyframes or --fps N")
+    try:
+        rate = Fraction(fps)
+    except (ValueError, ZeroDivisionError):
+        raise RequestError(f"--fps must be a number like 2 or 0.5, not {fps!r}") from None
+    if rate < Fraction(1, 5) or rate > 240:
+        raise RequestError(f"--fps must be between 0.2 and the video's frame rate, not {fps}")
+    return Sampling.at_fps(rate)
+
+
+def _stage_order(job: Job) -> list[str]:
+    from shared.names import STAGES
+
+    return [s for s in STAGES if s in job.stages]
+
+
+def _status_text(status: str) -> str:
+    colour = {SUCCEEDED: "green", FAILED: "red", "RUNNING": "cyan", "WAITING": "yellow"}.get(status, "white")
+    return f"[{colour}]{status}[/]"
+
+
+def _job_dict(job: Job) -> dict:
+    return {"job_id": job.job_id, "kind": job.kind, "status": job.status, "created_at": job.created_at,
+            "finished_at": job.finished_at, "error": job.error, "warnings": job.warnings, "facts": job.facts,
+            "result": job.result, "stages": {s: {"expected": p.expected, "done": p.done, "metrics": p.metrics,
+                                                 "last_error": p.last_error} for s, p in job.stages.items()}}
+
+
+def _wait(store: JobStore, job_id: str) -> Job:
+    """Progress bars per stage until the job ends (reads the job record; workers do the work)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bars: dict[str, int] = {}
+    with Progress(TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=False) as progress:
+        while True:
+            job = store.get_job(job_id)
+            if job is None:
+                raise RequestError(f"job {job_id} disappeared")
+            for stage in _stage_order(job):
+                p = job.stages[stage]
+                if stage not in bars:
+                    bars[stage] = progress.add_task(stage, total=p.expected)
+                progress.update(bars[stage], total=p.expected, completed=p.done)
+            if job.finished:
+                return job
+            time.sleep(0.25)
+
+
+def _finish(job: Job) -> None:
+    for w in job.warnings:
+        err.print(f"[yellow]warning:[/] {w}")
+    if job.status == SUCCEEDED:
+        result = job.result or {}
+        err.print(f"[green]job {job.job_id} succeeded[/]: {result.get('frames', 0)} frames in "
+                  f"{result.get('segments', 0)} segments, {len(result.get('sprites', []))} sprite sheet(s)")
+        print(json.dumps(result, indent=2))
+        return
+    err.print(f"[red]job {job.job_id} failed:[/] {job.error}")
+    raise typer.Exit(1)
+
+
+def main() -> None:
+    """Entry point: user errors become one clear line on stderr, never a traceback."""
+    try:
+        app()
+    except (JobError, RequestError, StackError, ConfigError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        sys.exit(2)
+    except (BotoCoreError, ClientError) as exc:
+        err.print(f"[red]error:[/] AWS request failed: {exc}")
+        sys.exit(3)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

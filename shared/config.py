@@ -1,0 +1,127 @@
+"""All settings in one place: `BRANDVIS_*` environment variables over an optional TOML file.
+
+Local mode (the default) talks to the embedded stack on 127.0.0.1; `BRANDVIS_MODE=aws` talks to
+real AWS with the usual boto3 credential chain and no endpoint override.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from shared.names import Names
+
+ENV_PREFIX = "BRANDVIS_"
+
+
+class ConfigError(ValueError):
+    """A setting has a value brandvis cannot use; the message names the setting."""
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "brandvis"
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "brandvis"
+
+
+@dataclass(frozen=True)
+class Config:
+    mode: Literal["local", "aws"] = "local"
+    region: str = "us-east-1"
+    prefix: str = "brandvis"
+    bucket: str = ""  # empty: "<prefix>-data" locally; on AWS terraform's output must be given
+    # Embedded stack (local mode only).
+    stack_host: str = "127.0.0.1"
+    stack_port: int = 4599
+    endpoint_url: str = ""  # empty: http://stack_host:stack_port in local mode, AWS's own on aws
+    data_dir: Path = field(default_factory=_default_data_dir)
+    snapshot_interval_s: float = 0.2
+    # Workers.
+    cache_dir: Path = field(default_factory=_default_cache_dir)
+    cache_max_gb: float = 20.0
+    visibility_timeout_s: int = 0  # 0: each stage's own; the heartbeat extends it while work runs
+    retry_backoff_s: float = 5.0
+    poll_wait_s: int = 10
+    segment_seconds: float = 30.0
+    jpeg_quality: int = 92
+    # Dashboard.
+    dashboard_address: str = "127.0.0.1"
+    dashboard_port: int = 8501
+    log_level: str = "INFO"
+
+    @property
+    def is_local(self) -> bool:
+        return self.mode == "local"
+
+    @property
+    def endpoint(self) -> str | None:
+        """The URL boto3 clients use; None means AWS's own endpoints."""
+        if self.endpoint_url:
+            return self.endpoint_url
+        if self.is_local:
+            return f"http://{self.stack_host}:{self.stack_port}"
+        return None
+
+    @property
+    def names(self) -> Names:
+        if not self.is_local and not self.bucket:
+            raise ConfigError("BRANDVIS_BUCKET is required with BRANDVIS_MODE=aws (terraform prints it)")
+        return Names(prefix=self.prefix, bucket_override=self.bucket)
+
+    def replace(self, **changes: Any) -> Config:
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def load(cls, env: dict[str, str] | None = None, path: Path | None = None) -> Config:
+        """File values first, then `BRANDVIS_<FIELD>` environment variables on top."""
+        env = dict(os.environ if env is None else env)
+        values: dict[str, Any] = {}
+        path = path or _config_path(env)
+        if path is not None:
+            try:
+                values.update(tomllib.loads(path.read_text()))
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+        for f in dataclasses.fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = raw
+        unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ConfigError(f"unknown setting(s) in {path}: {', '.join(sorted(unknown))}")
+        return cls(**{name: _coerce(cls, name, value) for name, value in values.items()})
+
+
+def _config_path(env: dict[str, str]) -> Path | None:
+    explicit = env.get(ENV_PREFIX + "CONFIG")
+    if explicit:
+        return Path(explicit)
+    for candidate in (Path("brandvis.toml"), Path.home() / ".config" / "brandvis" / "config.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _coerce(cls: type[Config], name: str, value: Any) -> Any:
+    default = next(f for f in dataclasses.fields(cls) if f.name == name)
+    kind = default.type if isinstance(default.type, str) else getattr(default.type, "__name__", "")
+    try:
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+        if kind == "Path":
+            return Path(value).expanduser()
+    except ValueError as exc:
+        raise ConfigError(f"{ENV_PREFIX}{name.upper()}={value!r} is not a valid {kind}") from exc
+    if name == "mode" and value not in ("local", "aws"):
+        raise ConfigError(f"{ENV_PREFIX}MODE must be 'local' or 'aws', not {value!r}")
+    return value

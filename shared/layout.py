@@ -1,0 +1,54 @@
+"""Where things live in the bucket: pure functions of a video id and a sampling.
+
+Outputs are keyed by the video's content hash, not by job, so the same file analysed twice
+reuses its probe, frames and sprites, and a re-run of any stage overwrites the same keys.
+"""
+
+from __future__ import annotations
+
+from shared.messages import Sampling
+
+
+def video_prefix(video_id: str) -> str:
+    return f"media/{video_id}"
+
+
+def source_key(video_id: str, filename: str) -> str:
+    return f"{video_prefix(video_id)}/source/{filename}"
+
+
+def probe_key(video_id: str) -> str:
+    return f"{video_prefix(video_id)}/probe.json"
+
+
+def sampling_prefix(video_id: str, sampling: Sampling) -> str:
+    return f"{video_prefix(video_id)}/{sampling.slug}"
+
+
+def frames_prefix(video_id: str, sampling: Sampling) -> str:
+    return f"{sampling_prefix(video_id, sampling)}/frames/"
+
+
+def frame_key(video_id: str, sampling: Sampling, name: str) -> str:
+    return f"{frames_prefix(video_id, sampling)}{name}.jpg"
+
+
+def segment_index_key(video_id: str, sampling: Sampling, segment: int) -> str:
+    """Written last by extract: its presence means the segment's frames are all there."""
+    return f"{sampling_prefix(video_id, sampling)}/segments/{segment:04d}.json"
+
+
+def tiles_key(video_id: str, sampling: Sampling, segment: int) -> str:
+    return f"{sampling_prefix(video_id, sampling)}/tiles/{segment:04d}.jpg"
+
+
+def sprites_prefix(video_id: str, sampling: Sampling) -> str:
+    return f"{sampling_prefix(video_id, sampling)}/sprites/"
+
+
+def sprite_key(video_id: str, sampling: Sampling, sheet: int) -> str:
+    return f"{sprites_prefix(video_id, sampling)}sprite_{sheet}.jpg"
+
+
+def thumbnails_vtt_key(video_id: str, sampling: Sampling) -> str:
+    return f"{sprites_prefix(video_id, sampling)}thumbnails.vtt"

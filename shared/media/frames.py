@@ -1,0 +1,179 @@
+"""Pick frames from one segment in a single decode pass: samples (N per second, or every keyframe)
+and sprite tiles (one every 2 s), without ever seeking per sample.
+
+Sampling rule: the sample for time t is the frame on screen at t, i.e. the last frame whose
+timestamp is <= t (the first frame of the video for any t before it). Sample k of a rate-r
+sampling is at t = k / r exactly (rational arithmetic), for every t in [0, end of video). Because
+segments start at keyframes and partition time, each sample time is picked by exactly one segment.
+In keyframe mode the frames "on screen" are the keyframes alone, and each keyframe is a sample.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator, Literal
+
+import av
+import numpy as np
+
+from shared.messages import Sampling, Segment
+
+#: A sprite tile every this many seconds.
+TILE_EVERY_S = 2
+
+
+@dataclass
+class Pick:
+    kind: Literal["sample", "tile"]
+    number: int  # sample number k (fps), keyframe's frame number (keyframes), tile number j
+    t: Fraction  # the time this pick stands for, seconds from the first frame
+    frame: av.VideoFrame
+    frame_index: int  # display-order number of the frame used
+    frame_t: Fraction  # that frame's own time
+
+    keyframe: bool = False  # a keyframe-mode sample, named after its frame number
+
+    @property
+    def name(self) -> str:
+        """File stem: the seed's `<frame-no>.jpg` for keyframes, the zero-padded sample number for fps."""
+        return str(self.number) if self.keyframe else f"{self.number:06d}"
+
+
+def display_size(frame: av.VideoFrame) -> tuple[int, int]:
+    """(width, height) once the display rotation is applied."""
+    rotation = int(round(frame.rotation or 0)) % 360
+    return (frame.height, frame.width) if rotation in (90, 270) else (frame.width, frame.height)
+
+
+def to_bgr(frame: av.VideoFrame, width: int | None = None, height: int | None = None) -> np.ndarray:
+    """Decoded picture as a BGR array, turned upright by the stream's display rotation.
+
+    `width`/`height`, when given, are the upright output size (scaled by swscale before turning).
+    """
+    rotation = int(round(frame.rotation or 0)) % 360
+    if width and height and rotation in (90, 270):
+        width, height = height, width
+    if width and height:
+        image = frame.reformat(width=width, height=height, format="bgr24").to_ndarray()
+    else:
+        image = frame.to_ndarray(format="bgr24")
+    if rotation:
+        image = np.ascontiguousarray(np.rot90(image, k=rotation // 90))
+    return image
+
+
+class SegmentReader:
+    """Decodes one segment once and yields its picks; `stopped_early` says why it ended short."""
+
+    def __init__(self, path: Path | str, segment: Segment, sampling: Sampling, time_base: str | Fraction,
+                 origin_pts: int, end_s: float, tiles: bool = True, threads: int = 0) -> None:
+        self.path = Path(path)
+        self.segment = segment
+        self.sampling = sampling
+        self.tb = Fraction(time_base)
+        self.origin = origin_pts
+        self.tiles = tiles
+        self.threads = threads
+        self.start_t = (segment.start_pts - origin_pts) * self.tb
+        video_end = Fraction(end_s)
+        self.end_t = min((segment.end_pts - origin_pts) * self.tb, video_end) if segment.end_pts is not None else video_end
+        self.stopped_early: str | None = None
+        self.frames_decoded = 0
+
+    # -- schedules -------------------------------------------------------------------------
+    def _first(self, step: Fraction) -> int:
+        return math.ceil(self.start_t / step)
+
+    def picks(self) -> Iterator[Pick]:
+        keyframe_mode = self.sampling.mode == "keyframes"
+        sample_step = None if keyframe_mode else 1 / self.sampling.rate
+        k = self._first(sample_step) if sample_step else 0
+        j = self._first(Fraction(TILE_EVERY_S)) if self.tiles else None
+        prev: tuple[av.VideoFrame, int, Fraction] | None = None
+
+        def due(limit: Fraction, frame: tuple[av.VideoFrame, int, Fraction]) -> Iterator[Pick]:
+            nonlocal k, j
+            while True:
+                t_s = k * sample_step if sample_step is not None else None
+                t_t = j * TILE_EVERY_S if j is not None else None
+                candidates = [t for t in (t_s, t_t) if t is not None and t < limit and t < self.end_t]
+                if not candidates:
+                    return
+                t = min(candidates)
+                if t == t_s:
+                    yield Pick("sample", k, t, frame[0], frame[1], frame[2])
+                    k += 1
+                if t == t_t:
+                    yield Pick("tile", j, t, frame[0], frame[1], frame[2])
+                    j += 1
+
+        for frame, index, ft in self._frames(keyframe_mode):
+            if ft < self.start_t:
+                continue  # leading frames of an open GOP belong to the previous segment
+            yield from due(min(ft, self.end_t), prev or (frame, index, ft))
+            if ft >= self.end_t:
+                break
+            prev = (frame, index, ft)
+            if keyframe_mode:
+                yield Pick("sample", index, ft, frame, index, ft, keyframe=True)
+        if prev is not None:
+            limit = self.end_t
+            if self.stopped_early:  # hold the last good frame one frame-time, not to the end
+                limit = min(limit, prev[2] + Fraction(1, 25))
+            yield from due(limit, prev)
+
+    # -- decoding --------------------------------------------------------------------------
+    def _frames(self, keyframes_only: bool) -> Iterator[tuple[av.VideoFrame, int, Fraction]]:
+        keyframe_index = {k.pts: k.index for k in self.segment.keyframes}
+        with av.open(str(self.path), metadata_errors="ignore") as container:
+            stream = container.streams.video[0]
+            ctx = stream.codec_context
+            ctx.thread_type = "AUTO"
+            ctx.thread_count = self.threads
+            if self.segment.start_pts != self.origin:
+                container.seek(self.segment.start_pts, stream=stream, backward=True, any_frame=False)
+            self._next_index = self.segment.first_frame
+            try:
+                for packet in container.demux(stream):
+                    if packet.size == 0:
+                        continue  # the demuxer's end marker; we flush once below
+                    if keyframes_only and packet.pts is not None:
+                        if not packet.is_keyframe and packet.pts not in keyframe_index:
+                            continue
+                        if self.segment.end_pts is not None and packet.pts >= self.segment.end_pts:
+                            break
+                    for out in self._decoded(ctx.decode(packet), keyframe_index if keyframes_only else None):
+                        yield out
+                        if out[2] >= self.end_t and not keyframes_only:
+                            return
+                yield from self._decoded(ctx.decode(None), keyframe_index if keyframes_only else None)
+            except (av.error.InvalidDataError, av.error.OSError) as exc:
+                self.stopped_early = f"decoding stopped: {exc.strerror or exc}"
+            except av.error.EOFError:
+                pass
+
+    def _decoded(self, frames: list[av.VideoFrame],
+                 keyframe_index: dict[int, int] | None) -> Iterator[tuple[av.VideoFrame, int, Fraction]]:
+        for frame in frames:
+            out = self._timed(frame, keyframe_index, self._next_index)
+            if out is None:
+                continue
+            if keyframe_index is None and out[2] >= self.start_t:
+                self._next_index += 1
+            yield out
+
+    def _timed(self, frame: av.VideoFrame, keyframe_index: dict[int, int] | None,
+               next_index: int) -> tuple[av.VideoFrame, int, Fraction] | None:
+        if frame.pts is None:
+            return None
+        self.frames_decoded += 1
+        ft = (frame.pts - self.origin) * self.tb
+        if keyframe_index is not None:
+            index = keyframe_index.get(frame.pts)
+            if index is None:
+                return None
+            return frame, index, ft
+        return frame, next_index, ft

@@ -1,0 +1,199 @@
+"""Stream info and the keyframe list, by demuxing packets only (no frame is decoded but the first).
+
+The seed runs `ffprobe -show_entries frame=...`, which decodes every frame; reading packet
+headers gives the same keyframe list ~200x faster. Container duration and packet timestamps are
+the truth: stream frame counts and rates are often missing (WebM) or wrong (variable frame rate).
+The first frame is decoded once, to learn the display rotation (FFmpeg puts it on decoded frames
+only) and to prove the codec is decodable before any work fans out.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+
+from shared.errors import JobError
+
+#: Container formats FFmpeg uses for still images: "video" files that are really pictures.
+_IMAGE_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe", "gif_pipe",
+                  "jpegls_pipe", "pam_pipe", "ppm_pipe", "pgm_pipe", "svg_pipe", "qoi_pipe", "avif"}
+
+
+@dataclass(frozen=True)
+class KeyframeInfo:
+    pts: int
+    index: int  # display-order frame number
+    time_s: float  # seconds from the first frame
+
+
+@dataclass
+class VideoInfo:
+    name: str
+    format_name: str
+    codec_name: str
+    width: int  # coded size, as ffprobe reports it
+    height: int
+    rotation: int  # degrees counter-clockwise to turn decoded pictures for display (0/90/180/270)
+    time_base: Fraction
+    origin_pts: int  # pts of the first frame in display order
+    duration_s: float  # what the container (or the stream's index) promises
+    end_s: float  # where decodable data ends: duration_s, or less when the file is truncated
+    frame_count: int  # video packets actually present
+    frame_rate: Fraction
+    bit_rate: int | None
+    keyframes: list[KeyframeInfo] = field(default_factory=list)
+    truncated: bool = False
+
+    @property
+    def display_width(self) -> int:
+        return self.height if self.rotation in (90, 270) else self.width
+
+    @property
+    def display_height(self) -> int:
+        return self.width if self.rotation in (90, 270) else self.height
+
+    @property
+    def truncation_warning(self) -> str | None:
+        if not self.truncated:
+            return None
+        return f"truncated: decoding stopped at {self.end_s:.1f} s of {self.duration_s:.1f} s"
+
+    def to_ffprobe(self) -> dict[str, Any]:
+        """The seed's ffprobe JSON fields, plus a `brandvis` section with what ffprobe lacks.
+
+        `coded_picture_number` is the display-order frame number (ffprobe's is 0 for VP9/MJPEG),
+        `duration` the container's when the stream has none, `nb_frames` the packets counted.
+        """
+        tb = self.time_base
+        return {
+            "streams": [{
+                "codec_name": self.codec_name,
+                "codec_type": "video",
+                "width": self.width,
+                "height": self.height,
+                "r_frame_rate": f"{self.frame_rate.numerator}/{self.frame_rate.denominator}",
+                "duration": f"{self.duration_s:.6f}",
+                "bit_rate": str(self.bit_rate) if self.bit_rate else "N/A",
+                "nb_frames": str(self.frame_count),
+            }],
+            "frames": [{
+                "best_effort_timestamp_time": f"{float(k.pts * tb):.6f}",
+                "pict_type": "I",
+                "coded_picture_number": k.index,
+            } for k in self.keyframes],
+            "brandvis": {
+                "name": self.name,
+                "format_name": self.format_name,
+                "rotation": self.rotation,
+                "display_width": self.display_width,
+                "display_height": self.display_height,
+                "time_base": f"{tb.numerator}/{tb.denominator}",
+                "origin_pts": self.origin_pts,
+                "end_s": self.end_s,
+                "truncated": self.truncated,
+            },
+        }
+
+    def facts(self) -> dict[str, Any]:
+        """The few numbers the job record shows and later stages plan with."""
+        return {"duration_s": round(self.duration_s, 3), "end_s": round(self.end_s, 3),
+                "width": self.display_width, "height": self.display_height, "rotation": self.rotation,
+                "fps": round(float(self.frame_rate), 3), "codec": self.codec_name,
+                "frame_count": self.frame_count, "keyframe_count": len(self.keyframes)}
+
+
+def _open(path: Path, name: str) -> av.container.InputContainer:
+    size = path.stat().st_size
+    if size == 0:
+        raise JobError(f"empty file: {name} is 0 bytes")
+    try:
+        return av.open(str(path), metadata_errors="ignore")
+    except av.error.InvalidDataError as exc:
+        with path.open("rb") as f:
+            head = f.read(12)
+        if head[4:8] == b"ftyp":
+            raise JobError(f"truncated or damaged MP4: {name} has no index (moov box); "
+                           "the upload was probably cut short") from exc
+        raise JobError(f"not a media file: {name} ({exc.strerror or 'unrecognised data'})") from exc
+    except av.error.FFmpegError as exc:
+        raise JobError(f"cannot open {name}: {exc.strerror or exc}") from exc
+
+
+def probe_video(path: Path | str, name: str | None = None) -> VideoInfo:
+    path = Path(path)
+    name = name or path.name
+    with _open(path, name) as container:
+        fmt = container.format.name
+        if fmt in _IMAGE_FORMATS or fmt.endswith("_pipe"):
+            kind = fmt.removesuffix("_pipe").upper()
+            raise JobError(f"not a video: {name} is a still image ({kind})")
+        if not container.streams.video:
+            audio = len(container.streams.audio)
+            extra = f" (it has {audio} audio stream{'s' if audio != 1 else ''} only)" if audio else ""
+            raise JobError(f"no video stream in {name}{extra}")
+        stream = container.streams.video[0]
+        codec = stream.codec_context.name if stream.codec_context else None
+        if not codec or codec == "none":
+            tag = getattr(stream.codec_context, "codec_tag", "") if stream.codec_context else ""
+            raise JobError(f"unsupported video codec in {name}{f' ({tag!r})' if tag else ''}")
+
+        packets: list[tuple[int, bool, int]] = []
+        demux_error: str | None = None
+        try:
+            for packet in container.demux(stream):
+                pts = packet.pts if packet.pts is not None else packet.dts
+                if pts is None or packet.size == 0:
+                    continue
+                packets.append((pts, packet.is_keyframe, packet.duration or 0))
+        except (av.error.InvalidDataError, av.error.EOFError, av.error.OSError) as exc:
+            demux_error = str(exc)
+        if not packets:
+            raise JobError(f"no frames in the video stream of {name}")
+
+        tb = stream.time_base or Fraction(1, 1000)
+        all_pts = sorted(p[0] for p in packets)
+        origin = all_pts[0]
+        rate = stream.guessed_rate or stream.average_rate or stream.base_rate or Fraction(25)
+        last_dur = max(packets, key=lambda p: p[0])[2] or int(round(1 / (rate * tb)))
+        data_end_s = float((all_pts[-1] + last_dur - origin) * tb)
+        declared = stream.frames or 0
+        if stream.duration:
+            promised_s = float(stream.duration * tb)
+        elif container.duration and len(container.streams) == 1:
+            promised_s = container.duration / 1_000_000
+        else:  # the container's duration may be the audio's: only the packets tell
+            promised_s = data_end_s
+        short_by_count = declared > 0 and len(packets) < declared
+        short_by_time = declared == 0 and data_end_s < promised_s - max(1.0, 2 * float(1 / rate))
+        truncated = demux_error is not None or short_by_count or short_by_time
+        keyframes = [KeyframeInfo(pts=pts, index=bisect.bisect_left(all_pts, pts), time_s=float((pts - origin) * tb))
+                     for pts, key, _ in packets if key]
+        keyframes.sort(key=lambda k: k.pts)
+        if not keyframes or keyframes[0].pts != origin:
+            # Streams whose first frame is not flagged (some AVI/MJPEG muxers): it decodes alone.
+            keyframes.insert(0, KeyframeInfo(pts=origin, index=0, time_s=0.0))
+        bit_rate = stream.bit_rate or container.bit_rate or None
+        width, height = stream.codec_context.width, stream.codec_context.height
+        format_name = fmt
+
+    rotation = _first_frame_rotation(path, name, codec)
+    return VideoInfo(name=name, format_name=format_name, codec_name=codec, width=width, height=height,
+                     rotation=rotation, time_base=tb, origin_pts=origin,
+                     duration_s=max(promised_s, data_end_s), end_s=data_end_s, frame_count=len(packets),
+                     frame_rate=rate, bit_rate=bit_rate, keyframes=keyframes, truncated=truncated)
+
+
+def _first_frame_rotation(path: Path, name: str, codec: str) -> int:
+    with av.open(str(path), metadata_errors="ignore") as container:
+        stream = container.streams.video[0]
+        try:
+            for frame in container.decode(stream):
+                return int(round(frame.rotation or 0)) % 360
+        except av.error.FFmpegError as exc:
+            raise JobError(f"cannot decode the {codec} video in {name}: {exc.strerror or exc}") from exc
+    raise JobError(f"cannot decode the {codec} video in {name}: no frame could be decoded")

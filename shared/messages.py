@@ -1,0 +1,169 @@
+"""Every message that travels on a stage queue, one frozen pydantic model per stage.
+
+A message names the work completely (which video, which segment, which sampling), so a stage can
+run it on any worker, any number of times, and write the same outputs. `message_id` is derived
+from that identity, never random: a re-run parent re-creates the same children, and the fan-in
+counters dedupe them.
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+from shared.errors import MessageDecodeError
+
+VERSION = 1
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Sampling(_Frozen):
+    """Which frames a job wants: every keyframe (training, quick look) or N per second."""
+
+    mode: Literal["keyframes", "fps"]
+    fps: str | None = None  # exact rational as text ("2", "1/3"), so sample times are exact
+
+    @field_validator("fps")
+    @classmethod
+    def _positive(cls, value: str | None) -> str | None:
+        if value is not None and Fraction(value) <= 0:
+            raise ValueError("fps must be positive")
+        return value
+
+    @property
+    def rate(self) -> Fraction:
+        if self.fps is None:
+            raise ValueError("keyframe sampling has no rate")
+        return Fraction(self.fps)
+
+    @property
+    def slug(self) -> str:
+        """Folder name for this sampling's outputs: `keyframes`, `fps-2`, `fps-1_3`."""
+        return "keyframes" if self.mode == "keyframes" else f"fps-{self.fps}".replace("/", "_")
+
+    @classmethod
+    def every_keyframe(cls) -> Sampling:
+        return cls(mode="keyframes")
+
+    @classmethod
+    def at_fps(cls, fps: float | str | Fraction) -> Sampling:
+        rate = Fraction(str(fps)).limit_denominator(1000)
+        return cls(mode="fps", fps=str(rate))
+
+
+class Keyframe(_Frozen):
+    pts: int
+    index: int  # display-order frame number
+
+
+class Segment(_Frozen):
+    """A run of whole GOPs: decoding starts at its first keyframe and needs nothing before it."""
+
+    index: int
+    start_pts: int
+    end_pts: int | None  # None: to the end of the decodable video
+    keyframes: list[Keyframe]
+
+    @property
+    def first_frame(self) -> int:
+        return self.keyframes[0].index
+
+
+class VideoRef(_Frozen):
+    video_id: str  # content hash: the same file uploaded twice is one video
+    key: str  # S3 key of the uploaded file
+    name: str  # the file name the user gave, for messages
+
+
+class Message(_Frozen):
+    version: Literal[1] = VERSION
+    job_id: str
+    message_id: str
+    stage: str
+
+    def encode(self) -> str:
+        return self.model_dump_json()
+
+    def copy_with(self, **changes: object) -> Message:
+        return self.model_copy(update=changes)
+
+
+class ProbeMessage(Message):
+    stage: Literal["probe"] = "probe"
+    video: VideoRef
+    sampling: Sampling
+    segment_seconds: float = 30.0
+
+    @classmethod
+    def for_video(cls, job_id: str, video: VideoRef, sampling: Sampling, segment_seconds: float) -> ProbeMessage:
+        return cls(job_id=job_id, message_id=f"probe:{video.video_id}", video=video,
+                   sampling=sampling, segment_seconds=segment_seconds)
+
+
+class ExtractMessage(Message):
+    stage: Literal["extract"] = "extract"
+    video: VideoRef
+    sampling: Sampling
+    segment: Segment
+    time_base: str  # the stream's, exact ("1/12288")
+    origin_pts: int  # pts of the first frame: t = (pts - origin_pts) * time_base
+    end_s: float  # where decodable video ends (container duration, or where a truncated file stops)
+
+    @classmethod
+    def for_segment(cls, job_id: str, video: VideoRef, sampling: Sampling, segment: Segment,
+                    time_base: str, origin_pts: int, end_s: float) -> ExtractMessage:
+        return cls(job_id=job_id, message_id=f"extract:{video.video_id}:{sampling.slug}:{segment.index:04d}",
+                   video=video, sampling=sampling, segment=segment, time_base=time_base,
+                   origin_pts=origin_pts, end_s=end_s)
+
+
+class SpriteMessage(Message):
+    stage: Literal["sprite"] = "sprite"
+    video: VideoRef
+    sampling: Sampling
+    sheet: int  # one sheet per minute of video
+    segments: list[int]  # the segments whose tiles fall in this minute
+
+    @classmethod
+    def for_sheet(cls, job_id: str, video: VideoRef, sampling: Sampling, sheet: int,
+                  segments: list[int]) -> SpriteMessage:
+        return cls(job_id=job_id, message_id=f"sprite:{video.video_id}:{sampling.slug}:{sheet:03d}",
+                   video=video, sampling=sampling, sheet=sheet, segments=segments)
+
+
+AnyMessage = Annotated[Union[ProbeMessage, ExtractMessage, SpriteMessage], Field(discriminator="stage")]
+_ADAPTER: TypeAdapter[Message] = TypeAdapter(AnyMessage)
+
+
+def decode(body: str) -> Message:
+    """Parse a queue body; anything we cannot act on raises MessageDecodeError (a poison message)."""
+    try:
+        raw = json.loads(body)
+    except (TypeError, ValueError) as exc:
+        raise MessageDecodeError(f"message body is not JSON: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise MessageDecodeError("message body is not a JSON object")
+    if raw.get("version") != VERSION:
+        raise MessageDecodeError(f"unsupported message version {raw.get('version')!r} (this worker reads {VERSION})")
+    try:
+        return _ADAPTER.validate_python(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise MessageDecodeError(f"invalid {raw.get('stage', '?')} message: {where}: {first.get('msg')}") from exc
+
+
+def job_id_of(body: str) -> str | None:
+    """Best effort: which job a (possibly undecodable) body belongs to, to record its failure."""
+    try:
+        raw = json.loads(body)
+        job_id = raw.get("job_id") if isinstance(raw, dict) else None
+        return job_id if isinstance(job_id, str) else None
+    except (TypeError, ValueError):
+        return None

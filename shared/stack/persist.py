@@ -1,0 +1,191 @@
+"""Keep the emulator's S3 objects and DynamoDB items on disk, and load them back at start.
+
+moto keeps everything in memory. The stack process hosts moto's backends, so it can read them
+directly: every `interval` seconds, if a write request came in, it
+1. captures every table's items (under the lock that serialises DynamoDB requests),
+2. copies new or changed S3 objects to files (unchanged ones are skipped by ETag),
+3. then writes the captured items.
+Because a stage writes its S3 outputs before it records progress in DynamoDB, the tables on disk
+never refer to objects missing from disk. SQS is not kept: at start the resume sweep re-sends
+every message the job ledger (a table) says is pending.
+
+Layout: `<data_dir>/s3/<bucket>/index.json` + `objects/<quoted key>`, `<data_dir>/dynamodb/<table>.json`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import mmap
+import os
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from moto.core import DEFAULT_ACCOUNT_ID
+
+log = logging.getLogger("brandvis.stack")
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _file_name(key: str) -> str:
+    name = quote(key, safe="")
+    return name if len(name) <= 200 else hashlib.sha256(key.encode()).hexdigest()
+
+
+def _s3_backend() -> Any:
+    from moto.s3.models import s3_backends
+
+    return s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
+
+
+def _ddb_backend(region: str) -> Any:
+    from moto.dynamodb.models import dynamodb_backends
+
+    return dynamodb_backends[DEFAULT_ACCOUNT_ID][region]
+
+
+class DirtyFlags:
+    """Which services had a write since the last snapshot (set by the stack's request wrapper)."""
+
+    def __init__(self) -> None:
+        self._flags: dict[str, bool] = {}
+        self._lock = threading.Lock()
+
+    def mark(self, service: str) -> None:
+        with self._lock:
+            self._flags[service] = True
+
+    def take(self, service: str) -> bool:
+        with self._lock:
+            return self._flags.pop(service, False)
+
+
+class Snapshotter:
+    def __init__(self, data_dir: Path, region: str, ddb_lock: threading.RLock, dirty: DirtyFlags) -> None:
+        self.root = data_dir
+        self.region = region
+        self.ddb_lock = ddb_lock
+        self.dirty = dirty
+        self._s3_index: dict[str, dict[str, dict[str, Any]]] = {}
+        self._lock = threading.Lock()  # one snapshot at a time
+        self.snapshots = 0
+
+    # -- writing -------------------------------------------------------------------------------
+    def snapshot(self, force: bool = False) -> bool:
+        with self._lock:
+            ddb_dirty = self.dirty.take("dynamodb") or force
+            tables = self._capture_tables() if ddb_dirty else None
+            if self.dirty.take("s3") or force:
+                self._sync_s3()
+            if tables is not None:
+                for name, items in tables.items():
+                    _atomic_write(self.root / "dynamodb" / f"{name}.json", items)
+            if tables is not None or force:
+                self.snapshots += 1
+            return tables is not None
+
+    def _capture_tables(self) -> dict[str, bytes]:
+        backend = _ddb_backend(self.region)
+        with self.ddb_lock:
+            return {name: json.dumps({"items": [i.to_json()["Attributes"] for i in table.all_items()]},
+                                     separators=(",", ":")).encode()
+                    for name, table in backend.tables.items()}
+
+    def _sync_s3(self) -> None:
+        backend = _s3_backend()
+        for bucket_name in list(backend.buckets):
+            bucket = backend.buckets.get(bucket_name)
+            if bucket is None:
+                continue
+            folder = self.root / "s3" / bucket_name
+            index = self._s3_index.setdefault(bucket_name, self._read_index(folder))
+            for _ in range(5):
+                try:
+                    current = dict(bucket.keys.items())
+                    break
+                except RuntimeError:  # changed while we listed it: list again
+                    continue
+            else:
+                self.dirty.mark("s3")  # busy bucket: try again next round
+                continue
+            changed = False
+            for key, fk in current.items():
+                stamp = f"{fk.etag}|{fk.last_modified.isoformat()}|{fk.size}"
+                if index.get(key, {}).get("stamp") == stamp:
+                    continue
+                entry = {"file": _file_name(key), "stamp": stamp, "etag": fk.etag.strip('"'),
+                         "metadata": {k: v for k, v in dict(fk.metadata).items() if k != "x-amz-content-sha256"}}
+                target = folder / "objects" / entry["file"]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = target.with_name(f".{target.name}.tmp")
+                try:
+                    with fk.lock, open(tmp, "wb") as out:
+                        fk._value_buffer.seek(0)
+                        shutil.copyfileobj(fk._value_buffer, out, 1 << 20)
+                except ValueError:  # overwritten and disposed while we copied: next round has it
+                    tmp.unlink(missing_ok=True)
+                    self.dirty.mark("s3")
+                    continue
+                os.replace(tmp, target)
+                index[key] = entry
+                changed = True
+            for key in [k for k in index if k not in current]:
+                (folder / "objects" / index[key]["file"]).unlink(missing_ok=True)
+                del index[key]
+                changed = True
+            if changed or not (folder / "index.json").exists():
+                _atomic_write(folder / "index.json", json.dumps(index).encode())
+
+    @staticmethod
+    def _read_index(folder: Path) -> dict[str, dict[str, Any]]:
+        try:
+            return json.loads((folder / "index.json").read_text())
+        except (OSError, ValueError):
+            return {}
+
+    # -- loading -------------------------------------------------------------------------------
+    def restore(self) -> dict[str, int]:
+        """Load objects and items into the (provisioned, still empty) emulator."""
+        counts = {"objects": 0, "items": 0}
+        backend = _s3_backend()
+        for folder in sorted((self.root / "s3").glob("*")) if (self.root / "s3").exists() else []:
+            if folder.name not in backend.buckets:
+                log.warning("data folder has objects for unknown bucket %s; skipped", folder.name)
+                continue
+            index = self._read_index(folder)
+            kept = {}
+            for key, entry in index.items():
+                path = folder / "objects" / entry["file"]
+                if not path.exists():
+                    continue
+                with open(path, "rb") as f:
+                    size = os.fstat(f.fileno()).st_size
+                    value: Any = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+                    fk = backend.put_object(folder.name, key, value, etag=entry.get("etag"), disable_notification=True)
+                    if size:
+                        value.close()
+                fk.set_metadata(dict(entry.get("metadata", {})), replace=True)
+                entry["stamp"] = f"{fk.etag}|{fk.last_modified.isoformat()}|{fk.size}"
+                kept[key] = entry
+                counts["objects"] += 1
+            self._s3_index[folder.name] = kept
+        ddb = _ddb_backend(self.region)
+        for path in sorted((self.root / "dynamodb").glob("*.json")) if (self.root / "dynamodb").exists() else []:
+            table = path.stem
+            if table not in ddb.tables:
+                log.warning("data folder has items for unknown table %s; skipped", table)
+                continue
+            for item in json.loads(path.read_text())["items"]:
+                ddb.put_item(table, item)
+                counts["items"] += 1
+        return counts

@@ -1,0 +1,225 @@
+"""The embedded local stack: moto server on 127.0.0.1, provisioned, persistent, resumable.
+
+One wrapper around moto's WSGI app does four small things:
+- answers `/_brandvis/health` (workers and the CLI wait on it);
+- holds requests until provisioning and the restore from disk are done;
+- serialises DynamoDB requests, which makes moto's conditional updates atomic under concurrent
+  HTTP threads (the fan-in counters rely on that, as they do on AWS);
+- notes which services had writes, so the snapshotter only works when something changed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Callable, Iterable
+from urllib.parse import parse_qs
+
+from shared.aws import Clients, make_clients
+from shared.config import Config
+from shared.stack.persist import DirtyFlags, Snapshotter
+from shared.stack.provision import provision
+from shared.stack.resume import Resumed, resume_unfinished
+
+log = logging.getLogger("brandvis.stack")
+
+HEALTH_PATH = "/_brandvis/health"
+INTERNAL_HEADER = "X-Brandvis-Internal"
+
+_DDB_READS = {"GetItem", "BatchGetItem", "Query", "Scan", "DescribeTable", "ListTables", "TransactGetItems",
+              "DescribeTimeToLive", "ListTagsOfResource", "DescribeContinuousBackups", "DescribeEndpoints"}
+
+
+class StackError(RuntimeError):
+    """The local stack cannot start or cannot be reached; the message says what to do."""
+
+
+def _service(environ: dict[str, Any]) -> str | None:
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    if "Credential=" in auth:
+        scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+        return scope[3] if len(scope) > 3 else None
+    cred = parse_qs(environ.get("QUERY_STRING", "")).get("X-Amz-Credential")
+    if cred:
+        scope = cred[0].split("/")
+        return scope[3] if len(scope) > 3 else None
+    return None
+
+
+class StackApp:
+    def __init__(self, app: Callable[..., Iterable[bytes]], dirty: DirtyFlags, info: dict[str, Any]) -> None:
+        self.app = app
+        self.dirty = dirty
+        self.info = info
+        self.ready = threading.Event()
+        self.ddb_lock = threading.RLock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == HEALTH_PATH:
+            body = json.dumps({**self.info, "ready": self.ready.is_set()}).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        if not self.ready.is_set() and "HTTP_X_BRANDVIS_INTERNAL" not in environ:
+            self.ready.wait(300)
+        service = _service(environ)
+        if service == "dynamodb":
+            op = environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[-1]
+            with self.ddb_lock:
+                result = self.app(environ, start_response)
+                try:
+                    body_parts = list(result)
+                finally:
+                    close = getattr(result, "close", None)
+                    if close:
+                        close()
+            if op not in _DDB_READS:
+                self.dirty.mark("dynamodb")
+            return body_parts
+        result = self.app(environ, start_response)
+        if service == "s3" and environ.get("REQUEST_METHOD") in ("PUT", "POST", "DELETE"):
+            self.dirty.mark("s3")
+        return result
+
+
+def health(endpoint: str, timeout: float = 1.0) -> dict[str, Any] | None:
+    """The stack's health document, or None when nothing answers at `endpoint`."""
+    try:
+        with urllib.request.urlopen(endpoint.rstrip("/") + HEALTH_PATH, timeout=timeout) as resp:
+            return json.loads(resp.read())
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+def wait_until_ready(config: Config, timeout_s: float = 60.0) -> None:
+    """Block until the local stack answers and is ready (workers started beside it use this)."""
+    endpoint = config.endpoint
+    if not config.is_local or endpoint is None:
+        return
+    deadline = time.monotonic() + timeout_s
+    delay = 0.05
+    while True:
+        state = health(endpoint)
+        if state and state.get("ready"):
+            return
+        if time.monotonic() > deadline:
+            raise StackError(f"no local stack answers at {endpoint}: start it with `brandvis stack up` "
+                             "(or `make run`)")
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)
+
+
+class LocalStack:
+    def __init__(self, config: Config, persist: bool = True) -> None:
+        self.config = config
+        self.persist = persist
+        self.data_dir = Path(config.data_dir)
+        self.dirty = DirtyFlags()
+        self.app: StackApp | None = None
+        self.snapshotter: Snapshotter | None = None
+        self.restored: dict[str, int] = {}
+        self.resumed: Resumed | None = None
+        self._server: Any = None
+        self._threads: list[threading.Thread] = []
+        self._stop = threading.Event()
+        self._lock_file: Any = None
+
+    @property
+    def endpoint(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def clients(self, max_attempts: int | None = None) -> Clients:
+        return make_clients(self.config.replace(endpoint_url=self.endpoint), max_attempts)
+
+    def start(self) -> LocalStack:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import make_server
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        if self.persist:
+            self._lock_data_dir()
+        info = {"pid": os.getpid(), "data_dir": str(self.data_dir) if self.persist else None,
+                "started_at": time.time()}
+        self.app = StackApp(DomainDispatcherApplication(create_backend_app), self.dirty, info)
+        try:
+            self._server = make_server(self.config.stack_host, self.config.stack_port, self.app, threaded=True)
+        except OSError as exc:
+            self._unlock_data_dir()
+            raise StackError(f"cannot listen on {self.config.stack_host}:{self.config.stack_port} ({exc.strerror}); "
+                             "is a stack already running? `brandvis stack status` tells, "
+                             "BRANDVIS_STACK_PORT picks another port") from exc
+        self._spawn(self._server.serve_forever, "stack-http")
+
+        internal = self.clients()
+        for client in (internal.s3, internal.sqs, internal.dynamodb, internal.events):
+            client.meta.events.register("before-sign.*.*", _mark_internal)
+        provision(internal)
+        if self.persist:
+            self.snapshotter = Snapshotter(self.data_dir, self.config.region, self.app.ddb_lock, self.dirty)
+            self.restored = self.snapshotter.restore()
+            self._spawn(self._snapshot_loop, "stack-snapshot")
+        self.app.ready.set()
+        self.resumed = resume_unfinished(self.clients())
+        log.info("event=stack-ready endpoint=%s data_dir=%s restored_objects=%d restored_items=%d "
+                 "resumed_jobs=%d resent_messages=%d", self.endpoint, info["data_dir"],
+                 self.restored.get("objects", 0), self.restored.get("items", 0),
+                 self.resumed.jobs, self.resumed.messages)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.snapshotter is not None:
+            self.snapshotter.snapshot(force=True)
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        for t in self._threads:
+            t.join(5)
+        self._unlock_data_dir()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _spawn(self, target: Callable[[], None], name: str) -> None:
+        t = threading.Thread(target=target, name=name, daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def _snapshot_loop(self) -> None:
+        assert self.snapshotter is not None
+        while not self._stop.wait(self.config.snapshot_interval_s):
+            try:
+                self.snapshotter.snapshot()
+            except Exception:  # keep serving; the next round tries again
+                log.exception("event=snapshot-failed")
+
+    def _lock_data_dir(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock_file = open(self.data_dir / ".stack.lock", "w")
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_file.close()
+            self._lock_file = None
+            raise StackError(f"another local stack is using {self.data_dir}; stop it first "
+                             "(or set BRANDVIS_DATA_DIR for a separate one)") from None
+
+    def _unlock_data_dir(self) -> None:
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
+
+
+def _mark_internal(request: Any, **_: Any) -> None:
+    request.headers[INTERNAL_HEADER] = "1"

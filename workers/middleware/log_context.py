@@ -1,0 +1,55 @@
+"""One log line per processed message: job, stage, item, attempt, outcome, duration."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import time
+
+from workers.delivery import Delivery
+from workers.middleware import Middleware
+
+log = logging.getLogger("brandvis.worker")
+
+#: job/stage/item of the message this thread is processing, for every log line under it.
+current: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("brandvis_log_context", default={})
+
+
+class ContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        ctx = current.get()
+        record.ctx = " ".join(f"{k}={v}" for k, v in ctx.items()) if ctx else ""
+        return True
+
+
+def configure_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(ctx)s %(message)s"))
+    handler.addFilter(ContextFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("botocore", "boto3", "urllib3", "s3transfer"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+class LogContext(Middleware):
+    def before_process(self, worker, d: Delivery) -> None:  # type: ignore[override]
+        d.extras["t0"] = time.monotonic()
+        current.set({"worker": worker.worker_id, "job": d.job_id or "?", "stage": d.stage, "item": d.item,
+                     "attempt": str(d.receive_count)})
+
+    def after_process(self, worker, d: Delivery) -> None:  # type: ignore[override]
+        ms = int((time.monotonic() - d.extras.get("t0", d.received_at)) * 1000)
+        detail = ""
+        if d.skipped:
+            detail = f" reason={d.skipped!r}"
+        elif d.error is not None:
+            detail = f" error={type(d.error).__name__}: {d.error}"
+        else:
+            detail = f" children={d.children}"
+        level = logging.WARNING if d.error is not None and d.outcome != "later" else logging.INFO
+        log.log(level, "event=%s ms=%d%s", d.outcome or ("failed" if d.error else "done"), ms, detail)
+        if d.traceback and d.outcome in ("retry", "dead"):
+            log.debug("traceback:\n%s", d.traceback)
+        current.set({})
