@@ -1,0 +1,167 @@
+"""Test and bench videos, generated with PyAV (never committed).
+
+Every frame carries its own display-order number as a 16-bit barcode across the top, so a test
+can read back from any extracted JPEG exactly which frame it is.
+"""
+
+from __future__ import annotations
+
+import fractions
+import functools
+import shutil
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+BITS = 16
+
+
+@functools.lru_cache(maxsize=8)
+def _gradients(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    gx = (np.arange(width) * 255 // max(width - 1, 1)).astype(np.uint8)
+    gy = (np.arange(height) * 255 // max(height - 1, 1)).astype(np.uint8)
+    return np.broadcast_to(gx, (height, width)), np.broadcast_to(gy[:, None], (height, width))
+
+
+def frame_image(n: int, width: int, height: int) -> np.ndarray:
+    """RGB frame: moving content (so codecs do real work) and frame number n as a barcode."""
+    gx, gy = _gradients(width, height)
+    img = np.empty((height, width, 3), np.uint8)
+    img[..., 0] = gx + np.uint8(n * 3 % 256)  # wraps modulo 256
+    img[..., 1] = gy
+    img[..., 2] = (n * 7) % 256
+    s = max(8, width // 10)
+    cx = (n * 5) % max(width - s, 1)
+    img[height // 2:height // 2 + s, cx:cx + s] = (255, 255, 0)
+    bar_h = max(8, height // 12)
+    bw = width // BITS
+    for b in range(BITS):
+        on = (n >> (BITS - 1 - b)) & 1
+        img[:bar_h, b * bw:(b + 1) * bw] = 255 if on else 0
+    return img
+
+
+def read_number(bgr: np.ndarray) -> int:
+    """The frame number from a decoded (upright, unrotated-content) frame's barcode."""
+    height, width = bgr.shape[:2]
+    bar_h = max(8, height // 12)
+    bw = width // BITS
+    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    n = 0
+    for b in range(BITS):
+        value = gray[bar_h // 4: 3 * bar_h // 4, b * bw + bw // 4:(b + 1) * bw - bw // 4].mean()
+        n = (n << 1) | int(value > 127)
+    return n
+
+
+def make_video(path: Path, seconds: float = 10.0, fps: int = 24, size: tuple[int, int] = (320, 180),
+               gop: int = 48, codec: str = "libx264", bframes: bool = True, rotate: int | None = None,
+               container_options: dict[str, str] | None = None, vfr: bool = False, audio: bool = False,
+               preset: str = "ultrafast") -> Path:
+    """A video whose frame n has display time n/fps (or irregular times when `vfr`)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    width, height = size
+    out = av.open(str(path), "w", options=container_options or {})
+    stream = out.add_stream(codec, rate=fps)
+    stream.width, stream.height = width, height
+    stream.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
+    stream.gop_size = gop
+    time_base = fractions.Fraction(1, fps * 10 if vfr else fps)
+    stream.time_base = time_base
+    stream.codec_context.time_base = time_base
+    if codec == "libx264":
+        stream.options = {"preset": preset if not bframes or preset != "ultrafast" else "superfast",
+                          "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0" + ("" if bframes else ":bframes=0")}
+    elif codec == "libvpx-vp9":
+        stream.options = {"deadline": "realtime", "cpu-used": "8", "g": str(gop)}
+    if rotate is not None:
+        stream.set_display_rotation(rotate)
+    audio_stream = out.add_stream("aac", rate=44100) if audio else None
+    count = int(round(seconds * fps))
+    pts = 0
+    for n in range(count):
+        frame = av.VideoFrame.from_ndarray(frame_image(n, width, height), format="rgb24")
+        frame.pts = pts
+        frame.time_base = time_base
+        pts += (10 if n % 3 else 25) if vfr else 1
+        for packet in stream.encode(frame):
+            out.mux(packet)
+    for packet in stream.encode():
+        out.mux(packet)
+    if audio_stream is not None:
+        samples = int(seconds * 44100)
+        for i in range(0, samples, 1024):
+            af = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+            af.sample_rate = 44100
+            af.pts = i
+            for packet in audio_stream.encode(af):
+                out.mux(packet)
+        for packet in audio_stream.encode():
+            out.mux(packet)
+    out.close()
+    return path
+
+
+def vfr_times(count: int, fps: int) -> list[fractions.Fraction]:
+    """Display times of `make_video(vfr=True)` frames."""
+    times, pts = [], 0
+    for n in range(count):
+        times.append(fractions.Fraction(pts, fps * 10))
+        pts += 10 if n % 3 else 25
+    return times
+
+
+# -- bad inputs ------------------------------------------------------------------------------
+def make_audio_only(path: Path, seconds: float = 1.0) -> Path:
+    out = av.open(str(path), "w")
+    stream = out.add_stream("aac", rate=44100)
+    for i in range(0, int(seconds * 44100), 1024):
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+        frame.sample_rate = 44100
+        frame.pts = i
+        for packet in stream.encode(frame):
+            out.mux(packet)
+    for packet in stream.encode():
+        out.mux(packet)
+    out.close()
+    return path
+
+
+def make_unknown_codec(path: Path) -> Path:
+    """An AVI whose video fourcc no decoder knows."""
+    tmp = path.with_suffix(".src.avi")
+    make_video(tmp, seconds=1, codec="mpeg4", size=(64, 48))
+    data = bytearray(tmp.read_bytes())
+    for tag in (b"FMP4", b"fmp4"):
+        i = data.find(tag)
+        while i >= 0:
+            data[i:i + 4] = b"ZZZZ"
+            i = data.find(tag)
+    path.write_bytes(bytes(data))
+    tmp.unlink()
+    return path
+
+
+def make_truncated(path: Path, keep: float, faststart: bool, seconds: float = 10.0) -> Path:
+    """Cut an MP4 short. With the index first (faststart) it still opens; without, it cannot."""
+    full = path.with_suffix(".full.mp4")
+    make_video(full, seconds=seconds, container_options={"movflags": "faststart"} if faststart else None)
+    data = full.read_bytes()
+    path.write_bytes(data[:int(len(data) * keep)])
+    full.unlink()
+    return path
+
+
+def make_image_as_mp4(path: Path) -> Path:
+    ok, buf = cv2.imencode(".png", np.zeros((32, 32, 3), np.uint8))
+    assert ok
+    path.write_bytes(buf.tobytes())
+    return path
+
+
+def copy(src: Path, dst: Path) -> Path:
+    shutil.copyfile(src, dst)
+    return dst

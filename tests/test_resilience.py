@@ -1,0 +1,143 @@
+"""Crashes and restarts with real processes: SIGKILL a worker mid-extract, SIGTERM one, and
+kill -9 the local stack mid-job. Jobs must finish with nothing lost or counted twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shared import layout
+from shared.aws import make_clients
+from shared.config import Config
+from shared.jobs import SUCCEEDED, JobStore
+from shared.messages import Sampling
+from shared.requests import Requests
+from shared.stack.server import health
+from shared.storage import Storage
+from tests import media_factory
+from tests.conftest import ROOT, wait_for, wait_for_job
+
+
+@pytest.fixture(scope="module")
+def slow_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Long enough at 10 fps that one extract message takes seconds, so we can kill mid-message."""
+    return media_factory.make_video(tmp_path_factory.mktemp("slow") / "match.mp4", seconds=60, size=(960, 540),
+                                    gop=48, bframes=False)
+
+
+def cli(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    out = open(log, "wb")
+    return subprocess.Popen([sys.executable, "-m", "cli.main", *args], cwd=ROOT, env={**os.environ, **env},
+                            stdout=out, stderr=subprocess.STDOUT)
+
+
+def worker_env(config: Config, tmp_path: Path) -> dict[str, str]:
+    return {"BRANDVIS_ENDPOINT_URL": config.endpoint or "", "BRANDVIS_CACHE_DIR": str(tmp_path / "worker-cache"),
+            "BRANDVIS_POLL_WAIT_S": "1", "BRANDVIS_VISIBILITY_TIMEOUT_S": "3", "BRANDVIS_RETRY_BACKOFF_S": "0",
+            "BRANDVIS_DATA_DIR": str(tmp_path / "unused-data")}
+
+
+def extract_in_flight(store: JobStore, job_id: str) -> bool:
+    job = store.get_job(job_id)
+    stage = job.stages.get("extract") if job else None
+    return bool(stage and stage.started_at and stage.done == 0)
+
+
+def test_worker_killed_mid_extract_the_job_still_finishes(clients, config, store, storage, run_worker,
+                                                          slow_video, tmp_path):
+    # Given a worker process busy with the only extract message of a job
+    proc = cli(["worker", "--concurrency", "1"], worker_env(config, tmp_path), tmp_path / "worker.log")
+    try:
+        job = Requests(clients).analyze(slow_video, Sampling.at_fps(10), segment_seconds=1000)
+        wait_for(lambda: extract_in_flight(store, job.job_id), 60, "extract to start in the worker process")
+        # When it is killed with SIGKILL in the middle of that message
+        proc.kill()
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert store.get_job(job.job_id).stages["extract"].done == 0, "the kill came after the extract finished"
+    # Then another worker picks the message up once its visibility lapses, and the job finishes
+    run_worker(clients=make_clients(config.replace(visibility_timeout_s=3)), concurrency=1)
+    done = wait_for_job(store, job.job_id, timeout=120)
+    assert done.status == SUCCEEDED, done.error
+    assert done.stages["extract"].done == 1 and done.result["frames"] == 600
+    vid = job.request["video"]["video_id"]
+    assert len(list(storage.list_keys(layout.frames_prefix(vid, Sampling.at_fps(10))))) == 600
+
+
+def test_sigterm_finishes_the_current_message_then_stops(clients, config, store, run_worker, slow_video, tmp_path):
+    proc = cli(["worker", "--concurrency", "1"], worker_env(config, tmp_path), tmp_path / "worker.log")
+    try:
+        job = Requests(clients).analyze(slow_video, Sampling.at_fps(10), segment_seconds=1000)
+        wait_for(lambda: extract_in_flight(store, job.job_id), 60, "extract to start in the worker process")
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    log = (tmp_path / "worker.log").read_text()
+    # The message in hand was finished and counted (not abandoned), then the worker exited cleanly
+    assert code == 0, log
+    assert store.get_job(job.job_id).stages["extract"].done == 1
+    assert "event=worker-stopped" in log and "Traceback" not in log
+    # What it did not start (the sprites) is still queued for the next worker
+    run_worker(concurrency=1)
+    assert wait_for_job(store, job.job_id).status == SUCCEEDED
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_local_stack_killed_and_restarted_mid_job_loses_nothing(videos, tmp_path, run_worker):
+    # Given a local stack process with a data folder, and a worker using it
+    port = _free_port()
+    data = tmp_path / "data"
+    config = Config(stack_port=port, data_dir=data, cache_dir=tmp_path / "cache", poll_wait_s=1,
+                    visibility_timeout_s=3, retry_backoff_s=0)
+    stack_cmd = ["stack", "up", "--port", str(port), "--data-dir", str(data)]
+    env = {"BRANDVIS_SNAPSHOT_INTERVAL_S": "0.2"}
+    stack = cli(stack_cmd, env, tmp_path / "stack1.log")
+    try:
+        wait_for(lambda: (health(config.endpoint) or {}).get("ready"), 30, "the stack to start")
+        clients = make_clients(config)
+        store = JobStore(clients.dynamodb, clients.names.jobs_table)
+        earlier = Requests(clients).analyze(videos["h264"], Sampling.at_fps(1), segment_seconds=100)
+        run_worker(clients=clients, concurrency=1)
+        assert wait_for_job(store, earlier.job_id).status == SUCCEEDED
+        job = Requests(clients).analyze(videos["long"], Sampling.at_fps(2), segment_seconds=10)
+        wait_for(lambda: 2 <= getattr((store.get_job(job.job_id) or None) and
+                                      store.get_job(job.job_id).stages.get("extract"), "done", 0) < 7,
+                 60, "some, not all, segments to be extracted")
+        # When the stack is killed with SIGKILL mid-job and started again on the same data folder
+        stack.kill()
+        stack.wait(10)
+        stack = cli(stack_cmd, env, tmp_path / "stack2.log")
+        wait_for(lambda: (health(config.endpoint) or {}).get("ready"), 30, "the stack to restart")
+        # Then the job finishes, every frame is there, and nothing was counted twice
+        done = wait_for_job(store, job.job_id, timeout=120)
+        assert done.status == SUCCEEDED, done.error
+        extract = done.stages["extract"]
+        assert extract.done == extract.expected == 7 and extract.metrics["frames"] == 140
+        storage = Storage(clients.s3, clients.names.bucket)
+        vid = job.request["video"]["video_id"]
+        assert len(list(storage.list_keys(layout.frames_prefix(vid, Sampling.at_fps(2))))) == 140
+        # ...and what was there before the kill came back: the earlier job and its outputs
+        before = store.get_job(earlier.job_id)
+        assert before.status == SUCCEEDED and storage.exists(layout.probe_key(before.request["video"]["video_id"]))
+        assert "resumed_jobs=" in (tmp_path / "stack2.log").read_text()
+    finally:
+        stack.send_signal(signal.SIGTERM)
+        try:
+            stack.wait(20)
+        except subprocess.TimeoutExpired:
+            stack.kill()

@@ -1,0 +1,193 @@
+"""The worker runtime against moto over HTTP: fan-out/fan-in, duplicates, retries, DLQ, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from shared import layout
+from shared.dispatch import Dispatcher, QueueUrls
+from shared.errors import RetryLater
+from shared.jobs import FAILED, SUCCEEDED
+from shared.media import sprites
+from shared.messages import ExtractMessage, Sampling
+from shared.requests import Requests
+from tests.conftest import dlq_bodies, wait_for, wait_for_job
+from workers import registry
+
+
+class DuplicatingDispatcher(Dispatcher):
+    """Every message goes on its queue twice: at-least-once delivery at its worst."""
+
+    def send_bodies(self, bodies, delay_s=0):
+        bodies = list(bodies)
+        super().send_bodies(bodies + bodies, delay_s)
+
+
+def test_analysis_runs_probe_extract_sprite_and_succeeds(clients, store, storage, run_worker, videos):
+    # Given a worker for every implemented stage
+    run_worker(concurrency=2)
+    # When a 10 s video is analysed at 2 fps in 3 s segments
+    job = Requests(clients).analyze(videos["h264"], Sampling.at_fps(2), segment_seconds=3)
+    done = wait_for_job(store, job.job_id)
+    # Then every stage completed its group exactly, and the outputs are where the result says
+    assert done.status == SUCCEEDED, done.error
+    assert {s: (p.done, p.expected) for s, p in done.stages.items()} == {
+        "probe": (1, 1), "extract": (3, 3), "sprite": (1, 1)}
+    assert done.result["frames"] == 20 and done.stages["extract"].metrics["frames"] == 20
+    vid = job.request["video"]["video_id"]
+    sampling = Sampling.at_fps(2)
+    frames = sorted(storage.list_keys(layout.frames_prefix(vid, sampling)))
+    assert frames == [layout.frame_key(vid, sampling, f"{k:06d}") for k in range(20)]
+    head = storage.head(frames[3])
+    assert head["Metadata"]["t"] == "1.500000" and head["ContentType"] == "image/jpeg"
+    probe = storage.get_json(layout.probe_key(vid))
+    assert [f["coded_picture_number"] for f in probe["frames"]] == [0, 48, 96, 144, 192]
+    vtt = storage.get_bytes(layout.thumbnails_vtt_key(vid, sampling)).decode()
+    assert vtt.startswith("WEBVTT") and "00:00:08.000 --> 00:00:10.000\nsprite_0.jpg#xywh=640,0,160,90" in vtt
+    assert storage.exists(layout.sprite_key(vid, sampling, 0))
+    assert done.facts["duration_s"] == 10 and done.warnings == []
+
+
+def test_every_message_delivered_twice_still_counts_exactly(clients, store, storage, run_worker, videos):
+    # Given a dispatcher that puts every message on its queue twice, for the job request too
+    duplicating = DuplicatingDispatcher(clients.sqs, store, QueueUrls(clients.sqs, clients.names))
+    run_worker(concurrency=3, dispatcher=duplicating)
+    job = Requests(clients).analyze(videos["long"], Sampling.at_fps(1), segment_seconds=10)
+    duplicating.send_bodies(store.pending_messages(job.job_id))  # the probe request, twice more
+    done = wait_for_job(store, job.job_id)
+    # Then counters equal the number of distinct messages, and sums count each message once
+    assert done.status == SUCCEEDED, done.error
+    extract, sprite = done.stages["extract"], done.stages["sprite"]
+    assert extract.done == extract.expected == len(set(extract.done_ids)) == len(done.facts["segments"]) == 7
+    assert extract.metrics["frames"] == 70 == done.result["frames"]
+    assert sprite.done == sprite.expected == sprites.sheet_count(70.0) == 2
+    assert sprite.metrics["tiles"] == 35
+    vid = job.request["video"]["video_id"]
+    assert len(list(storage.list_keys(layout.frames_prefix(vid, Sampling.at_fps(1))))) == 70
+
+
+def test_poison_message_goes_to_the_dlq_after_three_receives_with_the_reason_on_the_job(
+        clients, store, run_worker, videos):
+    # Given an extract handler that always crashes
+    calls = []
+
+    def crash(msg, ctx):
+        calls.append(msg.message_id)
+        raise RuntimeError("decoder exploded")
+
+    previous = registry.override("extract", crash)
+    try:
+        run_worker(concurrency=1)
+        job = Requests(clients).analyze(videos["h264"], Sampling.at_fps(1), segment_seconds=100)
+        done = wait_for_job(store, job.job_id)
+        # Then the job failed with the reason after exactly three attempts...
+        assert done.status == FAILED
+        assert done.error == "extract failed after 3 attempts: RuntimeError: decoder exploded"
+        assert done.stages["extract"].errors == 3 and len(calls) == 3
+        # ...and SQS moved the message to the extract DLQ
+        dead = wait_for(lambda: dlq_bodies(clients, "extract"), 30, "the message in the DLQ")
+        assert dead[0]["stage"] == "extract" and dead[0]["job_id"] == job.job_id
+    finally:
+        registry.restore(previous)
+
+
+def test_undecodable_message_is_poison_too(clients, store, run_worker):
+    store.create_job("jx", "analyze", {}, first_stage="probe")
+    url = clients.sqs.get_queue_url(QueueName=clients.names.queue("probe"))["QueueUrl"]
+    clients.sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"version": 1, "job_id": "jx", "stage": "probe"}))
+    run_worker(stages=["probe"])
+    done = wait_for_job(store, "jx")
+    assert done.status == FAILED and done.error.startswith("probe failed after 3 attempts: invalid probe message")
+    assert wait_for(lambda: dlq_bodies(clients, "probe"), 30, "the message in the DLQ")[0]["job_id"] == "jx"
+
+
+def test_bad_input_fails_at_once_without_retries(clients, store, run_worker, bad_inputs):
+    run_worker()
+    job = Requests(clients).analyze(bad_inputs["text"], Sampling.at_fps(2))
+    done = wait_for_job(store, job.job_id)
+    assert done.status == FAILED and done.error.startswith("not a media file: notes.mp4")
+    assert done.stages["probe"].errors == 1
+    assert dlq_bodies(clients, "probe") == []
+
+
+def test_retry_later_waits_without_counting_towards_the_dlq(clients, store, run_worker, videos):
+    # Given a sprite stage that is "not ready" five times (more than the DLQ limit) before working
+    real = registry.get_stage("sprite")
+    attempts = []
+
+    def not_yet(msg, ctx):
+        attempts.append(1)
+        if len(attempts) <= 5:
+            raise RetryLater(0, "model still starting")
+        return real.fn(msg, ctx)
+
+    registry.override("sprite", not_yet)
+    try:
+        run_worker()
+        job = Requests(clients).analyze(videos["h264"], Sampling.at_fps(1), segment_seconds=100)
+        done = wait_for_job(store, job.job_id)
+    finally:
+        registry.restore(real)
+    assert done.status == SUCCEEDED and len(attempts) == 6
+    assert done.stages["sprite"].errors == 0 and dlq_bodies(clients, "sprite") == []
+
+
+def test_each_bad_input_fails_its_own_job_and_other_jobs_go_on(clients, store, run_worker, bad_inputs, videos):
+    run_worker(concurrency=2)
+    requests = Requests(clients)
+    jobs = {case: requests.analyze(path, Sampling.at_fps(2), segment_seconds=3).job_id
+            for case, path in bad_inputs.items()}
+    good = requests.analyze(videos["vp9"], Sampling.at_fps(2), segment_seconds=3).job_id
+    results = {case: wait_for_job(store, job_id) for case, job_id in jobs.items()}
+    assert wait_for_job(store, good).status == SUCCEEDED
+    expected = {
+        "empty": "empty file: empty.mp4 is 0 bytes",
+        "text": "not a media file: notes.mp4",
+        "image": "not a video: photo.mp4 is a still image (PNG)",
+        "audio": "no video stream in podcast.mp4",
+        "codec": "unsupported video codec in strange.avi",
+        "truncated_no_index": "truncated or damaged MP4: cut.mp4 has no index",
+    }
+    for case, message in expected.items():
+        assert results[case].status == FAILED and results[case].error.startswith(message), case
+        assert "Traceback" not in results[case].error
+    partial = results["truncated_partial"]
+    assert partial.status == SUCCEEDED
+    assert partial.warnings and partial.warnings[0].startswith("truncated: decoding stopped at ")
+    assert partial.warnings[0].endswith(" s of 10.0 s")
+    assert 0 < partial.result["frames"] < 20
+
+
+def test_messages_of_a_failed_job_are_skipped(clients, store, run_worker, videos):
+    # Given a job that has already failed, with an extract message still queued
+    job = Requests(clients).analyze(videos["h264"], Sampling.at_fps(1))
+    store.fail_job(job.job_id, "cancelled by test")
+    calls = []
+    previous = registry.override("probe", lambda m, c: calls.append(m))
+    try:
+        run_worker(stages=["probe"])
+        url = clients.sqs.get_queue_url(QueueName=clients.names.queue("probe"))["QueueUrl"]
+        wait_for(lambda: clients.sqs.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"] == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"},
+            30, "the probe message to be consumed")
+    finally:
+        registry.restore(previous)
+    # Then the handler never ran and the message is gone (not retried, not dead)
+    assert calls == [] and dlq_bodies(clients, "probe") == []
+
+
+def test_message_models_reject_unknown_versions_and_fields():
+    from shared.errors import MessageDecodeError
+    from shared.messages import decode
+
+    body = ExtractMessage.model_json_schema()  # the schema is generated from the one module
+    assert "segment" in body["properties"]
+    with pytest.raises(MessageDecodeError, match="unsupported message version 2"):
+        decode(json.dumps({"version": 2, "stage": "probe", "job_id": "j", "message_id": "m"}))
+    with pytest.raises(MessageDecodeError, match="not JSON"):
+        decode("{nope")
+    with pytest.raises(MessageDecodeError, match="invalid probe message"):
+        decode(json.dumps({"version": 1, "stage": "probe", "job_id": "j", "message_id": "m", "extra": 1}))
