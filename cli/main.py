@@ -28,8 +28,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 stack_app = typer.Typer(no_args_is_help=True, help="The embedded local AWS stack.")
 app.add_typer(stack_app, name="stack")
 
-out = Console()
-err = Console(stderr=True)
+# Piped output (scripts, tests) gets wide lines instead of rich's 80-column default.
+out = Console(width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 
 def _config() -> Config:
@@ -169,8 +170,7 @@ def analyze(video: Path = typer.Argument(..., help="The video to analyse."),
         if not wait:
             print(job.job_id)
             return
-        final = _wait(JobStore(clients.dynamodb, clients.names.jobs_table), job.job_id)
-    _finish(final)
+        _finish(_wait(JobStore(clients.dynamodb, clients.names.jobs_table), job.job_id))
 
 
 @app.command()
@@ -180,7 +180,13 @@ def jobs(limit: int = typer.Option(20, help="How many, newest first.")) -> None:
 
     with session(_config(), quiet=True) as clients:
         rows = JobStore(clients.dynamodb, clients.names.jobs_table).list_jobs(limit=limit)
-    table = Table("job", "kind", "status", "video", "created", "error", box=None)
+    table = Table(box=None)
+    table.add_column("job", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("video", overflow="fold")
+    table.add_column("created", no_wrap=True)
+    table.add_column("error", overflow="fold")
     for j in rows:
         video = (j.request.get("video") or {}).get("name", "")
         table.add_row(j.job_id, j.kind, _status_text(j.status), video, j.created_at[:19].replace("T", " "),

@@ -1,0 +1,98 @@
+"""The `brandvis` command as a user runs it: real processes, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def user_env(tmp_path: Path) -> dict[str, str]:
+    """No stack running on this port: commands that need one start it embedded."""
+    return {**os.environ, "BRANDVIS_STACK_PORT": str(_free_port()), "BRANDVIS_DATA_DIR": str(tmp_path / "data"),
+            "BRANDVIS_CACHE_DIR": str(tmp_path / "cache")}
+
+
+def brandvis(*args: str, env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=env or dict(os.environ),
+                          capture_output=True, text=True, timeout=180)
+    assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def test_probe_prints_the_seeds_json(videos):
+    doc = json.loads(brandvis("probe", str(videos["h264"])).stdout)
+    assert doc["streams"][0]["codec_name"] == "h264"
+    assert [f["coded_picture_number"] for f in doc["frames"]] == [0, 48, 96, 144, 192]
+
+
+def test_probe_of_a_bad_file_is_one_clear_line(bad_inputs):
+    proc = brandvis("probe", str(bad_inputs["audio"]), check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "error: no video stream in podcast.mp4 (it has 1 audio stream only)"
+
+
+def test_frames_writes_samples_or_keyframes(videos, tmp_path):
+    brandvis("frames", str(videos["h264"]), "--fps", "2", "--out", str(tmp_path / "fps"))
+    assert sorted(p.name for p in (tmp_path / "fps").iterdir()) == [f"{k:06d}.jpg" for k in range(20)]
+    brandvis("frames", str(videos["h264"]), "--keyframes", "--out", str(tmp_path / "kf"))
+    assert sorted(p.name for p in (tmp_path / "kf").iterdir()) == sorted(f"{n}.jpg" for n in (0, 48, 96, 144, 192))
+
+
+@pytest.mark.parametrize("args,message", [
+    (["frames", "{video}", "--out", "x"], "choose --keyframes or --fps N"),
+    (["frames", "{video}", "--fps", "fast", "--out", "x"], "--fps must be a number"),
+    (["analyze", "{video}", "--fps", "0.1"], "--fps must be between 0.2"),
+    (["analyze", "nope.mp4"], "no such file: nope.mp4"),
+    (["analyze", "{video}", "--model", "logos"], "detection with a model is not available yet"),
+    (["worker", "--stages", "probe,paint"], "unknown stage(s) paint"),
+])
+def test_usage_errors_name_the_problem(videos, user_env, args, message):
+    args = [a.replace("{video}", str(videos["h264"])) for a in args]
+    proc = brandvis(*args, env=user_env, check=False)
+    assert proc.returncode == 2 and message in proc.stderr
+
+
+def test_analyze_wait_without_a_running_stack_uses_an_embedded_one(videos, user_env):
+    # When a user runs analyze --wait with nothing running
+    proc = brandvis("analyze", str(videos["h264"]), "--fps", "2", "--wait", env=user_env)
+    # Then it ran the job to the end, printed the result, and left it in the data folder
+    result = json.loads(proc.stdout)
+    assert result["frames"] == 20 and result["sprites"][0].endswith("sprite_0.jpg")
+    assert "succeeded" in proc.stderr and "started an embedded one" in proc.stderr
+    listing = brandvis("jobs", env=user_env).stdout
+    assert "SUCCEEDED" in listing and "h264.mp4" in listing
+    job_id = listing.split("\n")[1].split()[0]
+    status = json.loads(brandvis("status", job_id, "--json", env=user_env).stdout)
+    assert status["stages"]["extract"]["metrics"]["frames"] == 20
+    assert status["stages"]["sprite"] == {"expected": 1, "done": 1, "metrics": {"tiles": 5}, "last_error": None}
+
+
+def test_analyze_wait_of_a_bad_file_exits_non_zero_with_the_reason(bad_inputs, user_env):
+    proc = brandvis("analyze", str(bad_inputs["image"]), "--wait", env=user_env, check=False)
+    assert proc.returncode == 1
+    assert "failed: not a video: photo.mp4 is a still image (PNG)" in proc.stderr
+
+
+def test_analyze_against_a_running_stack_queues_and_returns(clients, config, store, videos):
+    env = {**os.environ, "BRANDVIS_ENDPOINT_URL": config.endpoint}
+    job_id = brandvis("analyze", str(videos["h264"]), "--keyframes", env=env).stdout.strip()
+    job = store.get_job(job_id)
+    assert job.status == "QUEUED" and job.request["sampling"] == {"mode": "keyframes", "fps": None}
+    assert brandvis("status", "no-such-job", env=env, check=False).stderr.strip().startswith("error: no job no-such-job")

@@ -1,0 +1,56 @@
+"""Settings: one place, environment over file, errors that name the setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shared.config import Config, ConfigError
+from shared.names import Names, STAGES
+
+
+def test_defaults_are_local_and_bound_to_localhost():
+    config = Config.load(env={}, path=None)
+    assert config.mode == "local" and config.endpoint == "http://127.0.0.1:4599"
+    assert config.dashboard_address == "127.0.0.1"
+    assert config.names.bucket == "brandvis-data"
+
+
+def test_environment_overrides_the_file(tmp_path: Path):
+    f = tmp_path / "brandvis.toml"
+    f.write_text('prefix = "acme"\nstack_port = 5000\nsegment_seconds = 12.5\n')
+    config = Config.load(env={"BRANDVIS_STACK_PORT": "6000", "BRANDVIS_CONFIG": str(f)})
+    assert (config.prefix, config.stack_port, config.segment_seconds) == ("acme", 6000, 12.5)
+    assert config.names.queue("extract") == "acme-extract" and config.names.dlq("extract") == "acme-extract-dlq"
+
+
+def test_aws_mode_has_no_endpoint_and_needs_the_bucket():
+    config = Config.load(env={"BRANDVIS_MODE": "aws"})
+    assert config.endpoint is None
+    with pytest.raises(ConfigError, match="BRANDVIS_BUCKET is required"):
+        config.names
+    assert Config.load(env={"BRANDVIS_MODE": "aws", "BRANDVIS_BUCKET": "b-123"}).names.bucket == "b-123"
+
+
+@pytest.mark.parametrize("env,message", [
+    ({"BRANDVIS_STACK_PORT": "http"}, "BRANDVIS_STACK_PORT='http' is not a valid int"),
+    ({"BRANDVIS_MODE": "cloud"}, "BRANDVIS_MODE must be 'local' or 'aws'"),
+])
+def test_bad_values_are_named(env, message):
+    with pytest.raises(ConfigError, match=message):
+        Config.load(env=env)
+
+
+def test_unknown_file_keys_are_named(tmp_path: Path):
+    f = tmp_path / "c.toml"
+    f.write_text("stack_prot = 1\n")
+    with pytest.raises(ConfigError, match="unknown setting"):
+        Config.load(env={"BRANDVIS_CONFIG": str(f)})
+
+
+def test_every_stage_has_a_queue_and_dlq_name():
+    names = Names()
+    assert len(names.all_queues()) == 2 * (len(STAGES) + 1)
+    with pytest.raises(KeyError, match="unknown stage"):
+        names.queue("paint")
