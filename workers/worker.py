@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import signal
 import socket
 import threading
@@ -17,6 +18,7 @@ import time
 import traceback
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Iterable
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -34,6 +36,18 @@ from workers.registry import StageSpec, get_stage, implemented
 log = logging.getLogger("brandvis.worker")
 
 PRESENCE_EVERY_S = 10.0
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM, not ru_maxrss: after fork+exec, ru_maxrss
+    still carries the parent's peak (a worker started by a big process would look big)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 class Worker:
@@ -84,7 +98,8 @@ class Worker:
             m.on_stop(self)
         self.stopped.set()
         self._seen(stopped=True)
-        log.info("event=worker-stopped id=%s processed=%d", self.worker_id, self.processed)
+        log.info("event=worker-stopped id=%s processed=%d peak_rss_mb=%.0f", self.worker_id, self.processed,
+                 peak_rss_mb())
 
     def run_forever(self) -> None:
         """Run until SIGTERM or SIGINT (Ctrl-C), then stop gracefully."""
