@@ -122,9 +122,8 @@ def frames(video: Path = typer.Argument(..., help="A video file."),
            keyframes: bool = typer.Option(False, "--keyframes", help="Every keyframe (training)."),
            fps: Optional[str] = typer.Option(None, help="Uniform sampling rate, e.g. 2 or 0.5.")) -> None:
     """Write frames to a folder with the same code the extract stage uses."""
-    import cv2
-
-    from shared.media.frames import SegmentReader, to_bgr
+    from shared.media.extraction import extract_segment
+    from shared.media.frames import SegmentReader
     from shared.media.probe import probe_video
     from shared.media.segments import plan_segments
 
@@ -134,14 +133,13 @@ def frames(video: Path = typer.Argument(..., help="A video file."),
     info = probe_video(video)
     out_dir.mkdir(parents=True, exist_ok=True)
     count = 0
-    quality = _config().jpeg_quality
     for segment in plan_segments(info, segment_seconds=1e9):
         reader = SegmentReader(video, segment, sampling, info.time_base, info.origin_pts, info.end_s, tiles=False)
-        for pick in reader.picks():
-            cv2.imwrite(str(out_dir / f"{pick.name}.jpg"), to_bgr(pick.frame), [cv2.IMWRITE_JPEG_QUALITY, quality])
-            count += 1
-        if reader.stopped_early:
-            err.print(f"[yellow]warning:[/] {reader.stopped_early}")
+        result = extract_segment(reader, lambda name, jpeg, _meta: (out_dir / f"{name}.jpg").write_bytes(jpeg),
+                                 _config().jpeg_quality)
+        count += len(result.frames)
+        if result.stopped_early:
+            err.print(f"[yellow]warning:[/] {result.stopped_early}")
     if info.truncation_warning:
         err.print(f"[yellow]warning:[/] {info.truncation_warning}")
     err.print(f"{count} frames ({sampling.slug}) written to {out_dir} in {time.perf_counter() - started:.2f} s")

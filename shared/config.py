@@ -51,6 +51,7 @@ class Config:
     retry_backoff_s: float = 5.0
     poll_wait_s: int = 10
     segment_seconds: float = 30.0
+    decode_threads: int = 0  # 0: FFmpeg's choice (all cores); 1 when several workers share a machine
     jpeg_quality: int = 92
     # Dashboard.
     dashboard_address: str = "127.0.0.1"

@@ -73,6 +73,9 @@ def make_video(path: Path, seconds: float = 10.0, fps: int = 24, size: tuple[int
     stream.time_base = time_base
     stream.codec_context.time_base = time_base
     if codec == "libx264":
+        # PyAV defaults to x264's sliced threads (several slices per frame); cameras and most
+        # encoders write one slice per frame, which only frame threading can decode in parallel.
+        stream.codec_context.thread_type = "FRAME"
         stream.options = {"preset": preset if not bframes or preset != "ultrafast" else "superfast",
                           "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0" + ("" if bframes else ":bframes=0")}
     elif codec == "libvpx-vp9":

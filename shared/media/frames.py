@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterator, Literal
 
 import av
+import cv2
 import numpy as np
 
 from shared.messages import Sampling, Segment
@@ -60,6 +61,23 @@ def to_bgr(frame: av.VideoFrame, width: int | None = None, height: int | None = 
         image = frame.reformat(width=width, height=height, format="bgr24").to_ndarray()
     else:
         image = frame.to_ndarray(format="bgr24")
+    if rotation:
+        image = np.ascontiguousarray(np.rot90(image, k=rotation // 90))
+    return image
+
+
+def to_planes(frame: av.VideoFrame) -> tuple[np.ndarray, int]:
+    """The picture as packed I420 planes plus its rotation: a cheap copy, safe to hand to another
+    thread, where `planes_to_bgr` does the colour conversion off the decoding thread."""
+    if frame.width % 2 or frame.height % 2:
+        return to_bgr(frame), -1  # odd sizes cannot be I420: convert here
+    return frame.to_ndarray(format="yuv420p"), int(round(frame.rotation or 0)) % 360
+
+
+def planes_to_bgr(planes: np.ndarray, rotation: int) -> np.ndarray:
+    if rotation < 0:
+        return planes
+    image = cv2.cvtColor(planes, cv2.COLOR_YUV2BGR_I420)
     if rotation:
         image = np.ascontiguousarray(np.rot90(image, k=rotation // 90))
     return image

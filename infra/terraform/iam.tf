@@ -1,0 +1,65 @@
+# Least privilege for the two sides. Attach `worker` to the workers' task role and `client` to
+# whoever runs the dashboard or CLI: clients only write job requests and read state.
+
+data "aws_iam_policy_document" "worker" {
+  statement {
+    sid = "StageQueues"
+    actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:SendMessage",
+    "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
+    resources = concat([for q in aws_sqs_queue.stage : q.arn], [for q in aws_sqs_queue.dlq : q.arn])
+  }
+  statement {
+    sid = "JobsTable"
+    actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
+    "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"]
+    resources = [aws_dynamodb_table.jobs.arn, "${aws_dynamodb_table.jobs.arn}/index/*"]
+  }
+  statement {
+    sid       = "DataBucketObjects"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = ["${aws_s3_bucket.data.arn}/*"]
+  }
+  statement {
+    sid       = "DataBucketList"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.data.arn]
+  }
+}
+
+data "aws_iam_policy_document" "client" {
+  statement {
+    sid       = "SendJobRequests"
+    actions   = ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
+    resources = [for q in aws_sqs_queue.stage : q.arn]
+  }
+  statement {
+    sid       = "ReadDeadLetters"
+    actions   = ["sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
+    resources = [for q in aws_sqs_queue.dlq : q.arn]
+  }
+  statement {
+    sid       = "JobsTable"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchWriteItem"]
+    resources = [aws_dynamodb_table.jobs.arn, "${aws_dynamodb_table.jobs.arn}/index/*"]
+  }
+  statement {
+    sid       = "UploadsAndResults"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = ["${aws_s3_bucket.data.arn}/*"]
+  }
+  statement {
+    sid       = "DataBucketList"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.data.arn]
+  }
+}
+
+resource "aws_iam_policy" "worker" {
+  name   = "${var.prefix}-worker"
+  policy = data.aws_iam_policy_document.worker.json
+}
+
+resource "aws_iam_policy" "client" {
+  name   = "${var.prefix}-client"
+  policy = data.aws_iam_policy_document.client.json
+}

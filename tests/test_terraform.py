@@ -1,0 +1,56 @@
+"""infra/terraform/ declares the names shared/names.py uses, and is valid Terraform."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from shared.names import MAX_RECEIVES, STAGES, Names
+from shared.stack.provision import labeling_event_pattern
+from tests.conftest import ROOT
+
+TF = ROOT / "infra" / "terraform"
+PLUGINS = Path("/opt/tf-plugins")
+
+
+def _default(variable: str) -> str:
+    text = (TF / "variables.tf").read_text()
+    block = re.search(r'variable "%s" \{(.*?)\n\}' % variable, text, re.S)
+    assert block, variable
+    return re.search(r"default\s*=\s*(.+)", block.group(1)).group(1).strip()
+
+
+def test_stage_list_prefix_and_redrive_limit_match_the_names_module():
+    assert json.loads(_default("stages")) == list(STAGES)
+    assert json.loads(_default("prefix")) == Names().prefix
+    assert int(_default("max_receives")) == MAX_RECEIVES
+    main = (TF / "main.tf").read_text()
+    for pattern in ('"${var.prefix}-${each.key}"', '"${var.prefix}-${each.key}-dlq"', '"${var.prefix}-jobs"',
+                    '"${var.prefix}-labeling-state-change"', 'name            = "by-kind"'):
+        assert pattern in main, pattern
+
+
+def test_event_pattern_matches_the_local_rule():
+    pattern = labeling_event_pattern()
+    main = (TF / "main.tf").read_text()
+    assert '"detail-type" = ["%s"]' % pattern["detail-type"][0] in main
+    assert "source        = %s" % json.dumps(pattern["source"]) in main
+    assert "LabelingJobStatus = %s" % json.dumps(pattern["detail"]["LabelingJobStatus"]) in main
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None or not PLUGINS.exists(),
+                    reason="terraform or its local AWS provider is not installed")
+def test_terraform_validates(tmp_path):
+    work = tmp_path / "tf"
+    shutil.copytree(TF, work, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    run = lambda *a: subprocess.run(["terraform", *a], cwd=work, capture_output=True, text=True, timeout=300)  # noqa: E731
+    init = run("init", "-backend=false", "-input=false", f"-plugin-dir={PLUGINS}")
+    assert init.returncode == 0, init.stderr
+    validate = run("validate", "-no-color")
+    assert validate.returncode == 0, validate.stderr
+    assert run("fmt", "-check").returncode == 0
