@@ -191,3 +191,39 @@ def test_message_models_reject_unknown_versions_and_fields():
         decode("{nope")
     with pytest.raises(MessageDecodeError, match="invalid probe message"):
         decode(json.dumps({"version": 1, "stage": "probe", "job_id": "j", "message_id": "m", "extra": 1}))
+
+
+def test_heartbeat_keeps_a_long_message_invisible_past_its_timeout(clients, config, store, run_worker, videos):
+    # Given a 1 s visibility timeout and a probe that runs until the test lets it finish
+    import threading
+    import time
+
+    from shared.aws import make_clients
+
+    started, release, runs = threading.Event(), threading.Event(), []
+    real = registry.get_stage("probe")
+
+    def long_probe(msg, ctx):
+        runs.append(msg.message_id)
+        started.set()
+        release.wait(30)
+        return real.fn(msg, ctx)
+
+    registry.override("probe", long_probe)
+    try:
+        run_worker(clients=make_clients(config.replace(visibility_timeout_s=1)), concurrency=2)
+        job = Requests(clients).analyze(videos["h264"], Sampling.at_fps(1), segment_seconds=100)
+        assert started.wait(30)
+        url = clients.sqs.get_queue_url(QueueName=clients.names.queue("probe"))["QueueUrl"]
+        t0 = time.monotonic()
+        # When the handler runs for four timeouts, the message never becomes visible again
+        while time.monotonic() - t0 < 4:
+            attrs = clients.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+            assert attrs["Attributes"]["ApproximateNumberOfMessages"] == "0"
+        release.set()
+        done = wait_for_job(store, job.job_id)
+    finally:
+        release.set()
+        registry.restore(real)
+    # Then it ran once, and the job finished normally
+    assert runs == [f"probe:{job.request['video']['video_id']}"] and done.status == SUCCEEDED

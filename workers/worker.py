@@ -135,6 +135,8 @@ class Worker:
                                            MessageSystemAttributeNames=["ApproximateReceiveCount"])
                 failures = 0
             except (BotoCoreError, ClientError) as exc:
+                if self.stopping.is_set():
+                    break  # shutting down beside the stack: nothing to report
                 failures += 1
                 if failures in (1, 10) or failures % 60 == 0:
                     log.warning("event=poll-failed stage=%s error=%s (retrying)", spec.name, exc)

@@ -25,7 +25,9 @@ class Heartbeat(Middleware):
         self._thread.start()
 
     def _run(self, worker) -> None:  # type: ignore[no-untyped-def]
-        while not worker.stopped.wait(self.tick_s):
+        shortest = min(worker.visibility_timeout(spec) for spec in worker.specs.values())
+        tick = min(self.tick_s, shortest / 4)  # several chances to extend before a deadline
+        while not worker.stopped.wait(tick):
             now = time.monotonic()
             for d in worker.in_flight():
                 timeout = worker.visibility_timeout(d.spec)
