@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 import time
@@ -231,7 +230,7 @@ def dashboard() -> None:
     config = _config()
     script = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
     args = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", config.dashboard_address,
-            "--server.port", str(config.dashboard_port), "--server.headless", "true",
+            "--server.port", str(config.dashboard_port), "--server.headless", "true", "--server.maxUploadSize", "8192",
             "--browser.gatherUsageStats", "false"]
     os.execv(sys.executable, args)
 

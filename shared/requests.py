@@ -56,8 +56,8 @@ class Requests:
             raise RequestError("segment length must be positive")
         job_id = new_job_id()
         request = {"video": ref.model_dump(), "sampling": sampling.model_dump(), "segment_seconds": seconds}
-        job = self.store.create_job(job_id, "analyze", request, first_stage="probe")
         store = self.store
+        job = store.create_job(job_id, "analyze", request, first_stage="probe")
         Dispatcher(self.clients.sqs, store, QueueUrls(self.clients.sqs, self.clients.names)).send(
             [ProbeMessage.for_video(job_id, ref, sampling, seconds)])
         return job

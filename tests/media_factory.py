@@ -95,17 +95,20 @@ def make_video(path: Path, seconds: float = 10.0, fps: int = 24, size: tuple[int
     for packet in stream.encode():
         out.mux(packet)
     if audio_stream is not None:
-        samples = int(seconds * 44100)
-        for i in range(0, samples, 1024):
-            af = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
-            af.sample_rate = 44100
-            af.pts = i
-            for packet in audio_stream.encode(af):
-                out.mux(packet)
-        for packet in audio_stream.encode():
-            out.mux(packet)
+        _silence(out, audio_stream, seconds)
     out.close()
     return path
+
+
+def _silence(out: av.container.OutputContainer, stream: av.AudioStream, seconds: float) -> None:
+    for i in range(0, int(seconds * 44100), 1024):
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+        frame.sample_rate = 44100
+        frame.pts = i
+        for packet in stream.encode(frame):
+            out.mux(packet)
+    for packet in stream.encode():
+        out.mux(packet)
 
 
 def vfr_times(count: int, fps: int) -> list[fractions.Fraction]:
@@ -120,15 +123,7 @@ def vfr_times(count: int, fps: int) -> list[fractions.Fraction]:
 # -- bad inputs ------------------------------------------------------------------------------
 def make_audio_only(path: Path, seconds: float = 1.0) -> Path:
     out = av.open(str(path), "w")
-    stream = out.add_stream("aac", rate=44100)
-    for i in range(0, int(seconds * 44100), 1024):
-        frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
-        frame.sample_rate = 44100
-        frame.pts = i
-        for packet in stream.encode(frame):
-            out.mux(packet)
-    for packet in stream.encode():
-        out.mux(packet)
+    _silence(out, out.add_stream("aac", rate=44100), seconds)
     out.close()
     return path
 

@@ -192,7 +192,8 @@ class Worker:
                     log.warning("event=middleware-failed middleware=%s error=%s", type(m).__name__, exc)
             if d.ack:
                 self._delete(d)
-            self.processed += 1
+            with self._lock:
+                self.processed += 1
         except Exception:
             log.exception("event=worker-error item=%s", d.item)
         finally:
