@@ -1,0 +1,81 @@
+"""One interface, two backends: the local detector and Rekognition Custom Labels.
+
+Training is asynchronous in general (Rekognition takes about an hour): `start_training`
+returns a handle at once, `training_state` says where it is, and the train stage re-checks with
+delayed messages (RetryLater) until it is done; the local backend simply finishes inside
+`start_training` and reports TRAINING_COMPLETED. A handle is a plain dict, stored on the model
+version record. `detect` returns `Detections` (the Rekognition DetectCustomLabels shape comes
+from `Detections.to_rekognition()`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Sequence
+
+import numpy as np
+
+from shared.models.dataset import Dataset
+from shared.models.detections import Detections
+
+# Statuses, as Rekognition's DescribeProjectVersions spells them; the local backend uses the same.
+TRAINING_IN_PROGRESS = "TRAINING_IN_PROGRESS"
+TRAINING_COMPLETED = "TRAINING_COMPLETED"
+TRAINING_FAILED = "TRAINING_FAILED"
+STARTING, RUNNING, STOPPING, STOPPED, FAILED = "STARTING", "RUNNING", "STOPPING", "STOPPED", "FAILED"
+
+Handle = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TrainingState:
+    status: str
+    message: str = ""
+
+    @property
+    def done(self) -> bool:
+        return self.status in (TRAINING_COMPLETED, TRAINING_FAILED, FAILED, STOPPED, RUNNING)
+
+    @property
+    def failed(self) -> bool:
+        return self.status in (TRAINING_FAILED, FAILED)
+
+
+@dataclass
+class Metrics:
+    """Evaluation on held-out images, one shape for both backends."""
+
+    f1: float
+    precision: float
+    recall: float
+    threshold: float  # confidence the figures were taken at (0..1)
+    test_images: int
+    per_label: dict[str, dict[str, float]] = field(default_factory=dict)  # label -> precision/recall/f1/...
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"f1": self.f1, "precision": self.precision, "recall": self.recall, "threshold": self.threshold,
+                "test_images": self.test_images, "per_label": self.per_label, **({"extra": self.extra} if self.extra else {})}
+
+
+class BackendError(RuntimeError):
+    """The backend refused the request for a reason the user must act on (message says what)."""
+
+
+class Backend(Protocol):
+    name: str
+
+    def start_training(self, model: str, version: str, dataset: Dataset, manifest_key: str,
+                       output_prefix: str) -> Handle: ...
+
+    def training_state(self, handle: Handle) -> TrainingState: ...
+
+    def evaluation(self, handle: Handle) -> Metrics: ...
+
+    def start(self, handle: Handle, min_inference_units: int = 1) -> str: ...
+
+    def status(self, handle: Handle) -> str: ...
+
+    def stop(self, handle: Handle) -> str: ...
+
+    def detect(self, handle: Handle, images: Sequence[np.ndarray], min_confidence: float = 0.5) -> list[Detections]: ...

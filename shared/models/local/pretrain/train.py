@@ -1,0 +1,205 @@
+"""Pretrain the base model on procedural logos, then export it to ONNX with its figures.
+
+    python -m shared.models.local.pretrain.train --minutes 8 --out shared/models/local/weights
+
+Needs torch (`pip install torch`, the `[pretrain]` extra); the product itself only runs the
+exported ONNX file with onnxruntime. Reproducible: data come from seeded generators; the
+budget is wall-clock time, so a faster machine sees more data (the figures say how much).
+Uses a GPU when there is one; on 2 CPU cores an hour gives a usable but weaker model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing as mp
+import os
+import platform
+import time
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from shared.models.local.pretrain.data import SCENE_KINDS, Chunk, make_chunk
+from shared.models.local.pretrain.net import BaseNet, Exported
+
+_PHOTOS: list[np.ndarray] = []
+
+
+def _init_worker() -> None:
+    from shared.models.synth.scenes import photo_library
+
+    global _PHOTOS
+    _PHOTOS = photo_library()
+    os.environ["OMP_NUM_THREADS"] = "1"
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
+def _chunk(seed: int) -> Chunk:
+    return make_chunk(seed, photos=_PHOTOS, id_base=seed * 1000)
+
+
+def focal_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """CenterNet's penalty-reduced focal loss on logo-centre heat."""
+    p = torch.sigmoid(logits.float()).clamp(1e-4, 1 - 1e-4)
+    pos = target.eq(1).float()
+    neg = 1 - pos
+    pos_loss = -(torch.log(p) * (1 - p) ** 2 * pos).sum()
+    neg_loss = -(torch.log(1 - p) * p ** 2 * (1 - target) ** 4 * neg).sum()
+    return (pos_loss + neg_loss) / pos.sum().clamp(min=1)
+
+
+def supcon_loss(embed: torch.Tensor, ids: torch.Tensor, tau: float = 0.1) -> torch.Tensor:
+    """Supervised contrastive loss: appearances of one design together, all others apart."""
+    sim = embed.float() @ embed.float().T / tau
+    n = sim.shape[0]
+    eye = torch.eye(n, dtype=torch.bool, device=sim.device)
+    sim = sim.masked_fill(eye, -1e9)
+    pos = (ids[:, None] == ids[None, :]) & ~eye
+    log_prob = sim - torch.logsumexp(sim, dim=1, keepdim=True)
+    has_pos = pos.any(dim=1)
+    if not has_pos.any():
+        return sim.new_zeros(())
+    per_anchor = -(log_prob * pos).sum(1)[has_pos] / pos.sum(1)[has_pos]
+    return per_anchor.mean()
+
+
+def batch_to(chunks: list[Chunk], device: torch.device) -> dict[str, torch.Tensor]:
+    offset, centers = 0, []
+    for c in chunks:
+        cc = c.centers.copy()
+        cc[:, 0] += offset
+        centers.append(cc)
+        offset += len(c.images)
+    cat = lambda name: torch.from_numpy(np.concatenate([getattr(c, name) for c in chunks]))  # noqa: E731
+    images = cat("images").to(device, non_blocking=True).permute(0, 3, 1, 2).float()
+    return {"images": images, "heat": cat("heat").to(device), "size": cat("size").to(device),
+            "size_mask": cat("size_mask").to(device), "scene": cat("scene").to(device),
+            "centers": torch.from_numpy(np.concatenate(centers)).to(device)}
+
+
+def losses(model: BaseNet, b: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    heat, size, embed, scene = model(b["images"])
+    c = b["centers"]
+    emb = embed[c[:, 0], :, c[:, 1], c[:, 2]]
+    mask = b["size_mask"]
+    size_l = (F.l1_loss(size.float(), b["size"], reduction="none") * mask).sum() / mask.sum().clamp(min=1)
+    return {"heat": focal_loss(heat, b["heat"]), "size": size_l, "embed": supcon_loss(emb, c[:, 3]),
+            "scene": F.cross_entropy(scene.float()[:, :len(SCENE_KINDS)], b["scene"])}
+
+
+@torch.no_grad()
+def evaluate(model: BaseNet, chunks: list[Chunk], device: torch.device) -> dict[str, float]:
+    """Held-out chunks: centre recall at heat 0.3, and nearest-neighbour identity accuracy."""
+    model.eval()
+    b = batch_to(chunks, device)
+    heat, _, embed, _ = model(b["images"])
+    p = torch.sigmoid(heat.float())
+    peaks = (p == F.max_pool2d(p, 3, 1, 1)) & (p > 0.3)
+    c = b["centers"]
+    near = F.max_pool2d(peaks.float(), 3, 1, 1)[c[:, 0], 0, c[:, 1], c[:, 2]] > 0
+    false_peaks = peaks.sum().item() - near.sum().item()
+    emb = embed[c[:, 0], :, c[:, 1], c[:, 2]].float()
+    sim = emb @ emb.T
+    sim.fill_diagonal_(-2)
+    nn_ids = c[sim.argmax(1), 3]
+    has_twin = (c[:, 3][:, None] == c[:, 3][None, :]).sum(1) > 1
+    acc = (nn_ids == c[:, 3])[has_twin].float().mean().item()
+    model.train()
+    return {"centre_recall": near.float().mean().item(), "false_peaks_per_image": false_peaks / len(b["images"]),
+            "identity_nn_accuracy": acc}
+
+
+def export(model: BaseNet, path: Path) -> None:
+    model = model.float().cpu().eval()
+    example = torch.rand(1, 3, 352, 640) * 255
+    args = (Exported(model), example, str(path))
+    kwargs = {"input_names": ["image"], "output_names": ["peaks", "size", "embed", "scene"],
+              "dynamic_axes": {"image": {0: "n", 2: "h", 3: "w"}}, "opset_version": 17}
+    try:
+        torch.onnx.export(*args, **kwargs, dynamo=False)  # the TorchScript exporter: plain, dynamic sizes
+    except TypeError:  # torch releases before the dynamo switch
+        torch.onnx.export(*args, **kwargs)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--minutes", type=float, default=8.0)
+    ap.add_argument("--out", type=Path, default=Path("shared/models/local/weights"))
+    ap.add_argument("--name", default="base-v1")
+    ap.add_argument("--chunks-per-step", type=int, default=8)
+    ap.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 1))
+    ap.add_argument("--width", type=int, default=96)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    torch.manual_seed(args.seed)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    model = BaseNet(args.width).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    budget = args.minutes * 60
+    ctx = mp.get_context("spawn")  # fork after torch has started its threads can deadlock
+    held_out = [make_chunk(10_000_000 + i, id_base=(10_000_000 + i) * 1000) for i in range(4)]
+    log: list[dict] = []
+    started = last_save = time.time()
+    step = images = 0
+    with ctx.Pool(args.workers, initializer=_init_worker) as pool:
+        seeds = iter(range(args.seed * 1_000_000, args.seed * 1_000_000 + 10_000_000))
+        # A bounded window of chunks in flight (imap would queue every seed up front).
+        window = deque(pool.apply_async(_chunk, (next(seeds),)) for _ in range(3 * args.workers))
+
+        def next_chunk() -> Chunk:
+            ready = next((r for r in window if r.ready()), window[0])
+            window.remove(ready)
+            window.append(pool.apply_async(_chunk, (next(seeds),)))
+            return ready.get()
+
+        while True:
+            elapsed = time.time() - started
+            if elapsed > budget:
+                break
+            frac = elapsed / budget
+            lr = args.lr * (min(1.0, frac / 0.05) * 0.5 * (1 + math.cos(math.pi * frac)))
+            for g in opt.param_groups:
+                g["lr"] = lr
+            chunks = [next_chunk() for _ in range(args.chunks_per_step)]
+            b = batch_to(chunks, device)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+                parts = losses(model, b)
+            loss = parts["heat"] + parts["size"] + parts["embed"] + 0.2 * parts["scene"]
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            step += 1
+            images += len(b["images"])
+            if time.time() - last_save > 60:  # survive a killed run: the latest weights are on disk
+                args.out.mkdir(parents=True, exist_ok=True)
+                torch.save(model.state_dict(), args.out / f"{args.name}.pt")
+                last_save = time.time()
+            if step % 25 == 0 or step == 1:
+                row = {"step": step, "s": round(elapsed, 1), "images": images, "lr": round(lr, 5),
+                       **{k: round(v.item(), 4) for k, v in parts.items()}}
+                log.append(row)
+                print(json.dumps(row), flush=True)
+    wall = time.time() - started
+    figures = {"name": args.name, "device": torch.cuda.get_device_name() if device.type == "cuda" else platform.processor(),
+               "torch": torch.__version__, "minutes": args.minutes, "wall_s": round(wall, 1), "steps": step,
+               "images_seen": images, "images_per_s": round(images / wall, 1), "width": args.width,
+               "params": sum(p.numel() for p in model.parameters()), "held_out": evaluate(model, held_out, device),
+               "log": log[-40:]}
+    args.out.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), args.out / f"{args.name}.pt")
+    export(model, args.out / f"{args.name}.onnx")
+    (args.out / f"{args.name}.json").write_text(json.dumps(figures, indent=1))
+    print(json.dumps({k: v for k, v in figures.items() if k != "log"}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

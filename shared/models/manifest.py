@@ -1,0 +1,299 @@
+"""Training manifests in, training manifests out.
+
+Reads the two files analysts actually have: SageMaker Ground Truth output manifests (JSON Lines, the
+format Rekognition Custom Labels trains from) and COCO JSON (what CVAT and Label Studio export). Both
+become a `Dataset`; `to_ground_truth_lines` writes one back out for Rekognition. Every error is a
+`ManifestError` that says where the problem is, because the analyst has to find it in their file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from shared.errors import JobError
+from shared.models.dataset import TYPES, Box, Dataset, Item
+
+MIN_EXAMPLES = {"object": 3, "concept": 3}  # per label: fewer cannot be split into train and test
+
+# Ground Truth `type` -> brandvis type. Other types (label verification, segmentation...) may sit on the
+# same line as real labels, so they are skipped rather than refused.
+GT_TYPES = {
+    "groundtruth/object-detection": "object",
+    "groundtruth/image-classification": "concept",
+    "groundtruth/image-classification-multilabel": "concept",
+}
+BOX_TOLERANCE_PX = 0.5  # float exports (CVAT, Label Studio) overshoot the edge by rounding, not by mistake
+MAX_PROBLEMS = 10
+
+
+class ManifestError(JobError):
+    """A training manifest the analyst must fix; the message names the line, image or label."""
+
+
+def parse_manifest(text: str, kind: str | None = None, name: str = "manifest") -> Dataset:
+    """A Ground Truth manifest or a COCO file -> `Dataset`; `kind` None means: as the file says."""
+    if kind is not None and kind not in TYPES:
+        raise ManifestError(f"unknown type {kind!r}; accepted: {', '.join(TYPES)}")
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        raise ManifestError(f"{name} is empty")
+    try:
+        whole = json.loads(text)
+    except json.JSONDecodeError:
+        whole = None  # several lines: JSON Lines
+    if isinstance(whole, dict) and {"images", "annotations", "categories"} & whole.keys() and "source-ref" not in whole:
+        return _parse_coco(whole, kind, name)
+    return _parse_ground_truth(text, kind, name)
+
+
+# -- Ground Truth ------------------------------------------------------------------------------
+def _label_attributes(line: dict[str, Any]) -> list[tuple[str, str]]:
+    """(attribute, Ground Truth type) for each key that has a `<key>-metadata` companion."""
+    found = []
+    for key, meta in line.items():
+        attribute = key[: -len("-metadata")]
+        if key.endswith("-metadata") and attribute in line and isinstance(meta, dict):
+            found.append((attribute, str(meta.get("type", ""))))
+    return found
+
+
+def _parse_ground_truth(text: str, kind: str | None, name: str) -> Dataset:
+    lines: list[tuple[int, dict[str, Any]]] = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        if not raw.strip():
+            continue
+        try:
+            line = json.loads(raw)
+        except json.JSONDecodeError as e:
+            raise ManifestError(f"{name} line {number}: not valid JSON ({e.msg})") from None
+        if not isinstance(line, dict):
+            raise ManifestError(f"{name} line {number}: expected a JSON object, got {type(line).__name__}")
+        lines.append((number, line))
+
+    if kind is None:
+        found = {GT_TYPES[t] for _, line in lines for _, t in _label_attributes(line) if t in GT_TYPES}
+        if len(found) > 1:
+            raise ManifestError(f"{name} holds both bounding boxes and image-level labels; "
+                                f"choose a type: {', '.join(TYPES)}")
+        if not found:
+            raise ManifestError(f"{name} has no labels: no key with a '<key>-metadata' companion of type "
+                                f"{', '.join(GT_TYPES)}")
+        kind = found.pop()
+
+    items, attributes = [], []
+    for number, line in lines:
+        where = f"{name} line {number}"
+        source = line.get("source-ref")
+        if not isinstance(source, str) or not source:
+            raise ManifestError(f"{where}: no source-ref")
+        present = _label_attributes(line)
+        mine = [a for a, t in present if GT_TYPES.get(t) == kind]
+        if not mine:
+            for a, t in present:
+                if t in GT_TYPES:
+                    raise ManifestError(f"{where}: '{a}' holds {GT_TYPES[t]} labels ({t}), but type {kind!r} "
+                                        f"was asked for")
+            found = "; found " + ", ".join(f"{a!r} ({t or 'no type'})" for a, t in present) if present else ""
+            raise ManifestError(f"{where}: no {kind} label attribute (a key with a '<key>-metadata' companion "
+                                f"of type {', '.join(t for t, k in GT_TYPES.items() if k == kind)}{found})")
+        if kind == "object":
+            if len(mine) > 1:  # an adjustment job keeps the original boxes beside the adjusted ones
+                adjusted = [a for a in mine if "adjustment-status" in line[f"{a}-metadata"]]
+                if len(adjusted) != 1:
+                    raise ManifestError(f"{where}: several bounding-box attributes ({', '.join(mine)}); keep one")
+                mine = adjusted
+            items.append(_object_item(line, mine[0], where, source, number))
+        else:
+            items.append(_concept_item(line, mine, where, source, number))
+        attributes.extend(mine)
+    return _dataset(kind, items, attributes[0], "groundtruth")
+
+
+def _object_item(line: dict[str, Any], attribute: str, where: str, source: str, number: int) -> Item:
+    value, meta = line[attribute], line[f"{attribute}-metadata"]
+    if not isinstance(value, dict) or not isinstance(value.get("annotations"), list):
+        raise ManifestError(f"{where}: '{attribute}' has no annotations list")
+    class_map = _class_map(meta)
+    sizes = value.get("image_size")  # a one-element list in Ground Truth's output
+    size = sizes[0] if isinstance(sizes, list) and sizes else {}
+    width, height = (_int_or_none(size.get(k)) for k in ("width", "height")) if isinstance(size, dict) else (None, None)
+    boxes = []
+    for i, a in enumerate(value["annotations"], 1):
+        class_id = str(a.get("class_id")) if isinstance(a, dict) else None
+        if class_id not in class_map:
+            raise ManifestError(f"{where}: box {i} has class_id {class_id} which is not in the class-map of "
+                                f"'{attribute}' (known: {', '.join(class_map) or 'none'})")
+        try:
+            boxes.append(Box(class_map[class_id], *(float(a[k]) for k in ("left", "top", "width", "height"))))
+        except (KeyError, TypeError, ValueError):
+            raise ManifestError(f"{where}: box {i} ('{class_map[class_id]}') needs numeric left, top, width "
+                                f"and height") from None
+    return Item(source, width, height, boxes=boxes, line=number)
+
+
+def _class_map(meta: dict[str, Any]) -> dict[str, str]:
+    class_map = meta.get("class-map")
+    return {str(k): str(v) for k, v in class_map.items()} if isinstance(class_map, dict) else {}
+
+
+def _concept_item(line: dict[str, Any], attributes: list[str], where: str, source: str, number: int) -> Item:
+    """Rekognition reads the label from `class-name` (the value is an unused id); multi-label jobs list
+    class ids to look up in `class-map`."""
+    labels: list[str] = []
+    for attribute in attributes:
+        value, meta = line[attribute], line[f"{attribute}-metadata"]
+        if meta["type"].endswith("-multilabel"):
+            class_map = _class_map(meta)
+            for class_id in value if isinstance(value, list) else [value]:
+                if str(class_id) not in class_map:
+                    raise ManifestError(f"{where}: class id {class_id} is not in the class-map of '{attribute}' "
+                                        f"(known: {', '.join(class_map) or 'none'})")
+                labels.append(class_map[str(class_id)])
+        elif isinstance(meta.get("class-name"), str) and meta["class-name"]:
+            labels.append(meta["class-name"])
+        else:
+            raise ManifestError(f"{where}: '{attribute}-metadata' has no class-name")
+    return Item(source, labels=list(dict.fromkeys(labels)), line=number)
+
+
+# -- COCO --------------------------------------------------------------------------------------
+def _parse_coco(coco: dict[str, Any], kind: str | None, name: str) -> Dataset:
+    missing = [k for k in ("images", "annotations", "categories") if not isinstance(coco.get(k), list)]
+    if missing:
+        raise ManifestError(f"{name} looks like COCO but has no {', '.join(missing)} list")
+    if kind not in (None, "object"):
+        raise ManifestError(f"{name} is a COCO file of bounding boxes (type 'object'), not {kind!r}")
+    try:
+        categories = {c["id"]: str(c["name"]) for c in coco["categories"]}
+        items = {img["id"]: Item(str(img["file_name"]), _int_or_none(img.get("width")),
+                                 _int_or_none(img.get("height")), line=img["id"]) for img in coco["images"]}
+    except (KeyError, TypeError) as e:
+        raise ManifestError(f"{name}: every COCO category needs id and name, every image id and file_name "
+                            f"(missing {e})") from None
+    for n, a in enumerate(coco["annotations"], 1):
+        where = f"{name} annotation {a.get('id', n) if isinstance(a, dict) else n}"
+        if not isinstance(a, dict) or a.get("image_id") not in items:
+            raise ManifestError(f"{where}: image_id {a.get('image_id') if isinstance(a, dict) else None} "
+                                f"is not in images")
+        if a.get("category_id") not in categories:
+            raise ManifestError(f"{where} (image {a['image_id']}): category_id {a.get('category_id')} "
+                                f"is not in categories")
+        bbox = a.get("bbox")
+        if not (isinstance(bbox, list) and len(bbox) == 4 and all(isinstance(v, (int, float)) for v in bbox)):
+            raise ManifestError(f"{where} (image {a['image_id']}): bbox must be [x, y, width, height], got {bbox}")
+        items[a["image_id"]].boxes.append(Box(categories[a["category_id"]], *(float(v) for v in bbox)))
+    return _dataset("object", list(items.values()), "bounding-box", "coco")
+
+
+def _int_or_none(value: Any) -> int | None:
+    return int(value) if isinstance(value, (int, float)) and value > 0 else None
+
+
+def _dataset(kind: str, items: list[Item], attribute: str, source_format: str) -> Dataset:
+    names = {b.label for i in items for b in i.boxes} | {label for i in items for label in i.labels}
+    return Dataset(kind, sorted(names), items, attribute, source_format)  # type: ignore[arg-type]
+
+
+# -- validation --------------------------------------------------------------------------------
+def _where(dataset: Dataset, item: Item) -> str:
+    return f"{'image' if dataset.source_format == 'coco' else 'line'} {item.line} ({item.source_ref})"
+
+
+def _outside(box: Box, width: int, height: int) -> bool:
+    x0, y0, x1, y1 = box.xyxy
+    return min(x0, y0) < -BOX_TOLERANCE_PX or x1 > width + BOX_TOLERANCE_PX or y1 > height + BOX_TOLERANCE_PX
+
+
+def validate(dataset: Dataset, min_examples: int | None = None) -> None:
+    """Refuse a dataset Rekognition (or our trainer) would refuse, listing every problem at once so the
+    analyst fixes the file in one pass."""
+    if dataset.type not in TYPES:
+        raise ManifestError(f"unknown type {dataset.type!r}; accepted: {', '.join(TYPES)}")
+    if not dataset.items:
+        raise ManifestError("the dataset has no images")
+    problems = []
+    for item in dataset.items:
+        if dataset.type == "concept" and not item.labels:
+            problems.append(f"{_where(dataset, item)}: no label; every image needs at least one")
+        for box in item.boxes if dataset.type == "object" else []:
+            shape = (f"box '{box.label}' (left {box.left:g}, top {box.top:g}, "
+                     f"width {box.width:g}, height {box.height:g})")
+            if box.width <= 0 or box.height <= 0:
+                problems.append(f"{_where(dataset, item)}: {shape} has no area")
+            elif item.width and item.height and _outside(box, item.width, item.height):
+                problems.append(f"{_where(dataset, item)}: {shape} lies outside the {item.width}x{item.height} image")
+    if not dataset.labels:
+        problems.append("the dataset has no labels")
+    needed = MIN_EXAMPLES[dataset.type] if min_examples is None else min_examples
+    for label, count in sorted(dataset.count().items()):
+        if count < needed:
+            problems.append(f"label '{label}' has {count} example{'s' if count != 1 else ''}; "
+                            f"at least {needed} are needed")
+    if problems:
+        more = len(problems) - MAX_PROBLEMS
+        raise ManifestError("\n".join(problems[:MAX_PROBLEMS] + ([f"... and {more} more"] if more > 0 else [])))
+
+
+# -- sources and output ------------------------------------------------------------------------
+def resolve_sources(dataset: Dataset, manifest_location: str) -> list[str]:
+    """Where each image is: manifests written by hand or exported by CVAT name images relative to
+    themselves, and the manifest may live on disk or in S3."""
+    out = []
+    for item in dataset.items:
+        ref = item.source_ref
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", ref) or os.path.isabs(ref):
+            out.append(ref)
+        elif manifest_location.startswith("s3://"):
+            bucket, _, key = manifest_location[len("s3://"):].partition("/")
+            joined = posixpath.normpath(posixpath.join(posixpath.dirname(key), ref))
+            if joined == ".." or joined.startswith("../"):
+                raise ManifestError(f"{_where(dataset, item)}: points outside the bucket s3://{bucket}")
+            out.append(f"s3://{bucket}/{joined}")
+        else:
+            out.append(os.path.normpath(os.path.join(os.path.dirname(manifest_location), ref)))
+    return out
+
+
+def to_ground_truth_lines(dataset: Dataset, source_refs: list[str], attribute: str = "bounding-box") -> str:
+    """The Ground Truth output format Rekognition's CreateProjectVersion trains from; `parse_manifest`
+    reads it back to the same dataset. Class ids index `dataset.labels` so every line agrees."""
+    if len(source_refs) != len(dataset.items):
+        raise ValueError(f"{len(source_refs)} source-refs for {len(dataset.items)} items")
+    if "-metadata" in attribute or attribute.endswith("-ref") or attribute == "source-ref":
+        raise ManifestError(f"label attribute {attribute!r} may not contain '-metadata' or end with '-ref'")
+    ids = {label: i for i, label in enumerate(dataset.labels)}
+    meta = {"human-annotated": "yes", "creation-date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f"),
+            "job-name": f"labeling-job/{attribute}"}
+    out = []
+    for item, ref in zip(dataset.items, source_refs):
+        line: dict[str, Any] = {"source-ref": ref}
+        if dataset.type == "object":
+            if not (item.width and item.height):
+                raise ManifestError(f"{_where(dataset, item)}: image size unknown; bounding-box manifests need it")
+            line[attribute] = {
+                "image_size": [{"width": item.width, "height": item.height, "depth": 3}],
+                "annotations": [{"class_id": ids[b.label], "top": _num(b.top), "left": _num(b.left),
+                                 "width": _num(b.width), "height": _num(b.height)} for b in item.boxes]}
+            line[f"{attribute}-metadata"] = {
+                "objects": [{"confidence": 1} for _ in item.boxes],
+                "class-map": {str(i): label for label, i in ids.items()},
+                "type": "groundtruth/object-detection", **meta}
+        else:
+            if not item.labels:
+                raise ManifestError(f"{_where(dataset, item)}: no label to write")
+            for n, label in enumerate(item.labels):  # one attribute per label, as Rekognition documents
+                key = attribute if n == 0 else f"{attribute}_{n}"
+                line[key] = ids[label]
+                line[f"{key}-metadata"] = {"confidence": 1, "class-name": label,
+                                           "type": "groundtruth/image-classification", **meta}
+        out.append(json.dumps(line))
+    return "\n".join(out) + "\n"
+
+
+def _num(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value

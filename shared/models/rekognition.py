@@ -1,0 +1,240 @@
+"""Amazon Rekognition Custom Labels as a `Backend`: what the AWS sample trains, behind our interface.
+
+One Rekognition project per brandvis model (`{prefix}-{model}`), one project version per model
+version, trained from the Ground Truth manifest with an auto-split test set. Every call is safe to
+repeat, because SQS may deliver a message twice: an existing project or version is reused, a
+model already starting or stopping just reports its status.
+
+Errors carry a decision: throttling becomes `RetryLater` (the runtime re-sends the message later),
+what the user must fix becomes `BackendError` with a hint, anything else propagates (the runtime
+retries it and, in the end, dead-letters it).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
+
+import cv2
+import numpy as np
+from botocore.exceptions import ClientError
+
+from shared.errors import RetryLater
+from shared.models.backend import BackendError, Handle, Metrics, TrainingState
+from shared.models.dataset import Dataset
+from shared.models.detections import Detections
+
+THROTTLED = {"ThrottlingException", "ProvisionedThroughputExceededException", "LimitExceededException"}
+HINTS = {
+    "AccessDeniedException": "give the worker's role the rekognition:* Custom Labels actions and read/write "
+                             "access to the data bucket",
+    "InvalidParameterException": "check the training manifest and the model and version names",
+    "ResourceNotFoundException": "the Rekognition project or model version no longer exists; train the model again",
+    "ServiceQuotaExceededException": "delete unused Rekognition model versions or ask AWS for a higher quota",
+}
+TRAINING_RETRY_S = 60  # training takes about an hour: no hurry to look again
+RETRY_S = 30
+MAX_IMAGE_BYTES = 4 * 1024 * 1024  # DetectCustomLabels' limit for Image.Bytes
+
+
+def _code(error: ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "")
+
+
+def _name(text: str) -> str:
+    """Rekognition names allow [a-zA-Z0-9_.-] only."""
+    return re.sub(r"[^a-zA-Z0-9_.\-]", "-", text)[:255]
+
+
+def _fraction(value: Any) -> float:
+    """The summary file gives 0..1; tolerate a 0..100 figure rather than report 98 as a threshold."""
+    value = float(value)
+    return value / 100 if value > 1 else value
+
+
+class RekognitionBackend:
+    name = "rekognition"
+    retry_delays: Sequence[float] = (0.5, 1.0, 2.0)  # detect's in-place retries when throttled
+
+    def __init__(self, rekognition: Any, s3: Any, bucket: str, project_prefix: str = "brandvis") -> None:
+        self.rekognition = rekognition
+        self.s3 = s3
+        self.bucket = bucket
+        self.project_prefix = project_prefix
+
+    @contextmanager
+    def _aws(self, doing: str, retry_s: int = RETRY_S) -> Iterator[None]:
+        """Turn AWS's error codes into the runtime's decisions (see the module docstring)."""
+        try:
+            yield
+        except ClientError as error:
+            code, message = _code(error), error.response.get("Error", {}).get("Message", "")
+            if code in THROTTLED:
+                raise RetryLater(retry_s, f"Rekognition is throttling ({code}) while trying to {doing}") from error
+            if code in HINTS:
+                raise BackendError(f"Rekognition refused to {doing} ({code}: {message}); {HINTS[code]}") from error
+            raise
+
+    # -- training ---------------------------------------------------------------------------
+    def start_training(self, model: str, version: str, dataset: Dataset, manifest_key: str,
+                       output_prefix: str) -> Handle:
+        """Create (or find) the project and the version; object and concept manifests train alike."""
+        project_name, version_name = _name(f"{self.project_prefix}-{model}"), _name(version)
+        with self._aws(f"create project {project_name}", TRAINING_RETRY_S):
+            project_arn = self._project_arn(project_name)
+        with self._aws(f"train {project_name} version {version_name}", TRAINING_RETRY_S):
+            try:
+                version_arn = self.rekognition.create_project_version(
+                    ProjectArn=project_arn, VersionName=version_name,
+                    OutputConfig={"S3Bucket": self.bucket, "S3KeyPrefix": output_prefix},
+                    TrainingData={"Assets": [{"GroundTruthManifest": {"S3Object": {
+                        "Bucket": self.bucket, "Name": manifest_key}}}]},
+                    TestingData={"AutoCreate": True},
+                )["ProjectVersionArn"]
+            except ClientError as error:
+                if _code(error) != "ResourceInUseException":
+                    raise
+                version_arn = self._describe(project_arn, version_name)["ProjectVersionArn"]  # redelivery
+        return {"backend": self.name, "project_arn": project_arn, "version_arn": version_arn,
+                "version_name": version_name}
+
+    def _project_arn(self, project_name: str) -> str:
+        try:
+            return self.rekognition.create_project(ProjectName=project_name)["ProjectArn"]
+        except ClientError as error:
+            if _code(error) != "ResourceInUseException":
+                raise
+        found = self.rekognition.describe_projects(ProjectNames=[project_name]).get("ProjectDescriptions", [])
+        if not found:
+            raise BackendError(f"Rekognition says project {project_name} is in use but does not list it; "
+                               "it may be being deleted: try again in a few minutes")
+        return found[0]["ProjectArn"]
+
+    def _describe(self, project_arn: str, version_name: str) -> dict[str, Any]:
+        found = self.rekognition.describe_project_versions(ProjectArn=project_arn, VersionNames=[version_name])
+        versions = found.get("ProjectVersionDescriptions", [])
+        if not versions:
+            raise BackendError(f"Rekognition has no model version {version_name} in {project_arn}; "
+                               "train the model again")
+        return versions[0]
+
+    def _version(self, handle: Handle, retry_s: int) -> dict[str, Any]:
+        with self._aws(f"describe model version {handle['version_name']}", retry_s):
+            return self._describe(handle["project_arn"], handle["version_name"])
+
+    def training_state(self, handle: Handle) -> TrainingState:
+        """Status plus StatusMessage: on TRAINING_FAILED it says why (bad manifest...)."""
+        desc = self._version(handle, TRAINING_RETRY_S)
+        return TrainingState(desc["Status"], desc.get("StatusMessage", ""))
+
+    def evaluation(self, handle: Handle) -> Metrics:
+        """Read the evaluation summary file that DescribeProjectVersions points at."""
+        desc = self._version(handle, TRAINING_RETRY_S)
+        result = desc.get("EvaluationResult") or {}
+        s3_object = (result.get("Summary") or {}).get("S3Object")
+        if not s3_object:
+            raise BackendError(f"model version {handle['version_name']} has no evaluation ({desc['Status']}"
+                               f"{': ' + desc['StatusMessage'] if desc.get('StatusMessage') else ''})")
+        try:
+            body = self.s3.get_object(Bucket=s3_object["Bucket"], Key=s3_object["Name"])["Body"].read()
+        except ClientError as error:
+            raise BackendError(f"cannot read the evaluation summary s3://{s3_object['Bucket']}/{s3_object['Name']}"
+                               f" ({_code(error)}); check the worker's S3 permissions") from error
+        return summary_to_metrics(json.loads(body), result.get("F1Score"))
+
+    # -- running ----------------------------------------------------------------------------
+    def start(self, handle: Handle, min_inference_units: int = 1) -> str:
+        with self._aws(f"start model version {handle['version_name']}"):
+            try:
+                return self.rekognition.start_project_version(
+                    ProjectVersionArn=handle["version_arn"], MinInferenceUnits=min_inference_units)["Status"]
+            except ClientError as error:
+                if _code(error) != "ResourceInUseException":  # already starting or running
+                    raise
+        return self.status(handle)
+
+    def status(self, handle: Handle) -> str:
+        return self._version(handle, RETRY_S)["Status"]
+
+    def stop(self, handle: Handle) -> str:
+        with self._aws(f"stop model version {handle['version_name']}"):
+            try:
+                return self.rekognition.stop_project_version(ProjectVersionArn=handle["version_arn"])["Status"]
+            except ClientError as error:
+                if _code(error) != "ResourceInUseException":  # already stopping or stopped
+                    raise
+        return self.status(handle)
+
+    def detect(self, handle: Handle, images: Sequence[np.ndarray], min_confidence: float = 0.5) -> list[Detections]:
+        out = []
+        for image in images:
+            height, width = image.shape[:2]
+            response = self._detect_one(handle, _jpeg(image), min_confidence * 100)
+            out.append(Detections.from_rekognition(response, width, height))
+        return out
+
+    def _detect_one(self, handle: Handle, data: bytes, min_confidence: float) -> dict[str, Any]:
+        """Short throttling bursts are absorbed here; a longer one re-sends the message later."""
+        delays = list(self.retry_delays)
+        with self._aws(f"detect with model version {handle['version_name']}"):
+            while True:
+                try:
+                    return self.rekognition.detect_custom_labels(
+                        ProjectVersionArn=handle["version_arn"], Image={"Bytes": data}, MinConfidence=min_confidence)
+                except ClientError as error:
+                    if _code(error) == "ResourceNotReadyException":
+                        raise RetryLater(RETRY_S, f"model version {handle['version_name']} is not running yet") \
+                            from error
+                    if _code(error) not in THROTTLED or not delays:
+                        raise
+                    time.sleep(delays.pop(0))
+
+
+def _jpeg(image: np.ndarray) -> bytes:
+    for quality in (90, 75, 60):
+        ok, buffer = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        if not ok:
+            raise ValueError(f"cannot JPEG-encode an image of shape {image.shape}")
+        if buffer.nbytes <= MAX_IMAGE_BYTES:
+            break
+    return buffer.tobytes()
+
+
+def summary_to_metrics(summary: dict[str, Any], f1_score: float | None = None) -> Metrics:
+    """The documented summary file -> Metrics.
+
+    The reference puts the aggregate figures under `AggregatedEvaluationResults.Metrics`, the
+    published example directly under `AggregatedEvaluationResults`: accept both. The file has no
+    overall threshold; like the console's "assumed threshold", take the mean of the labels'.
+    """
+    aggregated = summary.get("AggregatedEvaluationResults") or {}
+    overall = aggregated.get("Metrics") or aggregated
+    details = summary.get("EvaluationDetails") or {}
+    per_label: dict[str, dict[str, float]] = {}
+    for item in summary.get("LabelEvaluationResults") or []:
+        m = item.get("Metrics") or {}
+        entry = {"precision": float(m.get("Precision", 0.0)), "recall": float(m.get("Recall", 0.0)),
+                 "f1": float(m.get("F1Score", 0.0))}
+        if m.get("Threshold") is not None:
+            entry["threshold"] = _fraction(m["Threshold"])
+        if item.get("NumberOfTestingImages") is not None:
+            entry["test_images"] = int(item["NumberOfTestingImages"])
+        per_label[item["Label"]] = entry
+    thresholds = [e["threshold"] for e in per_label.values() if "threshold" in e]
+    extra = {key: overall[name] for key, name in (("average_precision", "AveragePrecision"),
+                                                   ("average_recall", "AverageRecall")) if name in overall}
+    if "NumberOfTrainingImages" in details:
+        extra["training_images"] = int(details["NumberOfTrainingImages"])
+    f1 = overall.get("F1Score", f1_score)
+    return Metrics(
+        f1=float(f1 if f1 is not None else 0.0),
+        precision=float(overall.get("Precision", 0.0)),
+        recall=float(overall.get("Recall", 0.0)),
+        threshold=round(sum(thresholds) / len(thresholds), 4) if thresholds else 0.5,
+        test_images=int(details.get("NumberOfTestingImages", 0)),
+        per_label=per_label,
+        extra=extra,
+    )

@@ -1,0 +1,135 @@
+"""The generated brand benchmark: brands, look-alike distractors, labeled training frames and
+test frames, as a user's footage would give them.
+
+Brands are drawn in the benchmark's own lettering (`style="bench"`), so nothing the base model
+was pretrained on looks exactly like them. Each frame: a background; with probability
+`p_brand` one to three brand logos; in any frame up to two distractors (look-alikes of brands
+and unrelated logos) that must not be reported. Logos span 4-25 % of the frame width, tilted,
+rotated, relit, sometimes occluded, then the frame is blurred, noised and JPEG-compressed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from shared.models.synth import compose, logos, scenes
+
+BRAND_NAMES = ("Acme", "Borealis", "Cobalt", "Dynamo", "Eclipse", "Fjord", "Gala", "Helix")
+
+
+@dataclass
+class Logo:
+    name: str
+    design: logos.Design
+    sprite: np.ndarray  # BGRA, high resolution
+    is_brand: bool
+
+
+@dataclass
+class Instance:
+    label: str
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
+    is_brand: bool
+    width_frac: float
+
+
+@dataclass
+class Frame:
+    image: np.ndarray
+    instances: list[Instance] = field(default_factory=list)
+
+    @property
+    def brands(self) -> set[str]:
+        return {i.label for i in self.instances if i.is_brand}
+
+
+@dataclass
+class Benchmark:
+    brands: list[Logo]
+    distractors: list[Logo]
+    train: list[Frame]
+    test: list[Frame]
+
+
+def make_logos(rng: np.random.Generator, n_emblems: int = 3, n_wordmarks: int = 2,
+               n_lookalikes: int = 2, n_unrelated: int = 2) -> tuple[list[Logo], list[Logo]]:
+    brands = []
+    kinds = ["combo" if i % 2 else "emblem" for i in range(n_emblems)] + ["wordmark"] * n_wordmarks
+    for name, kind in zip(BRAND_NAMES, kinds):
+        design = logos.random_design(rng, style="bench", kind=kind)
+        if kind == "wordmark":
+            design["word"]["decoration"] = "none"  # bare wordmarks: the hard case
+        brands.append(Logo(name, design, logos.render(design, 128), True))
+    distractors = []
+    for i in range(n_lookalikes):
+        twin = logos.look_alike(brands[i % len(brands)].design if i % 2 == 0 else brands[-1 - i // 2].design, rng)
+        distractors.append(Logo(f"lookalike-{i}", twin, logos.render(twin, 128), False))
+    for i in range(n_unrelated):
+        design = logos.random_design(rng, style="bench")
+        distractors.append(Logo(f"other-{i}", design, logos.render(design, 128), False))
+    return brands, distractors
+
+
+def _overlaps(box: tuple[int, int, int, int], others: Sequence[tuple[int, int, int, int]]) -> bool:
+    x0, y0, x1, y1 = box
+    for a0, b0, a1, b1 in others:
+        iw, ih = min(x1, a1) - max(x0, a0), min(y1, b1) - max(y0, b0)
+        if iw > 0 and ih > 0 and iw * ih > 0.05 * min((x1 - x0) * (y1 - y0), (a1 - a0) * (b1 - b0)):
+            return True
+    return False
+
+
+def place(image: np.ndarray, logo: Logo, rng: np.random.Generator, taken: list[tuple[int, int, int, int]],
+          min_frac: float = 0.04, max_frac: float = 0.25, occlusion: float = 0.2) -> Instance | None:
+    """Paste one logo where it does not cover another; returns its instance (None if no room)."""
+    H, W = image.shape[:2]
+    frac = math.exp(rng.uniform(math.log(min_frac), math.log(max_frac)))
+    sprite = compose.relight(compose.warp_sprite(logo.sprite, frac * W, rng), rng)
+    h, w = sprite.shape[:2]
+    if w >= W or h >= H:
+        return None
+    for _ in range(20):
+        x, y = int(rng.integers(0, W - w)), int(rng.integers(0, H - h))
+        if not _overlaps((x, y, x + w, y + h), taken):
+            break
+    else:
+        return None
+    box = compose.paste(image, sprite, x, y)
+    if box is None:
+        return None
+    if rng.random() < occlusion:
+        compose.occlude(image, box, rng)
+    taken.append(box)
+    return Instance(logo.name, box, logo.is_brand, (box[2] - box[0]) / W)
+
+
+def make_frame(rng: np.random.Generator, brands: Sequence[Logo], distractors: Sequence[Logo], width: int = 640,
+               height: int = 360, photos: Sequence[np.ndarray] = (), p_brand: float = 0.7) -> Frame:
+    image = scenes.background(rng, width, height, photos)
+    taken: list[tuple[int, int, int, int]] = []
+    instances = []
+    if rng.random() < p_brand:
+        for _ in range(int(rng.choice([1, 1, 2, 3]))):
+            inst = place(image, brands[int(rng.integers(0, len(brands)))], rng, taken)
+            if inst:
+                instances.append(inst)
+    if distractors and rng.random() < 0.5:
+        for _ in range(int(rng.integers(1, 3))):
+            inst = place(image, distractors[int(rng.integers(0, len(distractors)))], rng, taken)
+            if inst:
+                instances.append(inst)
+    return Frame(compose.degrade(image, rng), instances)
+
+
+def make_benchmark(seed: int = 7, n_train: int = 60, n_test: int = 300, width: int = 640, height: int = 360,
+                   photos: Sequence[np.ndarray] | None = None) -> Benchmark:
+    rng = np.random.default_rng(seed)
+    photos = scenes.photo_library() if photos is None else photos
+    brands, distractors = make_logos(rng)
+    train = [make_frame(rng, brands, distractors, width, height, photos) for _ in range(n_train)]
+    test = [make_frame(rng, brands, distractors, width, height, photos) for _ in range(n_test)]
+    return Benchmark(brands, distractors, train, test)
