@@ -19,6 +19,8 @@ from shared.config import Config, ConfigError
 from shared.errors import JobError
 from shared.jobs import FAILED, SUCCEEDED, Job, JobStore
 from shared.messages import Sampling
+from shared.models.backend import BackendError
+from shared.models.store import ModelStore, ModelVersion
 from shared.requests import RequestError, Requests
 from shared.stack.server import StackError
 
@@ -171,6 +173,59 @@ def analyze(video: Path = typer.Argument(..., help="The video to analyse."),
 
 
 @app.command()
+def train(manifest: str = typer.Argument(..., help="Ground Truth output manifest (JSON lines) or COCO JSON; path or s3://"),
+          name: str = typer.Option(..., "--name", help="Model name; each training adds a version."),
+          kind: Optional[str] = typer.Option(None, "--type", help="object (boxes) or concept (whole frame)."),
+          backend: str = typer.Option("local", help="local (this machine's CPU) or rekognition (AWS)."),
+          wait: bool = typer.Option(False, "--wait", help="Show progress; exit 0 only if training succeeds.")) -> None:
+    """Train a model version from a labeled manifest."""
+    from cli.stack_session import session
+
+    config = _config()
+    with session(config.replace(poll_wait_s=1) if wait else config, run_workers=wait) as clients:
+        job, mv = Requests(clients).train(manifest, name, kind, backend)
+        err.print(f"job {job.job_id} queued: {name} version {mv.version} ({mv.type}, {backend}, "
+                  f"{sum(mv.counts.values())} examples of {len(mv.labels)} labels)")
+        if not wait:
+            print(job.job_id)
+            return
+        final = _wait(JobStore(clients.dynamodb, clients.names.jobs_table), job.job_id)
+        if final.status == SUCCEEDED:
+            _print_version(ModelStore(clients.dynamodb, clients.names.jobs_table).get(name, mv.version))
+        _finish(final)
+
+
+@app.command()
+def models(name: Optional[str] = typer.Argument(None, help="Only this model's versions.")) -> None:
+    """List model versions: backend, status, examples, training time, evaluation."""
+    from cli.stack_session import session
+
+    with session(_config(), quiet=True) as clients:
+        store = ModelStore(clients.dynamodb, clients.names.jobs_table)
+        rows = store.list_versions(name) if name else store.list_all()
+    table = Table(box=None)
+    for col in ("model", "version", "backend", "type", "status", "labels", "train s", "F1", "P", "R", "created"):
+        table.add_column(col, no_wrap=col != "labels", overflow="fold")
+    for v in rows:
+        m = v.metrics or {}
+        f = (lambda key: f"{m[key]:.2f}" if key in m else "–")
+        table.add_row(v.name, str(v.version), v.backend, v.type, _status_text(v.status), ", ".join(v.labels),
+                      f"{v.training_seconds:.0f}" if v.training_seconds else "–", f("f1"), f("precision"), f("recall"),
+                      v.created_at[:19].replace("T", " "))
+    out.print(table if rows else "no models yet: `brandvis train MANIFEST --name NAME`")
+
+
+def _print_version(mv: ModelVersion | None) -> None:
+    if mv is None or not mv.metrics:
+        return
+    m = mv.metrics
+    err.print(f"{mv.name} v{mv.version}: F1 {m['f1']:.2f} (precision {m['precision']:.2f}, recall {m['recall']:.2f}) "
+              f"on {m['test_images']} held-out images; trained in {mv.training_seconds or 0:.0f} s")
+    for label, v in m.get("per_label", {}).items():
+        err.print(f"  {label:20s} precision {v['precision']:.2f}  recall {v['recall']:.2f}  F1 {v['f1']:.2f}")
+
+
+@app.command()
 def jobs(limit: int = typer.Option(20, help="How many, newest first.")) -> None:
     """List jobs with their status and progress."""
     from cli.stack_session import session
@@ -301,8 +356,11 @@ def _finish(job: Job) -> None:
         err.print(f"[yellow]warning:[/] {w}")
     if job.status == SUCCEEDED:
         result = job.result or {}
-        err.print(f"[green]job {job.job_id} succeeded[/]: {result.get('frames', 0)} frames in "
-                  f"{result.get('segments', 0)} segments, {len(result.get('sprites', []))} sprite sheet(s)")
+        if job.kind == "analyze":
+            err.print(f"[green]job {job.job_id} succeeded[/]: {result.get('frames', 0)} frames in "
+                      f"{result.get('segments', 0)} segments, {len(result.get('sprites', []))} sprite sheet(s)")
+        else:
+            err.print(f"[green]job {job.job_id} succeeded[/]")
         print(json.dumps(result, indent=2))
         return
     err.print(f"[red]job {job.job_id} failed:[/] {job.error}")
@@ -313,7 +371,7 @@ def main() -> None:
     """Entry point: user errors become one clear line on stderr, never a traceback."""
     try:
         app()
-    except (JobError, RequestError, StackError, ConfigError) as exc:
+    except (JobError, RequestError, StackError, ConfigError, BackendError) as exc:
         err.print(f"[red]error:[/] {exc}")
         sys.exit(2)
     except (BotoCoreError, ClientError) as exc:

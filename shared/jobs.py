@@ -18,18 +18,15 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import Decimal
 from typing import Any, Iterable
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
+
+from shared.ddb import from_item, to_ddb
 
 QUEUED, RUNNING, WAITING, SUCCEEDED, FAILED = "QUEUED", "RUNNING", "WAITING", "SUCCEEDED", "FAILED"
 ACTIVE = (QUEUED, RUNNING, WAITING)
 TERMINAL = (SUCCEEDED, FAILED)
-
-_ser = TypeSerializer()
-_de = TypeDeserializer()
 
 
 def now_iso() -> str:
@@ -39,36 +36,6 @@ def now_iso() -> str:
 def new_job_id() -> str:
     """Sortable and short: `20261125-143005-3fa2c1`."""
     return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, set):
-        return sorted(_plain(v) for v in value)
-    return value
-
-
-def _to_ddb(value: Any) -> dict[str, Any]:
-    def fix(v: Any) -> Any:
-        if isinstance(v, float):
-            return Decimal(repr(v))
-        if isinstance(v, dict):
-            return {k: fix(x) for k, x in v.items()}
-        if isinstance(v, (list, tuple)):
-            return [fix(x) for x in v]
-        return v
-
-    return _ser.serialize(fix(value))
-
-
-def _from_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _plain(_de.deserialize(v)) for k, v in item.items()}
-
 
 @dataclass
 class StageProgress:
@@ -153,7 +120,7 @@ class JobStore:
         kwargs: dict[str, Any] = {"TableName": self.table, "Key": self._key(pk, sk),
                                   "UpdateExpression": expr, "ReturnValues": returns}
         if values:
-            kwargs["ExpressionAttributeValues"] = {k: _to_ddb(v) for k, v in values.items()}
+            kwargs["ExpressionAttributeValues"] = {k: to_ddb(v) for k, v in values.items()}
         if names:
             kwargs["ExpressionAttributeNames"] = names
         if condition:
@@ -164,14 +131,14 @@ class JobStore:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return None
             raise
-        return _from_item(resp.get("Attributes", {}))
+        return from_item(resp.get("Attributes", {}))
 
     def _query(self, **kwargs: Any) -> Iterable[dict[str, Any]]:
         kwargs.setdefault("TableName", self.table)
         while True:
             resp = self.ddb.query(**kwargs)
             for item in resp.get("Items", []):
-                yield _from_item(item)
+                yield from_item(item)
             if "LastEvaluatedKey" not in resp:
                 return
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
@@ -183,7 +150,7 @@ class JobStore:
         item = {"pk": f"job#{job_id}", "sk": "job", "gsi1pk": "job", "gsi1sk": f"{at}#{job_id}",
                 "job_id": job_id, "kind": kind, "status": QUEUED, "request": request,
                 "facts": {}, "warnings": [], "created_at": at, "updated_at": at}
-        self.ddb.put_item(TableName=self.table, Item={k: _to_ddb(v) for k, v in item.items()},
+        self.ddb.put_item(TableName=self.table, Item={k: to_ddb(v) for k, v in item.items()},
                           ConditionExpression="attribute_not_exists(pk)")
         self.set_expected(job_id, first_stage, first_expected)
         return Job(job_id=job_id, kind=kind, status=QUEUED, request=request, created_at=at, updated_at=at)
@@ -305,7 +272,7 @@ class JobStore:
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         resp = self.ddb.get_item(TableName=self.table, Key=self._key(pk, sk), ConsistentRead=True)
-        return _from_item(resp["Item"]) if "Item" in resp else None
+        return from_item(resp["Item"]) if "Item" in resp else None
 
     # -- message ledger --------------------------------------------------------------------
     def put_messages(self, job_id: str, messages: Iterable[tuple[str, str, str]]) -> None:

@@ -137,7 +137,17 @@ class SpriteMessage(Message):
                    video=video, sampling=sampling, sheet=sheet, segments=segments)
 
 
-AnyMessage = Annotated[Union[ProbeMessage, ExtractMessage, SpriteMessage], Field(discriminator="stage")]
+class TrainMessage(Message):
+    stage: Literal["train"] = "train"
+    model: str
+    version: int
+
+    @classmethod
+    def for_version(cls, job_id: str, model: str, version: int) -> TrainMessage:
+        return cls(job_id=job_id, message_id=f"train:{model}:{version}", model=model, version=version)
+
+
+AnyMessage = Annotated[Union[ProbeMessage, ExtractMessage, SpriteMessage, TrainMessage], Field(discriminator="stage")]
 _ADAPTER: TypeAdapter[Message] = TypeAdapter(AnyMessage)
 
 

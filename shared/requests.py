@@ -11,14 +11,19 @@ import mimetypes
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from shared import layout
 from shared.aws import Clients
 from shared.dispatch import Dispatcher, QueueUrls
 from shared.jobs import Job, JobStore, new_job_id
-from shared.messages import ProbeMessage, Sampling, VideoRef
+from shared.messages import ProbeMessage, Sampling, TrainMessage, VideoRef
+from shared.models.dataset import TYPES
+from shared.models.manifest import ManifestError, parse_manifest, resolve_sources, to_ground_truth_lines, validate
+from shared.models.store import ModelStore, ModelVersion, model_prefix
 from shared.storage import Storage
+
+MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 
 class RequestError(ValueError):
@@ -61,6 +66,79 @@ class Requests:
         Dispatcher(self.clients.sqs, store, QueueUrls(self.clients.sqs, self.clients.names)).send(
             [ProbeMessage.for_video(job_id, ref, sampling, seconds)])
         return job
+
+
+    def train(self, manifest: str, name: str, kind: str | None = None, backend: str = "local") -> tuple[Job, ModelVersion]:
+        """Validate the manifest and its images here (errors name the line), upload what is local,
+        record a new model version and queue its training."""
+        from shared.models.backends import BACKENDS
+
+        if not MODEL_NAME.match(name):
+            raise RequestError(f"model name {name!r}: use letters, digits, '-', '_' or '.' (at most 63)")
+        if backend not in BACKENDS:
+            raise RequestError(f"unknown backend {backend!r}; backends: {', '.join(BACKENDS)}")
+        if kind is not None and kind not in TYPES:
+            raise RequestError(f"unknown type {kind!r}; accepted: {', '.join(TYPES)}")
+        if backend == "rekognition" and self.clients.config.is_local:
+            raise RequestError("the rekognition backend runs on AWS: set BRANDVIS_MODE=aws (and credentials), "
+                               "or train with --backend local")
+        text, location = self._read(manifest)
+        dataset = parse_manifest(text, kind=kind, name=Path(location).name)
+        validate(dataset)
+        refs = [self._stage_image(item, ref) for item, ref in zip(dataset.items, resolve_sources(dataset, location))]
+        validate(dataset)  # again: image sizes read from the files can put boxes outside them
+        job_id = new_job_id()
+        models = ModelStore(self.clients.dynamodb, self.clients.names.jobs_table)
+        mv = models.create_version(name, backend, dataset.type, dataset.labels, job_id, dataset.count(),
+                                   lambda v: f"{model_prefix(name, v)}/manifest.jsonl")
+        self.storage.put_bytes(mv.manifest_key, to_ground_truth_lines(dataset, refs).encode(), "application/jsonl")
+        store = self.store
+        request = {"model": name, "version": mv.version, "backend": backend, "type": dataset.type,
+                   "manifest": location, "images": len(dataset.items), "labels": dataset.labels}
+        job = store.create_job(job_id, "train", request, first_stage="train")
+        Dispatcher(self.clients.sqs, store, QueueUrls(self.clients.sqs, self.clients.names)).send(
+            [TrainMessage.for_version(job_id, name, mv.version)])
+        return job, mv
+
+    def _read(self, manifest: str) -> tuple[str, str]:
+        if manifest.startswith("s3://"):
+            bucket, _, key = manifest[5:].partition("/")
+            try:
+                body = self.clients.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            except Exception as exc:
+                raise RequestError(f"cannot read {manifest}: {exc}") from exc
+            return body.decode("utf-8-sig"), manifest
+        path = Path(manifest)
+        if not path.is_file():
+            raise RequestError(f"no such file: {manifest}")
+        return path.read_text(encoding="utf-8-sig"), str(path.resolve())
+
+    def _stage_image(self, item: Any, ref: str) -> str:
+        """The image as an s3:// URI in the data bucket (uploaded once per content); sizes filled in."""
+        where = f"line {item.line}" if item.line else "image"
+        if ref.startswith("s3://"):
+            bucket, _, key = ref[5:].partition("/")
+            try:
+                self.clients.s3.head_object(Bucket=bucket, Key=key)
+            except Exception:
+                raise ManifestError(f"{where}: image not found: {ref}") from None
+            if item.width is None:
+                raise ManifestError(f"{where}: {ref} has no image size in the manifest")
+            return ref
+        path = Path(ref)
+        if not path.is_file():
+            raise ManifestError(f"{where}: image not found: {ref}")
+        import cv2
+
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise ManifestError(f"{where}: not an image: {ref}")
+        item.height, item.width = image.shape[:2]
+        with path.open("rb") as f:
+            key = f"datasets/{_content_id(f)}/{_safe_name(path.name)}"
+        if self.storage.head(key) is None:
+            self.storage.upload_file(path, key, mimetypes.guess_type(path.name)[0] or "image/jpeg")
+        return self.storage.uri(key)
 
 
 def _content_id(f: BinaryIO) -> str:

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from shared.models.local.base import BaseModel, load_base
-from shared.models.local.head import OTHER, Candidates, Head, candidates, candidates_at, fit_softmax
+from shared.models.local.head import OTHER, Candidates, Head, candidates, candidates_at, fit_mlp, fit_softmax
 from shared.models.synth import compose
 
 
@@ -123,7 +123,7 @@ def _assign(cand: Candidates, boxes: Sequence[tuple[str, tuple[float, float, flo
 
 
 def train_head(images: Sequence[LabeledImage], labels: Sequence[str], base: BaseModel | None = None,
-               synthetic: int = 400, seed: int = 0) -> tuple[Head, TrainStats]:
+               synthetic: int = 400, seed: int = 0, classifier: str = "mlp") -> tuple[Head, TrainStats]:
     started = time.perf_counter()
     base = base or load_base()
     rng = np.random.default_rng(seed)
@@ -133,7 +133,7 @@ def train_head(images: Sequence[LabeledImage], labels: Sequence[str], base: Base
     pool = list(images) + synthesize(images, rng, synthetic)
     for item in pool:
         maps = base.run(item.image)
-        cand = candidates(maps, min_heat=0.02)
+        cand = candidates(maps)
         y = _assign(cand, item.boxes, index)
         xs.append(cand.features)
         ys.append(y)
@@ -148,12 +148,13 @@ def train_head(images: Sequence[LabeledImage], labels: Sequence[str], base: Base
             ys.append(np.array([index[label] for label, _ in missing]))
     x, y = np.concatenate(xs), np.concatenate(ys)
     n_classes = len(labels) + 1
-    counts = np.bincount(y, minlength=n_classes).astype(np.float32)
-    # Each label weighs as much as "other" in total: rare logos are not drowned by background peaks.
-    weight = (counts.sum() / np.maximum(counts, 1) / n_classes)[y]
-    weight[y == len(labels)] *= 2.0
-    w, b = fit_softmax(x, y, n_classes, sample_weight=weight)
-    head = Head(labels=labels, weights=w, bias=b, base=base.name, min_heat=0.02)
+    if classifier == "linear":
+        mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-4
+        w, b = fit_softmax((x - mu) / sd, y, n_classes)
+        params = {"mu": mu, "sd": sd, "w2": w, "b2": b}
+    else:
+        params = fit_mlp(x, y, n_classes, seed=seed)
+    head = Head(labels=labels, params=params, base=base.name)
     stats = TrainStats(images=len(images), boxes=sum(len(i.boxes) for i in images), synthetic_images=synthetic,
                        candidates=len(y), positives=int((y < len(labels)).sum()),
                        seconds=round(time.perf_counter() - started, 2))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -133,3 +134,31 @@ def make_benchmark(seed: int = 7, n_train: int = 60, n_test: int = 300, width: i
     train = [make_frame(rng, brands, distractors, width, height, photos) for _ in range(n_train)]
     test = [make_frame(rng, brands, distractors, width, height, photos) for _ in range(n_test)]
     return Benchmark(brands, distractors, train, test)
+
+
+def export_ground_truth(frames: Sequence[Frame], folder: Path, kind: str = "object",
+                        concepts: Sequence[str] | None = None) -> Path:
+    """Write frames as JPEGs plus a Ground Truth output manifest beside them (relative source-refs),
+    as an analyst's labeling job would have left them. Concept mode takes one label per frame."""
+    import cv2
+
+    from shared.models.dataset import Box, Dataset, Item
+    from shared.models.manifest import to_ground_truth_lines
+
+    folder.mkdir(parents=True, exist_ok=True)
+    items, refs = [], []
+    for n, frame in enumerate(frames):
+        name = f"frame_{n:04d}.jpg"
+        cv2.imwrite(str(folder / name), frame.image, [cv2.IMWRITE_JPEG_QUALITY, 95])
+        h, w = frame.image.shape[:2]
+        if kind == "object":
+            boxes = [Box(i.label, i.box[0], i.box[1], i.box[2] - i.box[0], i.box[3] - i.box[1])
+                     for i in frame.instances if i.is_brand]
+            items.append(Item(name, w, h, boxes=boxes, line=n + 1))
+        else:
+            items.append(Item(name, w, h, labels=[concepts[n]], line=n + 1))  # type: ignore[index]
+        refs.append(name)
+    labels = sorted({b.label for it in items for b in it.boxes} | {lab for it in items for lab in it.labels})
+    manifest = folder / "output.manifest"
+    manifest.write_text(to_ground_truth_lines(Dataset(kind, labels, items), refs))  # type: ignore[arg-type]
+    return manifest

@@ -1,0 +1,44 @@
+"""Train: a model version from its manifest (the seed's "start and wait custom labels" step).
+
+The backend starts training once (the handle is recorded on the model version, so a redelivered
+message does not start a second one). Rekognition then takes about an hour: the stage re-checks
+with a delayed message (RetryLater) instead of a worker sleeping, like the seed's 15-minute waits.
+"""
+
+from __future__ import annotations
+
+from shared.errors import JobError, RetryLater
+from shared.models.manifest import parse_manifest
+from shared.messages import TrainMessage
+from shared.models.backend import TRAINING_COMPLETED, TRAINING_IN_PROGRESS
+from shared.models.backends import backend_for
+from workers.context import StageContext
+from workers.registry import Result, stage
+
+#: Between re-checks of a training that runs elsewhere.
+RECHECK_S = 300
+
+
+@stage("train", visibility_timeout=900)
+def train(msg: TrainMessage, ctx: StageContext) -> Result:
+    mv = ctx.models.get(msg.model, msg.version)
+    if mv is None:
+        raise JobError(f"model {msg.model} version {msg.version} does not exist")
+    backend = backend_for(mv.backend, ctx.clients, ctx.storage)
+    handle = mv.handle
+    if handle is None:
+        dataset = parse_manifest(ctx.storage.get_bytes(mv.manifest_key).decode(), kind=mv.type)
+        ctx.models.update(msg.model, msg.version, status=TRAINING_IN_PROGRESS)
+        handle = backend.start_training(msg.model, str(msg.version), dataset, mv.manifest_key, f"{mv.prefix}/output")
+        ctx.models.update(msg.model, msg.version, handle=handle)
+    state = backend.training_state(handle)
+    if not state.done:
+        raise RetryLater(RECHECK_S, f"training {state.status.lower()}")
+    if state.failed:
+        ctx.models.update(msg.model, msg.version, status=state.status, error=state.message)
+        raise JobError(f"training failed: {state.message or state.status}")
+    metrics = backend.evaluation(handle)
+    seconds = handle.get("training_seconds")
+    ctx.models.update(msg.model, msg.version, status=TRAINING_COMPLETED, metrics=metrics.to_dict(),
+                      **({"training_seconds": seconds} if seconds is not None else {}))
+    return Result(facts={"model": msg.model, "version": msg.version, "f1": metrics.f1})
