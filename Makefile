@@ -21,7 +21,9 @@ test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/media.py
+	$(BIN)/python bench/models.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

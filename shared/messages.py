@@ -140,11 +140,11 @@ class SpriteMessage(Message):
 class TrainMessage(Message):
     stage: Literal["train"] = "train"
     model: str
-    version: int
+    model_version: int  # not `version`: that is the message schema's
 
     @classmethod
     def for_version(cls, job_id: str, model: str, version: int) -> TrainMessage:
-        return cls(job_id=job_id, message_id=f"train:{model}:{version}", model=model, version=version)
+        return cls(job_id=job_id, message_id=f"train:{model}:{version}", model=model, model_version=version)
 
 
 AnyMessage = Annotated[Union[ProbeMessage, ExtractMessage, SpriteMessage, TrainMessage], Field(discriminator="stage")]

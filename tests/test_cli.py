@@ -96,3 +96,21 @@ def test_analyze_against_a_running_stack_queues_and_returns(clients, config, sto
     job = store.get_job(job_id)
     assert job.status == "QUEUED" and job.request["sampling"] == {"mode": "keyframes", "fps": None}
     assert brandvis("status", "no-such-job", env=env, check=False).stderr.strip().startswith("error: no job no-such-job")
+
+
+def test_train_wait_then_models_lists_the_version(user_env, tmp_path):
+    from shared.models.synth.benchmark import export_ground_truth, make_benchmark
+
+    manifest = export_ground_truth(make_benchmark(seed=4, n_train=30, n_test=1, photos=[]).train, tmp_path / "set")
+    proc = brandvis("train", str(manifest), "--name", "logos", "--wait", env=user_env)
+    assert "logos v1: F1" in proc.stderr and "succeeded" in proc.stderr
+    assert json.loads(proc.stdout)["version"] == 1
+    listing = brandvis("models", env=user_env).stdout
+    assert "logos" in listing and "TRAINING_COMPLETED" in listing and "local" in listing
+
+
+def test_train_with_a_broken_manifest_line_says_which(user_env, tmp_path):
+    manifest = tmp_path / "broken.manifest"
+    manifest.write_text('{"source-ref": "a.jpg"}\n{not json\n')
+    proc = brandvis("train", str(manifest), "--name", "x", env=user_env, check=False)
+    assert proc.returncode == 2 and "line 2: not valid JSON" in proc.stderr

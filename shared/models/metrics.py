@@ -42,7 +42,7 @@ def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
 class Report:
     presence: dict[str, float]
     per_label: dict[str, dict[str, float]]
-    recall_by_size: dict[str, float]
+    recall_by_size: dict[str, float | None]  # None: no labeled box of that size
     instances_by_size: dict[str, int]
     mean_iou: float
     frames: int
@@ -86,7 +86,7 @@ def evaluate(predictions: Sequence[Detections], truths: Sequence[Truth], labels:
     return Report(
         presence=_prf(tp, fp, fn),
         per_label={label: _prf(*per[label]) for label in labels},
-        recall_by_size={name: round(found_by[name] / total_by[name], 4) if total_by[name] else float("nan")
+        recall_by_size={name: round(found_by[name] / total_by[name], 4) if total_by[name] else None
                         for name, _, _ in BUCKETS},
         instances_by_size={name: total_by[name] for name, _, _ in BUCKETS},
         mean_iou=round(float(np.mean(ious)), 4) if ious else 0.0,

@@ -21,24 +21,24 @@ RECHECK_S = 300
 
 @stage("train", visibility_timeout=900)
 def train(msg: TrainMessage, ctx: StageContext) -> Result:
-    mv = ctx.models.get(msg.model, msg.version)
+    mv = ctx.models.get(msg.model, msg.model_version)
     if mv is None:
-        raise JobError(f"model {msg.model} version {msg.version} does not exist")
+        raise JobError(f"model {msg.model} version {msg.model_version} does not exist")
     backend = backend_for(mv.backend, ctx.clients, ctx.storage)
     handle = mv.handle
     if handle is None:
         dataset = parse_manifest(ctx.storage.get_bytes(mv.manifest_key).decode(), kind=mv.type)
-        ctx.models.update(msg.model, msg.version, status=TRAINING_IN_PROGRESS)
-        handle = backend.start_training(msg.model, str(msg.version), dataset, mv.manifest_key, f"{mv.prefix}/output")
-        ctx.models.update(msg.model, msg.version, handle=handle)
+        ctx.models.update(msg.model, msg.model_version, status=TRAINING_IN_PROGRESS)
+        handle = backend.start_training(msg.model, str(msg.model_version), dataset, mv.manifest_key, f"{mv.prefix}/output")
+        ctx.models.update(msg.model, msg.model_version, handle=handle)
     state = backend.training_state(handle)
     if not state.done:
         raise RetryLater(RECHECK_S, f"training {state.status.lower()}")
     if state.failed:
-        ctx.models.update(msg.model, msg.version, status=state.status, error=state.message)
+        ctx.models.update(msg.model, msg.model_version, status=state.status, error=state.message)
         raise JobError(f"training failed: {state.message or state.status}")
     metrics = backend.evaluation(handle)
     seconds = handle.get("training_seconds")
-    ctx.models.update(msg.model, msg.version, status=TRAINING_COMPLETED, metrics=metrics.to_dict(),
+    ctx.models.update(msg.model, msg.model_version, status=TRAINING_COMPLETED, metrics=metrics.to_dict(),
                       **({"training_seconds": seconds} if seconds is not None else {}))
-    return Result(facts={"model": msg.model, "version": msg.version, "f1": metrics.f1})
+    return Result(facts={"model": msg.model, "version": msg.model_version, "f1": metrics.f1})

@@ -92,7 +92,9 @@ class LocalBackend:
     def _score_concepts(self, head: Head, dataset: Dataset, images: Sequence[np.ndarray], idx: np.ndarray) -> Metrics:
         preds = [self._concept_detect(head, images[i], 0.5) for i in idx]
         truths = [Truth(list(dataset.items[i].labels), np.zeros((0, 4), np.float32), images[i].shape[1]) for i in idx]
-        return _metrics(evaluate(preds, truths, dataset.labels), len(idx))
+        metrics = _metrics(evaluate(preds, truths, dataset.labels), len(idx))
+        metrics.extra.clear()  # sizes and IoU mean nothing without boxes
+        return metrics
 
     def training_state(self, handle: Handle) -> TrainingState:
         return TrainingState(TRAINING_COMPLETED)
