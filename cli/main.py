@@ -208,9 +208,9 @@ def models(name: Optional[str] = typer.Argument(None, help="Only this model's ve
         table.add_column(col, no_wrap=col != "labels", overflow="fold")
     for v in rows:
         m = v.metrics or {}
-        f = (lambda key: f"{m[key]:.2f}" if key in m else "–")
+        scores = [f"{m[key]:.2f}" if key in m else "–" for key in ("f1", "precision", "recall")]
         table.add_row(v.name, str(v.version), v.backend, v.type, _status_text(v.status), ", ".join(v.labels),
-                      f"{v.training_seconds:.0f}" if v.training_seconds else "–", f("f1"), f("precision"), f("recall"),
+                      f"{v.training_seconds:.0f}" if v.training_seconds else "–", *scores,
                       v.created_at[:19].replace("T", " "))
     out.print(table if rows else "no models yet: `brandvis train MANIFEST --name NAME`")
 

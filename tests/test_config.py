@@ -29,7 +29,7 @@ def test_aws_mode_has_no_endpoint_and_needs_the_bucket():
     config = Config.load(env={"BRANDVIS_MODE": "aws"})
     assert config.endpoint is None
     with pytest.raises(ConfigError, match="BRANDVIS_BUCKET is required"):
-        config.names
+        _ = config.names
     assert Config.load(env={"BRANDVIS_MODE": "aws", "BRANDVIS_BUCKET": "b-123"}).names.bucket == "b-123"
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextvars
 import logging
 import time
+from types import MappingProxyType
+from typing import Mapping
 
 from workers.delivery import Delivery
 from workers.middleware import Middleware
@@ -12,7 +14,8 @@ from workers.middleware import Middleware
 log = logging.getLogger("brandvis.worker")
 
 #: job/stage/item of the message this thread is processing, for every log line under it.
-current: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("brandvis_log_context", default={})
+current: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar("brandvis_log_context",
+                                                                          default=MappingProxyType({}))
 
 
 class ContextFilter(logging.Filter):

@@ -98,7 +98,7 @@ def fit_mlp(x: np.ndarray, y: np.ndarray, n_classes: int, hidden: int = 128, epo
     v2 = {k: np.zeros_like(v) for k, v in params.items()}
     t = 0
     for _ in range(epochs):
-        for i in range(0, n, 256):
+        for _ in range(0, n, 256):
             idx = rng.permutation(n)[:256] if n > 256 else np.arange(n)
             xb, yb = xn[idx], y[idx]
             h = np.maximum(xb @ params["w1"] + params["b1"], 0)
