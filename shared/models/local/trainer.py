@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from shared.models.local.base import BaseModel, load_base
-from shared.models.local.head import OTHER, Candidates, Head, candidates, candidates_at, fit_mlp, fit_softmax
+from shared.models.local.head import Candidates, Head, candidates, candidates_at, fit_mlp, fit_softmax
 from shared.models.synth import compose
 
 
@@ -160,5 +160,3 @@ def train_head(images: Sequence[LabeledImage], labels: Sequence[str], base: Base
                        seconds=round(time.perf_counter() - started, 2))
     return head, stats
 
-
-__all__ = ["LabeledImage", "TrainStats", "train_head", "synthesize", "OTHER"]
