@@ -21,7 +21,9 @@ from shared.jobs import FAILED, SUCCEEDED, Job, JobStore
 from shared.messages import Sampling
 from shared.models.backend import BackendError
 from shared.models.store import ModelStore, ModelVersion
+from shared.report.load import load_report
 from shared.requests import RequestError, Requests
+from shared.storage import Storage
 from shared.stack.server import StackError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -149,27 +151,120 @@ def frames(video: Path = typer.Argument(..., help="A video file."),
 # -- jobs -----------------------------------------------------------------------------------
 @app.command()
 def analyze(video: Path = typer.Argument(..., help="The video to analyse."),
-            model: Optional[str] = typer.Option(None, help="Model name (detection stages)."),
+            model: Optional[str] = typer.Option(None, help="Model name: adds detection and the visibility report."),
+            model_version: Optional[int] = typer.Option(None, help="Model version (default: the newest trained)."),
             fps: str = typer.Option("2", help="Frames sampled per second (0.2 up to the video's rate)."),
             keyframes: bool = typer.Option(False, "--keyframes", help="Keyframes only: a quick look."),
+            min_confidence: float = typer.Option(0.5, min=0.0, max=1.0, help="Detections below this are ignored."),
+            gap: Optional[float] = typer.Option(None, help="Seconds: detections closer than this are one appearance."),
+            report_out: Optional[Path] = typer.Option(None, "--out", help="Download the report JSON here (implies --wait)."),
+            csv_dir: Optional[Path] = typer.Option(None, "--csv", help="Write brands.csv and appearances.csv here (implies --wait)."),
             segment_seconds: Optional[float] = typer.Option(None, help="Seconds of video per extract message."),
             wait: bool = typer.Option(False, "--wait", help="Show progress; exit 0 only if the job succeeds.")) -> None:
-    """Run the analysis workflow on a video (probe -> extract per segment -> sprites)."""
-    if model is not None:
-        raise RequestError("detection with a model is not available yet (it arrives with the model "
-                           "backends); run without --model for frames and sprites")
+    """Analyse a video: probe -> frames per segment -> sprites; with --model, detection per segment
+    and the visibility report (screen time, appearances, share, position, size) per brand."""
     _require_file(video)
     sampling = _sampling(None if keyframes else fps, keyframes)
+    if (report_out or csv_dir) and model is None:
+        raise RequestError("--out and --csv need --model: without a model there is no report")
+    wait = wait or report_out is not None or csv_dir is not None
     from cli.stack_session import session
 
     config = _config()
     with session(config.replace(poll_wait_s=1) if wait else config, run_workers=wait) as clients:
-        job = Requests(clients).analyze(video, sampling, segment_seconds)
-        err.print(f"job {job.job_id} queued ({video.name}, {sampling.slug})")
+        job = Requests(clients).analyze(video, sampling, segment_seconds, model=model, model_version=model_version,
+                                        min_confidence=min_confidence, gap_s=gap)
+        ref = job.request.get("detect", {}).get("model")
+        err.print(f"job {job.job_id} queued ({video.name}, {sampling.slug}"
+                  + (f", model {ref['name']} v{ref['model_version']})" if ref else ")"))
         if not wait:
             print(job.job_id)
             return
-        _finish(_wait(JobStore(clients.dynamodb, clients.names.jobs_table), job.job_id))
+        final = _wait(JobStore(clients.dynamodb, clients.names.jobs_table), job.job_id)
+        if final.status == SUCCEEDED and model:
+            data = load_report(Storage(clients.s3, clients.names.bucket), final.job_id)
+            _print_report(data)
+            _save_report(data, report_out, csv_dir)
+        _finish(final)
+
+
+@app.command()
+def report(job_id: str = typer.Argument(..., help="An analysis job id (`brandvis jobs`)."),
+           report_out: Optional[Path] = typer.Option(None, "--out", help="Also save the report JSON here."),
+           csv_dir: Optional[Path] = typer.Option(None, "--csv", help="Also write brands.csv and appearances.csv here."),
+           appearances: bool = typer.Option(False, "--appearances", help="List every appearance too."),
+           as_json: bool = typer.Option(False, "--json", help="Print the report JSON instead of tables.")) -> None:
+    """Print an analysis job's visibility report as a table."""
+    from cli.stack_session import session
+
+    with session(_config(), quiet=True) as clients:
+        job = JobStore(clients.dynamodb, clients.names.jobs_table).get_job(job_id)
+        if job is None:
+            raise RequestError(f"no job {job_id}; `brandvis jobs` lists them")
+        if job.kind != "analyze" or "detect" not in job.request:
+            raise RequestError(f"job {job_id} is not an analysis with a model: it has no report")
+        if job.status != SUCCEEDED:
+            raise RequestError(f"job {job_id} is {job.status}: the report exists once it has SUCCEEDED"
+                               + (f" ({job.error})" if job.error else ""))
+        data = load_report(Storage(clients.s3, clients.names.bucket), job_id)
+    if as_json:
+        print(json.dumps(data, indent=1))
+    else:
+        _print_report(data, appearances)
+    _save_report(data, report_out, csv_dir)
+
+
+def _print_report(data: dict, appearances: bool = False) -> None:
+    from shared.report.tables import appearances_table, brands_table
+
+    v, m = data["video"], data["model"]
+    rate = f"{v['sampled_fps']:g} frames/s" if v["sampled_fps"] else "keyframes"
+    out.print(f"{data['extras'].get('video_name', 'video')}: {v['duration_s']:.1f} s, {v['width']}x{v['height']}, "
+              f"sampled at {rate}; model {m['name']} ({m['backend']}), min confidence {m['min_confidence']:g}")
+    table = Table(box=None)
+    for col in ("brand", "screen time", "share", "of video", "appearances", "first seen", "last seen", "solus",
+                "confidence", "mean size", "prominence"):
+        table.add_column(col, justify="left" if col == "brand" else "right", no_wrap=True)
+    for r in brands_table(data).to_dict("records"):
+        seen = r["screen_time_s"] > 0
+        table.add_row(str(r["label"]), _clock(r["screen_time_s"]), f"{r['share_of_screen_time']:.1%}",
+                      f"{(r['share_of_video'] or 0):.1%}", str(r["appearances"]),
+                      _clock(r["first_seen_s"]) if seen else "–", _clock(r["last_seen_s"]) if seen else "–",
+                      _clock(r["solus_time_s"] or 0), _num(r["mean_confidence"], "{:.2f}") if seen else "–",
+                      _num(r["mean_area_pct"], "{:.1f} %") if seen else "–",
+                      _num(r["prominence"], "{:.0f}") if seen else "–")
+    out.print(table)
+    if appearances:
+        t = Table("brand", "#", "from", "to", "on screen", "confidence", "prominence", box=None)
+        for r in appearances_table(data).to_dict("records"):
+            t.add_row(str(r["label"]), str(r["appearance"]), _clock(r["start_s"]), _clock(r["end_s"]),
+                      f"{r['screen_time_s']:.1f} s", _num(r["mean_confidence"], "{:.2f}"),
+                      _num(r["prominence"], "{:.0f}"))
+        out.print(t)
+
+
+def _num(value: float | None, fmt: str) -> str:
+    return "–" if value is None or value != value else fmt.format(value)
+
+
+def _clock(seconds: float | None) -> str:
+    """m:ss.s, how analysts read positions in a video."""
+    if seconds is None or seconds != seconds:
+        return "–"
+    m, s = divmod(float(seconds), 60)
+    return f"{int(m)}:{s:04.1f}"
+
+
+def _save_report(data: dict, report_out: Path | None, csv_dir: Path | None) -> None:
+    from shared.report.tables import write_csvs
+
+    if report_out is not None:
+        report_out.parent.mkdir(parents=True, exist_ok=True)
+        report_out.write_text(json.dumps(data, indent=1))
+        err.print(f"report written to {report_out}")
+    if csv_dir is not None:
+        paths = write_csvs(data, csv_dir)
+        err.print(f"tables written: {', '.join(str(p) for p in paths)}")
 
 
 @app.command()

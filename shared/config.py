@@ -53,6 +53,10 @@ class Config:
     segment_seconds: float = 30.0
     decode_threads: int = 0  # 0: FFmpeg's choice (all cores); 1 when several workers share a machine
     jpeg_quality: int = 92
+    # Models.
+    min_inference_units: int = 1  # Rekognition units a started model runs (and bills) with
+    model_idle_stop_s: float = 900.0  # a running Rekognition model with no detect work this long is stopped
+    appearance_gap_s: float = 1.0  # detections closer than this are one appearance in reports
     # Dashboard.
     dashboard_address: str = "127.0.0.1"
     dashboard_port: int = 8501

@@ -6,7 +6,7 @@ reuses its probe, frames and sprites, and a re-run of any stage overwrites the s
 
 from __future__ import annotations
 
-from shared.messages import Sampling
+from shared.messages import Detecting, Sampling
 
 
 def video_prefix(video_id: str) -> str:
@@ -52,3 +52,20 @@ def sprite_key(video_id: str, sampling: Sampling, sheet: int) -> str:
 
 def thumbnails_vtt_key(video_id: str, sampling: Sampling) -> str:
     return f"{sprites_prefix(video_id, sampling)}thumbnails.vtt"
+
+
+def detections_key(video_id: str, sampling: Sampling, detect: Detecting, segment: int) -> str:
+    """One file per segment in the DetectCustomLabels shape; reused by any job with the same model."""
+    return f"{sampling_prefix(video_id, sampling)}/detections/{detect.slug}/{segment:04d}.json"
+
+
+def report_prefix(job_id: str) -> str:
+    return f"reports/{job_id}/"
+
+
+def report_key(job_id: str) -> str:
+    return f"{report_prefix(job_id)}report.json"
+
+
+def report_csv_key(job_id: str, table: str) -> str:
+    return f"{report_prefix(job_id)}{table}.csv"

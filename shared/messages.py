@@ -81,6 +81,30 @@ class VideoRef(_Frozen):
     name: str  # the file name the user gave, for messages
 
 
+class ModelRef(_Frozen):
+    """One trained model version, named completely (a later version never changes a running job)."""
+
+    name: str
+    model_version: int
+    backend: str
+
+    @property
+    def slug(self) -> str:
+        return f"{self.name}/v{self.model_version:06d}"
+
+
+class Detecting(_Frozen):
+    """What an analysis with a model asks of detect: carried probe -> extract -> detect."""
+
+    model: ModelRef
+    min_confidence: float = Field(ge=0.0, le=1.0)
+
+    @property
+    def slug(self) -> str:
+        """Folder for these detections: the same video, model and threshold reuse them."""
+        return f"{self.model.slug}/c{round(self.min_confidence * 100):03d}"
+
+
 class Message(_Frozen):
     version: Literal[1] = VERSION
     job_id: str
@@ -99,11 +123,13 @@ class ProbeMessage(Message):
     video: VideoRef
     sampling: Sampling
     segment_seconds: float = 30.0
+    detect: Detecting | None = None  # set: every segment is also run through this model
 
     @classmethod
-    def for_video(cls, job_id: str, video: VideoRef, sampling: Sampling, segment_seconds: float) -> ProbeMessage:
+    def for_video(cls, job_id: str, video: VideoRef, sampling: Sampling, segment_seconds: float,
+                  detect: Detecting | None = None) -> ProbeMessage:
         return cls(job_id=job_id, message_id=f"probe:{video.video_id}", video=video,
-                   sampling=sampling, segment_seconds=segment_seconds)
+                   sampling=sampling, segment_seconds=segment_seconds, detect=detect)
 
 
 class ExtractMessage(Message):
@@ -114,13 +140,14 @@ class ExtractMessage(Message):
     time_base: str  # the stream's, exact ("1/12288")
     origin_pts: int  # pts of the first frame: t = (pts - origin_pts) * time_base
     end_s: float  # where decodable video ends (container duration, or where a truncated file stops)
+    detect: Detecting | None = None
 
     @classmethod
     def for_segment(cls, job_id: str, video: VideoRef, sampling: Sampling, segment: Segment,
-                    time_base: str, origin_pts: int, end_s: float) -> ExtractMessage:
+                    time_base: str, origin_pts: int, end_s: float, detect: Detecting | None = None) -> ExtractMessage:
         return cls(job_id=job_id, message_id=f"extract:{video.video_id}:{sampling.slug}:{segment.index:04d}",
                    video=video, sampling=sampling, segment=segment, time_base=time_base,
-                   origin_pts=origin_pts, end_s=end_s)
+                   origin_pts=origin_pts, end_s=end_s, detect=detect)
 
 
 class SpriteMessage(Message):
@@ -147,7 +174,56 @@ class TrainMessage(Message):
         return cls(job_id=job_id, message_id=f"train:{model}:{version}", model=model, model_version=version)
 
 
-AnyMessage = Annotated[Union[ProbeMessage, ExtractMessage, SpriteMessage, TrainMessage], Field(discriminator="stage")]
+class StartModelMessage(Message):
+    """Make a model version ready to detect (the seed's "start model" branch, beside extraction)."""
+
+    stage: Literal["start-model"] = "start-model"
+    model: ModelRef
+
+    @classmethod
+    def for_model(cls, job_id: str, model: ModelRef) -> StartModelMessage:
+        return cls(job_id=job_id, message_id=f"start-model:{model.slug}", model=model)
+
+
+class DetectMessage(Message):
+    """Detect on one segment's frames, as soon as extract has written them."""
+
+    stage: Literal["detect"] = "detect"
+    video: VideoRef
+    sampling: Sampling
+    segment: int
+    detect: Detecting
+
+    @classmethod
+    def for_segment(cls, job_id: str, video: VideoRef, sampling: Sampling, segment: int,
+                    detect: Detecting) -> DetectMessage:
+        return cls(job_id=job_id, message_id=f"detect:{video.video_id}:{sampling.slug}:{detect.slug}:{segment:04d}",
+                   video=video, sampling=sampling, segment=segment, detect=detect)
+
+
+class AggregateMessage(Message):
+    """All segments detected: build the visibility report."""
+
+    stage: Literal["aggregate"] = "aggregate"
+    video: VideoRef
+    sampling: Sampling
+    detect: Detecting
+    segments: int
+    duration_s: float  # where decodable video ends: frame intervals are clipped to [0, duration_s]
+    width: int
+    height: int
+    fps: float
+    gap_s: float = 1.0  # detections closer than this are one appearance
+
+    @classmethod
+    def for_video(cls, job_id: str, video: VideoRef, sampling: Sampling, detect: Detecting, segments: int,
+                  duration_s: float, width: int, height: int, fps: float, gap_s: float) -> AggregateMessage:
+        return cls(job_id=job_id, message_id=f"aggregate:{job_id}", video=video, sampling=sampling, detect=detect,
+                   segments=segments, duration_s=duration_s, width=width, height=height, fps=fps, gap_s=gap_s)
+
+
+AnyMessage = Annotated[Union[ProbeMessage, ExtractMessage, SpriteMessage, TrainMessage, StartModelMessage,
+                             DetectMessage, AggregateMessage], Field(discriminator="stage")]
 _ADAPTER: TypeAdapter[Message] = TypeAdapter(AnyMessage)
 
 

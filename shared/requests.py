@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import re
+from fractions import Fraction
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -17,12 +18,16 @@ from shared import layout
 from shared.aws import Clients
 from shared.dispatch import Dispatcher, QueueUrls
 from shared.jobs import Job, JobStore, new_job_id
-from shared.messages import ProbeMessage, Sampling, TrainMessage, VideoRef
+from shared.messages import (Detecting, Message, ModelRef, ProbeMessage, Sampling, StartModelMessage, TrainMessage,
+                             VideoRef)
+from shared.models.backend import TRAINING_COMPLETED
 from shared.models.dataset import TYPES
 from shared.models.manifest import ManifestError, parse_manifest, resolve_sources, to_ground_truth_lines, validate
 from shared.models.store import ModelStore, ModelVersion, model_prefix
 from shared.storage import Storage
 
+#: The lowest sampling rate an analysis accepts (one frame every 5 s).
+MIN_FPS = Fraction(1, 5)
 MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 
@@ -54,19 +59,59 @@ class Requests:
             self.storage.upload_file(path, key, mimetypes.guess_type(name)[0] or "application/octet-stream")
         return VideoRef(video_id=video_id, key=key, name=path.name)
 
-    def analyze(self, video: Path | VideoRef, sampling: Sampling, segment_seconds: float | None = None) -> Job:
+    def analyze(self, video: Path | VideoRef, sampling: Sampling, segment_seconds: float | None = None,
+                model: str | None = None, model_version: int | None = None, min_confidence: float = 0.5,
+                gap_s: float | None = None) -> Job:
+        """Media stages only without `model`; with one, also start-model, detect and aggregate."""
+        if sampling.mode == "fps" and sampling.rate < MIN_FPS:
+            raise RequestError(f"--fps {float(sampling.rate):g} is too low: sample at least {float(MIN_FPS):g} "
+                               "frames/s (or use --keyframes)")
+        if not 0.0 <= min_confidence <= 1.0:
+            raise RequestError(f"min confidence {min_confidence:g} is outside 0..1")
+        gap = self.clients.config.appearance_gap_s if gap_s is None else gap_s
+        if gap < 0:
+            raise RequestError("the appearance gap cannot be negative")
+        detect = self._detecting(model, model_version, min_confidence) if model else None
         ref = video if isinstance(video, VideoRef) else self.upload_video(video)
         seconds = segment_seconds or self.clients.config.segment_seconds
         if seconds <= 0:
             raise RequestError("segment length must be positive")
         job_id = new_job_id()
-        request = {"video": ref.model_dump(), "sampling": sampling.model_dump(), "segment_seconds": seconds}
+        request: dict[str, Any] = {"video": ref.model_dump(), "sampling": sampling.model_dump(),
+                                   "segment_seconds": seconds}
+        messages: list[Message] = [ProbeMessage.for_video(job_id, ref, sampling, seconds, detect)]
+        if detect is not None:
+            request.update(detect=detect.model_dump(), gap_s=gap)
+            messages.append(StartModelMessage.for_model(job_id, detect.model))
         store = self.store
         job = store.create_job(job_id, "analyze", request, first_stage="probe")
-        Dispatcher(self.clients.sqs, store, QueueUrls(self.clients.sqs, self.clients.names)).send(
-            [ProbeMessage.for_video(job_id, ref, sampling, seconds)])
+        if detect is not None:
+            store.set_expected(job_id, "start-model", 1)
+        Dispatcher(self.clients.sqs, store, QueueUrls(self.clients.sqs, self.clients.names)).send(messages)
         return job
 
+    def _detecting(self, name: str, version: int | None, min_confidence: float) -> Detecting:
+        """The trained model version a job will use, or why it cannot."""
+        models = ModelStore(self.clients.dynamodb, self.clients.names.jobs_table)
+        if version is not None:
+            mv = models.get(name, version)
+            if mv is None:
+                raise RequestError(f"model {name} has no version {version}")
+            if mv.status != TRAINING_COMPLETED:
+                raise RequestError(f"model {name} version {version} is not trained (status {mv.status})")
+        else:
+            mv = models.get(name)
+            if mv is None:
+                versions = models.list_versions(name, limit=1)
+                if versions:
+                    raise RequestError(f"model {name} has no trained version yet (newest: version "
+                                       f"{versions[0].version}, {versions[0].status})")
+                known = sorted({m.name for m in models.list_all()})
+                raise RequestError(f"no model named {name}; models: {', '.join(known) or 'none (brandvis train)'}")
+        if mv.backend == "rekognition" and self.clients.config.is_local:
+            raise RequestError(f"model {name} runs on Rekognition: analyse it with BRANDVIS_MODE=aws")
+        return Detecting(model=ModelRef(name=mv.name, model_version=mv.version, backend=mv.backend),
+                         min_confidence=min_confidence)
 
     def train(self, manifest: str, name: str, kind: str | None = None, backend: str = "local") -> tuple[Job, ModelVersion]:
         """Validate the manifest and its images here (errors name the line), upload what is local,

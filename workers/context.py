@@ -3,10 +3,13 @@ no counters."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from shared.aws import Clients
 from shared.config import Config
+from shared.models.backend import Backend
+from shared.models.backends import backend_for
 from shared.models.store import ModelStore
 from shared.storage import Storage
 from workers.media_cache import MediaCache
@@ -19,6 +22,15 @@ class StageContext:
     storage: Storage
     media: MediaCache
     models: ModelStore
+    _backends: dict[str, Backend] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def backend(self, name: str) -> Backend:
+        """One backend per process and name: the local one keeps loaded models between messages."""
+        with self._lock:
+            if name not in self._backends:
+                self._backends[name] = backend_for(name, self.clients, self.storage)
+            return self._backends[name]
 
     @classmethod
     def create(cls, clients: Clients) -> StageContext:

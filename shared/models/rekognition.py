@@ -23,7 +23,7 @@ import numpy as np
 from botocore.exceptions import ClientError
 
 from shared.errors import RetryLater
-from shared.models.backend import BackendError, Handle, Metrics, TrainingState
+from shared.models.backend import RUNNING, BackendError, Handle, Metrics, TrainingState
 from shared.models.dataset import Dataset
 from shared.models.detections import Detections
 
@@ -158,6 +158,9 @@ class RekognitionBackend:
 
     def status(self, handle: Handle) -> str:
         return self._version(handle, RETRY_S)["Status"]
+
+    def ready(self, handle: Handle) -> bool:
+        return self.status(handle) == RUNNING
 
     def stop(self, handle: Handle) -> str:
         with self._aws(f"stop model version {handle['version_name']}"):

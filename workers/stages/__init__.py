@@ -1,3 +1,3 @@
 """One module per stage, each exposing one handler registered with `@stage`."""
 
-from workers.stages import extract, probe, sprite, train  # noqa: F401  (registers the handlers)
+from workers.stages import aggregate, detect, extract, probe, sprite, start_model, train  # noqa: F401  (registers the handlers)

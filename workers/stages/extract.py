@@ -11,7 +11,7 @@ from shared import layout
 from shared.media.extraction import extract_segment
 from shared.media.frames import SegmentReader
 from shared.media.images import encode_jpeg
-from shared.messages import ExtractMessage
+from shared.messages import DetectMessage, ExtractMessage
 from workers.context import StageContext
 from workers.registry import Result, stage
 
@@ -20,9 +20,11 @@ from workers.registry import Result, stage
 def extract(msg: ExtractMessage, ctx: StageContext) -> Result:
     vid, sampling, seg = msg.video.video_id, msg.sampling, msg.segment
     index_key = layout.segment_index_key(vid, sampling, seg.index)
+    # With a model, this segment's detection starts now, not after the whole video is extracted.
+    children = [DetectMessage.for_segment(msg.job_id, msg.video, sampling, seg.index, msg.detect)] if msg.detect else []
     if ctx.storage.exists(index_key):
         done = ctx.storage.get_json(index_key)
-        return Result(metrics={"frames": len(done["frames"])}, warnings=done.get("warnings", []))
+        return Result(messages=children, metrics={"frames": len(done["frames"])}, warnings=done.get("warnings", []))
 
     def save(name: str, jpeg: bytes, meta: dict[str, str]) -> None:
         ctx.storage.put_bytes(layout.frame_key(vid, sampling, name), jpeg, "image/jpeg", meta)
@@ -41,4 +43,4 @@ def extract(msg: ExtractMessage, ctx: StageContext) -> Result:
         "segment": seg.index, "sampling": sampling.slug, "frames": out.frames,
         "tiles": [n for n, _ in out.tiles], "tile_size": [out.tiles[0][1].shape[1], out.tiles[0][1].shape[0]]
         if out.tiles else None, "frames_decoded": out.frames_decoded, "warnings": warnings})
-    return Result(metrics={"frames": len(out.frames)}, warnings=warnings)
+    return Result(messages=children, metrics={"frames": len(out.frames)}, warnings=warnings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shared import layout
+from shared.errors import JobError
 from shared.media.probe import probe_video
 from shared.media.segments import plan_segments
 from shared.messages import ExtractMessage, ProbeMessage
@@ -16,14 +17,19 @@ def probe(msg: ProbeMessage, ctx: StageContext) -> Result:
     info = probe_video(path, name=msg.video.name)
     ctx.storage.put_json(layout.probe_key(msg.video.video_id), info.to_ffprobe())
 
+    if msg.sampling.mode == "fps" and msg.sampling.rate > info.frame_rate:
+        raise JobError(f"sampling at {float(msg.sampling.rate):g} frames/s asks for more frames than "
+                       f"{msg.video.name} has ({float(info.frame_rate):g} frames/s); use --fps "
+                       f"{float(info.frame_rate):g} or less")
     segments = plan_segments(info, msg.segment_seconds)
     tb = f"{info.time_base.numerator}/{info.time_base.denominator}"
-    children = [ExtractMessage.for_segment(msg.job_id, msg.video, msg.sampling, seg, tb, info.origin_pts, info.end_s)
-                for seg in segments]
+    children = [ExtractMessage.for_segment(msg.job_id, msg.video, msg.sampling, seg, tb, info.origin_pts, info.end_s,
+                                           msg.detect) for seg in segments]
     bounds = [[s.index, round(float((s.start_pts - info.origin_pts) * info.time_base), 6),
                round(float((s.end_pts - info.origin_pts) * info.time_base), 6) if s.end_pts is not None else info.end_s]
               for s in segments]
     warning = info.truncation_warning
-    return Result(messages=children, expect={"extract": len(children)},
+    expect = {"extract": len(children), **({"detect": len(children)} if msg.detect else {})}
+    return Result(messages=children, expect=expect,
                   facts={**info.facts(), "segments": bounds, "truncated": info.truncated},
                   warnings=[warning] if warning else [])

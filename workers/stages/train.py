@@ -11,7 +11,6 @@ from shared.errors import JobError, RetryLater
 from shared.models.manifest import parse_manifest
 from shared.messages import TrainMessage
 from shared.models.backend import TRAINING_COMPLETED, TRAINING_IN_PROGRESS
-from shared.models.backends import backend_for
 from workers.context import StageContext
 from workers.registry import Result, stage
 
@@ -24,7 +23,7 @@ def train(msg: TrainMessage, ctx: StageContext) -> Result:
     mv = ctx.models.get(msg.model, msg.model_version)
     if mv is None:
         raise JobError(f"model {msg.model} version {msg.model_version} does not exist")
-    backend = backend_for(mv.backend, ctx.clients, ctx.storage)
+    backend = ctx.backend(mv.backend)
     handle = mv.handle
     if handle is None:
         dataset = parse_manifest(ctx.storage.get_bytes(mv.manifest_key).decode(), kind=mv.type)

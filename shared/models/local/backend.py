@@ -112,6 +112,11 @@ class LocalBackend:
     def status(self, handle: Handle) -> str:
         return RUNNING if handle["artifact"] in self._loaded else STOPPED
 
+    def ready(self, handle: Handle) -> bool:
+        """Always: a local model loads on first use in whichever worker detects."""
+        self._head(handle)
+        return True
+
     def stop(self, handle: Handle) -> str:
         with self._lock:
             self._loaded.pop(handle["artifact"], None)

@@ -1,0 +1,1 @@
+"""The visibility report (`brandvis.report/v1`): built from detections, validated, exported."""

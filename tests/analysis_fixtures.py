@@ -1,0 +1,52 @@
+"""A trained local model and brand videos with known truth, made once and installed per test
+(the stack is reset between tests; training again for each would cost minutes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.aws import Clients
+from shared.models.local.head import Head
+from shared.models.local.trainer import LabeledImage, train_head
+from shared.models.store import ModelStore, ModelVersion, model_prefix
+from shared.models.synth.benchmark import Benchmark, make_benchmark
+from shared.models.synth.video import BrandVideo, make_brand_video
+from shared.storage import Storage
+
+
+@dataclass
+class TrainedModel:
+    bench: Benchmark
+    head: Head
+
+    @property
+    def labels(self) -> list[str]:
+        return [b.name for b in self.bench.brands]
+
+
+def train_small_model(seed: int = 7, frames: int = 40) -> TrainedModel:
+    bench = make_benchmark(seed=seed, n_train=frames, n_test=0, photos=[])
+    labels = [b.name for b in bench.brands]
+    train = [LabeledImage(f.image, [(i.label, i.box) for i in f.instances if i.is_brand]) for f in bench.train]
+    head, _ = train_head(train, labels, synthetic=200)
+    return TrainedModel(bench, head)
+
+
+def install_model(clients: Clients, model: TrainedModel, name: str = "logos",
+                  status: str = "TRAINING_COMPLETED") -> ModelVersion:
+    """Record a trained version with its head in S3, as the train stage would have left it."""
+    storage = Storage(clients.s3, clients.names.bucket)
+    models = ModelStore(clients.dynamodb, clients.names.jobs_table)
+    mv = models.create_version(name, "local", "object", model.labels, "job-test", {},
+                               lambda v: f"{model_prefix(name, v)}/manifest.jsonl")
+    artifact = f"{mv.prefix}/output/head.npz"
+    storage.put_bytes(artifact, model.head.to_bytes())
+    handle = {"backend": "local", "type": "object", "artifact": artifact, "evaluation": {}, "training_seconds": 1.0}
+    models.update(name, mv.version, status=status, handle=handle)
+    return models.get(name, mv.version)  # type: ignore[return-value]
+
+
+def brand_video(folder: Path, model: TrainedModel, seconds: float = 20.0, seed: int = 3) -> BrandVideo:
+    return make_brand_video(folder / f"brands-{seed}.mp4", model.bench.brands, model.bench.distractors,
+                            seconds=seconds, seed=seed)

@@ -1,0 +1,127 @@
+"""`analyze --model` through the queues: start-model beside probe/extract, detect per segment,
+aggregate into report v1; duplicates, missing or unready models, and the errors a user sees."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from shared import layout
+from shared.jobs import FAILED, SUCCEEDED
+from shared.messages import Sampling
+from shared.models.store import ModelStore
+from shared.report.schema import validate_report
+from shared.requests import RequestError, Requests
+from tests.analysis_fixtures import brand_video, install_model, train_small_model
+from tests.conftest import wait_for, wait_for_job
+
+
+@pytest.fixture(scope="module")
+def model():
+    return train_small_model()
+
+
+@pytest.fixture(scope="module")
+def video(model, tmp_path_factory):
+    return brand_video(tmp_path_factory.mktemp("brand-videos"), model, seconds=20.0, seed=5)
+
+
+def _presence_f1(report, video) -> float:
+    tp = fp = fn = 0
+    for frame in report["frames"]:
+        found = {lab["label"] for lab in frame["labels"]}
+        truth = video.brands_at(frame["t_s"])
+        tp, fp, fn = tp + len(found & truth), fp + len(found - truth), fn + len(truth - found)
+    return 2 * tp / max(1, 2 * tp + fp + fn)
+
+
+def test_analysis_with_a_model_writes_report_v1(clients, store, storage, run_worker, model, video):
+    install_model(clients, model)
+    run_worker(concurrency=2)
+    job = Requests(clients).analyze(video.path, Sampling.at_fps(2), segment_seconds=8, model="logos")
+    done = wait_for_job(store, job.job_id, timeout=240)
+    assert done.status == SUCCEEDED, done.error
+    # Every branch ran: start-model once, detect per segment, one aggregate, sprites
+    segments = done.stages["extract"].expected
+    assert segments >= 2
+    assert (done.stages["start-model"].done, done.stages["detect"].done, done.stages["aggregate"].done) == (1, segments, 1)
+    assert done.stages["detect"].metrics["frames"] == done.stages["extract"].metrics["frames"] == 40
+    report = json.loads(storage.get_bytes(layout.report_key(job.job_id)))
+    validate_report(report)
+    assert done.result["report"] == storage.uri(layout.report_key(job.job_id))
+    assert report["video"] == {"duration_s": 20.0, "width": 640, "height": 360, "fps": 25.0, "sampled_fps": 2.0}
+    assert report["model"] == {"name": "logos", "backend": "local", "min_confidence": 0.5}
+    assert [f["t_s"] for f in report["frames"]] == [k / 2 for k in range(40)]
+    assert {b["label"] for b in report["brands"]} == set(model.labels)
+    # A loose quality floor: this small model scores about 0.6 here (bench/analysis.py measures the real figures)
+    assert _presence_f1(report, video) >= 0.4
+    # The CSV tables sit beside the report
+    brands_csv = storage.get_bytes(layout.report_csv_key(job.job_id, "brands")).decode().splitlines()
+    assert brands_csv[0].startswith("label,screen_time_s,share_of_screen_time") and len(brands_csv) == 1 + len(model.labels)
+
+
+def test_duplicate_detect_messages_do_not_double_count(clients, store, storage, run_worker, model, video):
+    install_model(clients, model)
+    media = run_worker(stages=["probe", "extract", "sprite", "start-model"])
+    job = Requests(clients).analyze(video.path, Sampling.at_fps(1), segment_seconds=8, model="logos")
+    wait_for(lambda: store.get_job(job.job_id).stages.get("extract") and store.get_job(job.job_id).stages["extract"].complete,
+             120, "extraction")
+    media.stop()
+    # Every detect message is delivered twice (SQS is at-least-once)
+    url = clients.sqs.get_queue_url(QueueName=clients.names.queue("detect"))["QueueUrl"]
+    bodies = []
+    while True:
+        got = clients.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if not got:
+            break
+        for m in got:
+            bodies.append(m["Body"])
+            clients.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    segments = store.get_job(job.job_id).stages["extract"].expected
+    assert len(bodies) == segments
+    for body in bodies * 2:
+        clients.sqs.send_message(QueueUrl=url, MessageBody=body)
+    run_worker(stages=["detect", "aggregate"], concurrency=2)
+    done = wait_for_job(store, job.job_id, timeout=180)
+    assert done.status == SUCCEEDED, done.error
+    assert done.stages["detect"].done == segments
+    assert done.stages["detect"].metrics["frames"] == done.stages["extract"].metrics["frames"] == 20
+    report = json.loads(storage.get_bytes(layout.report_key(job.job_id)))
+    assert len(report["frames"]) == 20
+    assert sum(b["screen_time_s"] for b in report["brands"]) <= 20 * len(model.labels)
+
+
+def test_unknown_or_untrained_model_is_refused_at_request(clients, model, video):
+    with pytest.raises(RequestError, match="no model named nope; models: none"):
+        Requests(clients).analyze(video.path, Sampling.at_fps(2), model="nope")
+    install_model(clients, model, name="fresh", status="TRAINING_IN_PROGRESS")
+    with pytest.raises(RequestError, match="model fresh has no trained version yet .newest: version 1, TRAINING_IN_PROGRESS"):
+        Requests(clients).analyze(video.path, Sampling.at_fps(2), model="fresh")
+    with pytest.raises(RequestError, match="model fresh has no version 9"):
+        Requests(clients).analyze(video.path, Sampling.at_fps(2), model="fresh", model_version=9)
+    with pytest.raises(RequestError, match="--fps 0.1 is too low"):
+        Requests(clients).analyze(video.path, Sampling.at_fps("1/10"), model="fresh")
+
+
+def test_a_model_that_disappears_fails_the_job_with_the_reason(clients, store, run_worker, model, video):
+    mv = install_model(clients, model)
+    job = Requests(clients).analyze(video.path, Sampling.at_fps(1), segment_seconds=8, model="logos")
+    # The version's record is deleted before any worker sees the job
+    clients.dynamodb.delete_item(TableName=clients.names.jobs_table,
+                                 Key={"pk": {"S": "model#logos"}, "sk": {"S": f"v#{mv.version:06d}"}})
+    run_worker(concurrency=2)
+    done = wait_for_job(store, job.job_id, timeout=120)
+    assert done.status == FAILED
+    assert done.error == f"model logos version {mv.version} does not exist"
+    assert ModelStore(clients.dynamodb, clients.names.jobs_table).get("logos") is None
+
+
+def test_sampling_faster_than_the_video_fails_with_the_rate_to_use(clients, store, run_worker, model, video):
+    install_model(clients, model)
+    run_worker()
+    job = Requests(clients).analyze(video.path, Sampling.at_fps(50), model="logos")
+    done = wait_for_job(store, job.job_id, timeout=60)
+    assert done.status == FAILED
+    assert done.error == (f"sampling at 50 frames/s asks for more frames than {video.path.name} has (25 frames/s); "
+                          "use --fps 25 or less")

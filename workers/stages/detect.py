@@ -1,0 +1,77 @@
+"""Detect: run the job's model over one segment's frames, as soon as extract has written them.
+
+Writes one file per segment in Rekognition's DetectCustomLabels shape (one response per frame,
+with its time), keyed by video, sampling, model version and threshold: a redelivered message,
+or another job asking the same question, finds it and returns at once. A model that is not
+ready yet (Rekognition still starting) re-sends this message later; it never fails for that.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Iterator, Sequence
+
+import cv2
+import numpy as np
+
+from shared import layout
+from shared.errors import JobError, RetryLater
+from shared.jobs import now_iso
+from shared.messages import DetectMessage
+from shared.storage import Storage
+from workers.context import StageContext
+from workers.registry import Result, stage
+from workers.stages.start_model import RECHECK_S, trained_version
+
+BATCH = 8
+
+
+def decoded_frames(storage: Storage, frames: Sequence[dict[str, Any]], ahead: int = BATCH) -> Iterator[np.ndarray]:
+    """Frames in order, downloaded and decoded on threads at most `ahead` frames in front of use."""
+
+    def load(frame: dict[str, Any]) -> np.ndarray:
+        image = cv2.imdecode(np.frombuffer(storage.get_bytes(frame["key"]), np.uint8), cv2.IMREAD_COLOR)
+        if image is None:
+            raise JobError(f"frame {frame['name']} is not a readable JPEG")
+        return image
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        pending = [pool.submit(load, f) for f in frames[:ahead]]
+        for i in range(len(frames)):
+            image = pending.pop(0).result()
+            if i + ahead < len(frames):
+                pending.append(pool.submit(load, frames[i + ahead]))
+            yield image
+
+
+@stage("detect", visibility_timeout=300)
+def detect(msg: DetectMessage, ctx: StageContext) -> Result:
+    vid, sampling, spec = msg.video.video_id, msg.sampling, msg.detect
+    key = layout.detections_key(vid, sampling, spec, msg.segment)
+    if ctx.storage.exists(key):
+        done = ctx.storage.get_json(key)
+        return Result(metrics=_metrics(done["frames"]))
+    mv = trained_version(ctx, spec.model.name, spec.model.model_version)
+    assert mv.handle is not None
+    backend = ctx.backend(mv.backend)
+    if not backend.ready(mv.handle):
+        raise RetryLater(RECHECK_S, f"model {spec.model.name} version {spec.model.model_version} is not running yet")
+    index = ctx.storage.get_json(layout.segment_index_key(vid, sampling, msg.segment))
+    frames = index["frames"]
+    out: list[dict[str, Any]] = []
+    batch: list[np.ndarray] = []
+    for frame, image in zip(frames, decoded_frames(ctx.storage, frames)):
+        batch.append(image)
+        if len(batch) == BATCH or len(out) + len(batch) == len(frames):
+            for det in backend.detect(mv.handle, batch, spec.min_confidence):
+                f = frames[len(out)]
+                out.append({"t_s": f["t"], "name": f["name"], **det.to_rekognition()})
+            batch = []
+    ctx.storage.put_json(key, {"segment": msg.segment, "model": spec.model.model_dump(),
+                               "min_confidence": spec.min_confidence, "frames": out})
+    ctx.models.update(spec.model.name, spec.model.model_version, last_used=now_iso())
+    return Result(metrics=_metrics(out))
+
+
+def _metrics(frames: list[dict[str, Any]]) -> dict[str, int]:
+    return {"frames": len(frames), "detections": sum(len(f.get("CustomLabels", [])) for f in frames)}
