@@ -58,9 +58,10 @@ def test_frames_writes_samples_or_keyframes(videos, tmp_path):
 @pytest.mark.parametrize("args,message", [
     (["frames", "{video}", "--out", "x"], "choose --keyframes or --fps N"),
     (["frames", "{video}", "--fps", "fast", "--out", "x"], "--fps must be a number"),
+    (["analyze", "{video}", "--out", "r.json"], "--out and --csv need --model"),
     (["analyze", "{video}", "--fps", "0.1"], "--fps must be between 0.2"),
     (["analyze", "nope.mp4"], "no such file: nope.mp4"),
-    (["analyze", "{video}", "--model", "logos"], "detection with a model is not available yet"),
+    (["analyze", "{video}", "--model", "logos"], "error: no model named logos; models: none (brandvis train)"),
     (["worker", "--stages", "probe,paint"], "unknown stage(s) paint"),
 ])
 def test_usage_errors_name_the_problem(videos, user_env, args, message):
@@ -107,6 +108,47 @@ def test_train_wait_then_models_lists_the_version(user_env, tmp_path):
     assert json.loads(proc.stdout)["version"] == 1
     listing = brandvis("models", env=user_env).stdout
     assert "logos" in listing and "TRAINING_COMPLETED" in listing and "local" in listing
+
+
+def test_train_then_analyze_with_the_model_prints_and_saves_the_report(user_env, tmp_path):
+    import csv
+
+    from shared.models.synth.benchmark import export_ground_truth, make_benchmark
+    from shared.models.synth.video import make_brand_video
+
+    bench = make_benchmark(seed=4, n_train=30, n_test=1, photos=[])
+    brandvis("train", str(export_ground_truth(bench.train, tmp_path / "set")), "--name", "logos", "--wait",
+             env=user_env)
+    video = make_brand_video(tmp_path / "match.mp4", bench.brands, bench.distractors, seconds=12, seed=5)
+    # When a user analyses a video with the model and asks for the report and the tables
+    proc = brandvis("analyze", str(video.path), "--model", "logos", "--fps", "2", "--out", str(tmp_path / "r.json"),
+                    "--csv", str(tmp_path / "tables"), env=user_env)
+    # Then the report is printed as a table, saved, and the CSVs have one row per brand / exposure
+    assert "model logos (local), min confidence 0.5" in proc.stdout and "screen time" in proc.stdout
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["schema"] == "brandvis.report/v1" and len(report["frames"]) == 24
+    with (tmp_path / "tables" / "brands.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(r["label"] for r in rows) == sorted(b.name for b in bench.brands)
+    with (tmp_path / "tables" / "appearances.csv").open() as f:
+        exposures = list(csv.DictReader(f))
+    assert len(exposures) == sum(len(b["appearances"]) for b in report["brands"])
+    # And `brandvis report JOB` prints the same figures later
+    job_id = report["extras"]["job_id"]
+    again = brandvis("report", job_id, "--appearances", env=user_env).stdout
+    top = report["brands"][0]
+    assert top["label"] in again and "from" in again
+    assert json.loads(brandvis("report", job_id, "--json", env=user_env).stdout) == report
+
+
+def test_report_of_a_job_without_a_model_says_so(videos, user_env):
+    brandvis("analyze", str(videos["h264"]), "--keyframes", "--wait", env=user_env)
+    job_id = brandvis("jobs", env=user_env).stdout.split("\n")[1].split()[0]
+    proc = brandvis("report", job_id, env=user_env, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"error: job {job_id} is not an analysis with a model: it has no report"
+    proc = brandvis("analyze", str(videos["h264"]), "--model", "nope", env=user_env, check=False)
+    assert proc.returncode == 2 and "no model named nope" in proc.stderr
 
 
 def test_train_with_a_broken_manifest_line_says_which(user_env, tmp_path):

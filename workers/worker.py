@@ -30,12 +30,14 @@ from shared.jobs import JobStore, now_iso
 from shared.messages import decode
 from workers.context import StageContext
 from workers.delivery import Delivery, Skip
+from workers.idle_models import stop_idle_models
 from workers.middleware import Middleware, default_middleware
 from workers.registry import StageSpec, get_stage, implemented
 
 log = logging.getLogger("brandvis.worker")
 
 PRESENCE_EVERY_S = 10.0
+IDLE_CHECK_S = 60.0  # how often a start-model worker looks for idle, billing models
 
 
 def peak_rss_mb() -> float:
@@ -84,6 +86,8 @@ class Worker:
             t.start()
             self._consumers.append(t)
         threading.Thread(target=self._presence, name="presence", daemon=True).start()
+        if "start-model" in self.stage_names:
+            threading.Thread(target=self._idle_models, name="idle-models", daemon=True).start()
         log.info("event=worker-started id=%s stages=%s concurrency=%d", self.worker_id,
                  ",".join(self.stage_names), self.concurrency)
         return self
@@ -214,6 +218,13 @@ class Worker:
         while not self.stopping.is_set():
             self._seen()
             self.stopping.wait(PRESENCE_EVERY_S)
+
+    def _idle_models(self) -> None:
+        while not self.stopping.wait(IDLE_CHECK_S):
+            try:
+                stop_idle_models(self.ctx.models, self.ctx.backend, self.config.model_idle_stop_s)
+            except Exception as exc:  # a failed check is retried next minute; it must not kill the worker
+                log.warning("event=idle-check-failed error=%s", exc)
 
     def _seen(self, stopped: bool = False) -> None:
         try:

@@ -33,6 +33,10 @@ class ModelVersion:
     error: str | None = None
     updated_at: str = ""
     counts: dict[str, int] = field(default_factory=dict)
+    deployment: str | None = None  # RUNNING, STARTING, STOPPING, STOPPED: where a started model is
+    last_used: str | None = None  # last start-model or detect work (idle models are stopped)
+    stopped_at: str | None = None
+    stop_reason: str | None = None
 
     @property
     def prefix(self) -> str:

@@ -1,0 +1,80 @@
+"""start-model and detect with a Rekognition model (Stubber: moto has no Custom Labels), and the
+idle stop: a started model waits with delayed re-checks, detect never fails while it starts, and a
+model nobody uses is stopped."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from shared import layout
+from shared.errors import RetryLater
+from shared.messages import DetectMessage, Detecting, ModelRef, Sampling, StartModelMessage, VideoRef
+from shared.models.backend import RUNNING, STARTING, STOPPING, TRAINING_COMPLETED
+from shared.models.store import ModelStore, model_prefix
+from tests.test_rekognition import HANDLE, VERSION_ARN, Aws, aws  # noqa: F401  (fixture)
+from workers.context import StageContext
+from workers.idle_models import stop_idle_models
+from workers.stages.detect import detect
+from workers.stages.start_model import start_model
+
+REF = ModelRef(name="acme", model_version=1, backend="rekognition")
+VIDEO = VideoRef(video_id="0123456789abcdef", key="media/0123456789abcdef/source/v.mp4", name="v.mp4")
+
+
+@pytest.fixture
+def ctx(clients, aws: Aws) -> StageContext:  # noqa: F811
+    context = StageContext.create(clients)
+    context._backends["rekognition"] = aws.backend
+    models = ModelStore(clients.dynamodb, clients.names.jobs_table)
+    models.create_version("acme", "rekognition", "object", ["acme"], "job-1", {},
+                          lambda v: f"{model_prefix('acme', v)}/manifest.jsonl")
+    models.update("acme", 1, status=TRAINING_COMPLETED, handle=HANDLE)
+    return context
+
+
+def test_start_model_starts_once_then_rechecks_until_running(ctx: StageContext, aws: Aws) -> None:  # noqa: F811
+    msg = StartModelMessage.for_model("job-1", REF)
+    # Never started: the stage starts it with the configured inference units, then re-checks later
+    aws.describe(TRAINING_COMPLETED)
+    aws.rekognition.add_response("start_project_version", {"Status": STARTING},
+                                 {"ProjectVersionArn": VERSION_ARN, "MinInferenceUnits": 1})
+    with pytest.raises(RetryLater) as later:
+        start_model(msg, ctx)
+    assert later.value.seconds == 30 and later.value.reason == "model acme version 1 is starting"
+    assert ctx.models.get("acme", 1).deployment == STARTING
+    # The re-check sees it starting (no second start call), then running
+    aws.describe(STARTING)
+    with pytest.raises(RetryLater):
+        start_model(msg, ctx)
+    aws.describe(RUNNING)
+    assert start_model(msg, ctx).facts == {"model_status": RUNNING}
+    assert ctx.models.get("acme", 1).deployment == RUNNING
+    aws.verify()
+
+
+def test_detect_waits_for_a_starting_model_and_writes_nothing(ctx: StageContext, aws: Aws) -> None:  # noqa: F811
+    spec = Detecting(model=REF, min_confidence=0.5)
+    msg = DetectMessage.for_segment("job-1", VIDEO, Sampling.at_fps(2), 0, spec)
+    aws.describe(STARTING)
+    with pytest.raises(RetryLater) as later:
+        detect(msg, ctx)
+    assert later.value.reason == "model acme version 1 is not running yet"
+    assert not ctx.storage.exists(layout.detections_key(VIDEO.video_id, Sampling.at_fps(2), spec, 0))
+    aws.verify()
+
+
+def test_an_idle_rekognition_model_is_stopped_and_a_busy_one_is_not(ctx: StageContext, aws: Aws) -> None:  # noqa: F811
+    now = datetime.now(timezone.utc)
+    ctx.models.update("acme", 1, deployment=RUNNING, last_used=(now - timedelta(minutes=5)).isoformat())
+    # Used 5 minutes ago, limit 15: left running (no AWS call at all)
+    assert stop_idle_models(ctx.models, ctx.backend, idle_s=900, now=now) == []
+    # 20 minutes later it is stopped, and the record says why
+    aws.rekognition.add_response("stop_project_version", {"Status": STOPPING}, {"ProjectVersionArn": VERSION_ARN})
+    assert stop_idle_models(ctx.models, ctx.backend, idle_s=900, now=now + timedelta(minutes=15)) == [("acme", 1)]
+    mv = ctx.models.get("acme", 1)
+    assert mv.deployment == STOPPING and mv.stop_reason.startswith("idle for 20 min")
+    # Once stopping, it is not stopped again
+    assert stop_idle_models(ctx.models, ctx.backend, idle_s=900, now=now + timedelta(minutes=30)) == []
+    aws.verify()
