@@ -55,3 +55,17 @@ def jobs(limit: int = 100) -> list[dict[str, Any]]:
 def job(job_id: str) -> dict[str, Any] | None:
     j = store().get_job(job_id)
     return asdict(j) if j else None
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def trained_models() -> dict[str, int]:
+    """Model name -> its newest trained version."""
+    from shared.models.backend import TRAINING_COMPLETED
+    from shared.models.store import ModelStore
+
+    c = clients()
+    newest: dict[str, int] = {}
+    for mv in ModelStore(c.dynamodb, c.names.jobs_table).list_all():
+        if mv.status == TRAINING_COMPLETED:
+            newest[mv.name] = max(newest.get(mv.name, 0), mv.version)
+    return dict(sorted(newest.items()))

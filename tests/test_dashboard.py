@@ -45,3 +45,15 @@ def test_pages_say_how_to_start_the_stack_when_none_runs(tmp_path):
     with env(BRANDVIS_ENDPOINT_URL="", BRANDVIS_STACK_PORT="1"):
         at = run(PAGES / "analyze.py")
     assert "make run" in at.error[0].value
+
+
+def test_analyze_page_offers_trained_models_only(clients, dashboard_env):
+    from shared.models.store import ModelStore
+
+    models = ModelStore(clients.dynamodb, clients.names.jobs_table)
+    for name, status in (("logos", "TRAINING_COMPLETED"), ("draft", "TRAINING_IN_PROGRESS")):
+        models.create_version(name, "local", "object", ["Acme"], "job", {}, lambda v, n=name: f"models/{n}/{v}")
+        models.update(name, 1, status=status)
+    at = run(PAGES / "analyze.py")
+    assert at.selectbox[0].options == ["none: frames and sprites only", "logos"]
+    assert at.selectbox[0].value == "logos" and at.slider[0].value == 0.5

@@ -1,0 +1,273 @@
+"""Analysis bench: accuracy of the visibility report against known truth, and speed on an hour.
+
+    python bench/analysis.py [--quick] [--only accuracy|speed]
+
+1. **Accuracy.** A local model is trained through the queues from the generated benchmark's 60
+   labeled frames (shared/models/synth/benchmark.py, seed 7). Brand videos are generated with
+   logos composited at known times, sizes and positions (shared/models/synth/video.py: several
+   brands, look-alike and unrelated distractors, short flashes, one brand absent), 1280x720,
+   25 fps, and analysed at 2 fps by 2 worker processes. Printed per brand: true and reported
+   screen time and the error; per video and overall: mean screen-time error (% of the true
+   time; goal <= 5 %) and frame-level presence P/R/F1 at the sampled frames (goal F1 >= 0.9).
+   Also printed, for comparison only: the same figures with 3-frame majority smoothing.
+2. **Speed.** A 5-minute 1280x720 H.264 brand video is looped (stream copy) to one hour and
+   analysed at 1 fps with the model by 2 worker processes on this machine. Printed: wall time,
+   its ratio to the video's duration (goal <= 0.1), each stage's span and work, and the workers'
+   peak RSS (goal < 1 GiB); then the peak RSS for 1080p videos of two lengths.
+Videos are cached in bench/.cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+import time
+from datetime import datetime
+from fractions import Fraction
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import av  # noqa: E402
+
+from bench.media import CACHE, _stop, _workers, video  # noqa: E402
+from shared.config import Config  # noqa: E402
+from shared.jobs import SUCCEEDED, Job, JobStore  # noqa: E402
+from shared.messages import Sampling  # noqa: E402
+from shared.models.synth.benchmark import export_ground_truth, make_benchmark  # noqa: E402
+from shared.models.synth.scenes import photo_library  # noqa: E402
+from shared.models.synth.video import BrandVideo, make_brand_video  # noqa: E402
+from shared.report.load import load_report  # noqa: E402
+from shared.requests import Requests  # noqa: E402
+from shared.storage import Storage  # noqa: E402
+
+
+def wait(store: JobStore, job_id: str) -> Job:
+    while True:
+        job = store.get_job(job_id)
+        if job is not None and job.finished:
+            return job
+        time.sleep(0.1)
+
+
+def brand_videos(bench, seeds: list[int], seconds: float, photos) -> list[BrandVideo]:  # type: ignore[no-untyped-def]
+    out = []
+    for seed in seeds:
+        path = Path(tempfile.gettempdir()) / f"brandvis-bench-brands-{seed}-{seconds:g}s.mp4"
+        out.append(make_brand_video(path, bench.brands, bench.distractors, seconds=seconds, fps=25,
+                                    size=(1280, 720), seed=seed, photos=photos))
+    return out
+
+
+def smoothed(frames: list[set[str]]) -> list[set[str]]:
+    """A brand counts in a frame when it is found in at least 2 of the 3 frames around it."""
+    out = []
+    for i in range(len(frames)):
+        window = frames[max(0, i - 1):i + 2]
+        out.append({b for b in set().union(*window) if sum(b in w for w in window) >= 2})
+    return out
+
+
+def score(report: dict, truth: BrandVideo, labels: list[str], smooth: bool = False) -> dict:
+    fps = report["video"]["sampled_fps"]
+    found = [{lab["label"] for lab in f["labels"]} for f in report["frames"]]
+    if smooth:
+        found = smoothed(found)
+    times = [f["t_s"] for f in report["frames"]]
+    tp = fp = fn = 0
+    for t, got in zip(times, found):
+        real = truth.brands_at(t)
+        tp, fp, fn = tp + len(got & real), fp + len(got - real), fn + len(real - got)
+    half = 1 / (2 * fps)
+    rows = {}
+    for label in labels:
+        est = sum(min(truth.seconds, t + half) - max(0.0, t - half) for t, got in zip(times, found) if label in got)
+        rows[label] = (truth.screen_time(label), est)
+    return {"tp": tp, "fp": fp, "fn": fn, "rows": rows}
+
+
+def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    p, r = tp / max(1, tp + fp), tp / max(1, tp + fn)
+    return p, r, 2 * p * r / max(1e-9, p + r)
+
+
+def bench_accuracy(stack, tmp: Path, quick: bool) -> str:  # type: ignore[no-untyped-def]
+    clients = stack.clients()
+    store = JobStore(clients.dynamodb, clients.names.jobs_table)
+    photos = photo_library()
+    bench = make_benchmark(seed=7, n_test=0, photos=photos)
+    labels = [b.name for b in bench.brands]
+    manifest = export_ground_truth(bench.train, tmp / "labeled")
+    t0 = time.perf_counter()
+    job, mv = Requests(clients).train(str(manifest), "bench-logos")
+    done = wait(store, job.job_id)
+    assert done.status == SUCCEEDED, done.error
+    print(f"model: local, trained through the queues on {len(bench.train)} labeled frames in "
+          f"{time.perf_counter() - t0:.1f} s ({len(labels)} brands, {len(bench.distractors)} distractors in the "
+          f"footage, none labeled)\n")
+    videos = brand_videos(bench, [1, 2] if quick else [1, 2, 3], 30 if quick else 60, photos)
+    totals = {False: [0, 0, 0, []], True: [0, 0, 0, []]}
+    for v in videos:
+        job = Requests(clients).analyze(v.path, Sampling.at_fps(2), model="bench-logos")
+        t0 = time.perf_counter()
+        done = wait(store, job.job_id)
+        assert done.status == SUCCEEDED, done.error
+        report = load_report(Storage(clients.s3, clients.names.bucket), job.job_id)
+        print(f"{v.path.name}: {v.seconds:.0f} s, {len(v.events)} logo events, absent: {', '.join(v.absent)}; "
+              f"analysed in {time.perf_counter() - t0:.1f} s")
+        for smooth in (False, True):
+            s = score(report, v, labels, smooth)
+            t = totals[smooth]
+            t[0], t[1], t[2] = t[0] + s["tp"], t[1] + s["fp"], t[2] + s["fn"]
+            errors = []
+            for label, (true_s, est_s) in s["rows"].items():
+                err = abs(est_s - true_s) / true_s if true_s > 0 else None
+                if err is not None:
+                    errors.append(err)
+                    t[3].append(err)
+                if not smooth:
+                    print(f"  {label:10s} true {true_s:6.1f} s  reported {est_s:6.1f} s  "
+                          + (f"error {100 * err:5.1f} %" if err is not None else "(not on screen: any reported second is false)"))
+            p, r, f1 = prf(s["tp"], s["fp"], s["fn"])
+            name = "3-frame majority smoothing" if smooth else "report as is"
+            print(f"  {name:28s} mean screen-time error {100 * sum(errors) / len(errors):5.1f} %   "
+                  f"presence P {p:.2f} R {r:.2f} F1 {f1:.2f}")
+    print()
+    lines = []
+    for smooth in (False, True):
+        tp, fp, fn, errs = totals[smooth]
+        p, r, f1 = prf(tp, fp, fn)
+        name = "with 3-frame smoothing (not used)" if smooth else "overall (report as is)"
+        line = (f"{name:34s} mean screen-time error {100 * sum(errs) / len(errs):5.1f} % (goal <= 5 %)   "
+                f"presence P {p:.2f} R {r:.2f} F1 {f1:.2f} (goal >= 0.9)")
+        print(line)
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def loop_video(src: Path, dst: Path, times: int) -> Path:
+    """`src` played `times` times in a row, by stream copy (no re-encoding)."""
+    if dst.exists():
+        return dst
+    part = dst.with_suffix(".part.mp4")
+    with av.open(str(src)) as first:
+        s = first.streams.video[0]
+        span = int(round(first.duration / 1e6 / s.time_base)) if first.duration else None
+    with av.open(str(part), "w") as out:
+        for k in range(times):
+            with av.open(str(src)) as inp:
+                s_in = inp.streams.video[0]
+                if k == 0:
+                    s_out = out.add_stream_from_template(s_in)
+                for packet in inp.demux(s_in):
+                    if packet.dts is None:
+                        continue
+                    packet.pts += k * span
+                    packet.dts += k * span
+                    packet.stream = s_out
+                    out.mux(packet)
+    part.rename(dst)
+    return dst
+
+
+def run_with_workers(stack, path: Path, tmp: Path, fps: Fraction, model: str, n: int = 2) -> tuple[float, Job, list[float]]:  # type: ignore[no-untyped-def]
+    clients = stack.clients()
+    store = JobStore(clients.dynamodb, clients.names.jobs_table)
+    requests = Requests(clients)
+    ref = requests.upload_video(path)
+    logs = tmp / f"logs-{path.stem}"
+    logs.mkdir(exist_ok=True)
+    before = {w.worker_id for w in store.list_workers()}
+    procs = _workers(n, stack.endpoint, tmp / "cache", logs)
+    try:
+        while len([w for w in store.list_workers() if not w.stopped and w.worker_id not in before]) < n:
+            time.sleep(0.05)
+        t0 = time.perf_counter()
+        job = requests.analyze(ref, Sampling.at_fps(fps), model=model)
+        done = wait(store, job.job_id)
+        elapsed = time.perf_counter() - t0
+    finally:
+        _stop(procs)
+    assert done.status == SUCCEEDED, done.error
+    rss = []
+    for i in range(n):
+        m = re.search(r"peak_rss_mb=(\d+)", (logs / f"worker-{n}-{i}.log").read_text())
+        rss.append(float(m.group(1)) if m else float("nan"))
+    return elapsed, done, rss
+
+
+def _t(stamp: str | None) -> datetime | None:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
+
+
+def bench_speed(stack, tmp: Path, quick: bool) -> None:  # type: ignore[no-untyped-def]
+    bench = make_benchmark(seed=7, n_test=0, photos=[])
+    minutes = 1 if quick else 5
+    base = CACHE / f"brands_{minutes}min_720p.mp4"
+    if not base.exists():
+        print(f"  generating {base.name} ...", flush=True)
+        make_brand_video(base.with_suffix(".part.mp4"), bench.brands, bench.distractors, seconds=60 * minutes,
+                         fps=25, size=(1280, 720), seed=11).path.rename(base)
+    times = 2 if quick else 12
+    long = loop_video(base, CACHE / f"brands_{minutes * times}min_720p.mp4", times)
+    with av.open(str(long)) as c:
+        duration = c.duration / 1e6
+    elapsed, job, rss = run_with_workers(stack, long, tmp, Fraction(1), "bench-logos")
+    print(f"\n{long.name}: {duration / 60:.0f} min 1280x720 H.264 at 1 fps, model bench-logos, 2 worker processes")
+    print(f"analysis wall time {elapsed:7.1f} s = {elapsed / duration:.3f} x the video's duration (goal <= 0.1)")
+    created = _t(job.created_at)
+    for stage in ("probe", "start-model", "extract", "detect", "sprite", "aggregate"):
+        p = job.stages.get(stage)
+        if p is None:
+            continue
+        start, end = _t(p.started_at), _t(p.finished_at)
+        span = f"{(start - created).total_seconds():6.1f} s -> {(end - created).total_seconds():6.1f} s" \
+            if start and end and created else "?"
+        print(f"  {stage:12s} {p.done:4d} messages  from job start {span}   {p.metrics}")
+    print(f"worker peak RSS {', '.join(f'{r:.0f}' for r in rss)} MiB (goal < 1024)")
+    for m in ((1, 2) if quick else (1, 4)):
+        hd = video(f"hd_{m}min_1080p.mp4", seconds=60 * m, fps=24, size=(1920, 1080), gop=48, bframes=False)
+        _, _, rss = run_with_workers(stack, hd, tmp, Fraction(2), "bench-logos", n=1)
+        print(f"worker peak RSS, 1920x1080 {m} min at 2 fps with the model: {rss[0]:.0f} MiB (goal < 1024, flat)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="shorter videos, for a smoke run")
+    ap.add_argument("--only", choices=("accuracy", "speed"))
+    args = ap.parse_args()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    from shared.stack.server import LocalStack
+
+    print(f"brandvis analysis bench{' (quick)' if args.quick else ''}; cores: {os.cpu_count()}\n")
+    stack = LocalStack(Config(stack_port=0, data_dir=CACHE / "stack-unused"), persist=False).start()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            os.environ["BRANDVIS_CACHE_DIR"] = str(Path(tmp) / "cache")
+            if args.only == "speed":  # the speed run needs the model; train it quietly
+                bench = make_benchmark(seed=7, n_test=0, photos=photo_library())
+                clients = stack.clients()
+                job, _ = Requests(clients).train(str(export_ground_truth(bench.train, Path(tmp) / "l")), "bench-logos")
+                _w = _workers(1, stack.endpoint, Path(tmp) / "cache", Path(tmp))
+                try:
+                    assert wait(JobStore(clients.dynamodb, clients.names.jobs_table), job.job_id).status == SUCCEEDED
+                finally:
+                    _stop(_w)
+            else:
+                procs = _workers(2, stack.endpoint, Path(tmp) / "cache", Path(tmp))
+                try:
+                    bench_accuracy(stack, Path(tmp), args.quick)
+                finally:
+                    _stop(procs)
+            if args.only != "accuracy":
+                bench_speed(stack, Path(tmp), args.quick)
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()
