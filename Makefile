@@ -11,6 +11,12 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@# The dashboard's real-browser test drives Debian's Chromium (never a downloaded one).
+	@command -v chromium >/dev/null || test -x /usr/lib/chromium/chromium || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    apt-get install -y -qq chromium >/dev/null 2>&1 || apt-get update -qq >/dev/null 2>&1 && \
+	    apt-get install -y -qq chromium >/dev/null 2>&1; } || \
+	  echo "chromium not installed: the browser test will be skipped (apt-get install chromium)"
 	touch $(STAMP)
 
 # Local stack + workers + dashboard, from the Procfile (Ctrl-C stops all; state is kept).

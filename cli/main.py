@@ -380,7 +380,7 @@ def dashboard() -> None:
     config = _config()
     script = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
     args = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", config.dashboard_address,
-            "--server.port", str(config.dashboard_port), "--server.headless", "true", "--server.maxUploadSize", "8192",
+            "--server.port", str(config.dashboard_port), "--server.headless", "true", "--server.maxUploadSize", "8192", "--client.toolbarMode", "minimal",
             "--browser.gatherUsageStats", "false"]
     os.execv(sys.executable, args)
 

@@ -6,8 +6,15 @@ st.set_page_config(page_title="brandvis", page_icon=":material/visibility:", lay
 
 pages = {
     "Analysis": [
+        st.Page("pages/results.py", title="Results", icon=":material/insights:", default=True),
         st.Page("pages/analyze.py", title="Analyze a video", icon=":material/movie:"),
-        st.Page("pages/jobs.py", title="Jobs", icon=":material/list_alt:", default=True),
+    ],
+    "Models": [  # the built-in labeler will join here
+        st.Page("pages/train.py", title="Train a model", icon=":material/model_training:"),
+        st.Page("pages/models.py", title="Models", icon=":material/category:"),
+    ],
+    "System": [
+        st.Page("pages/operations.py", title="Operations", icon=":material/monitor_heart:"),
     ],
 }
 st.navigation(pages).run()

@@ -1,8 +1,9 @@
 """Cached clients and loaders: the only place the dashboard reads AWS state.
 
 `cache_resource` holds the clients (shared, thread-safe); `cache_data` holds plain results with a
-short TTL so pages stay live without hammering the stack. The dashboard writes nothing but job
-requests.
+short TTL so pages stay live without hammering the stack. Reports and images never change once
+written, so they are cached longer. The dashboard writes nothing but requests (jobs, model
+start/stop, redrive).
 """
 
 from __future__ import annotations
@@ -12,11 +13,17 @@ from typing import Any
 
 import streamlit as st
 
+from shared import layout
 from shared.aws import Clients, make_clients
 from shared.config import Config
-from shared.jobs import JobStore
+from shared.jobs import SUCCEEDED, JobStore
+from shared.messages import Detecting, Sampling
+from shared.models.backend import TRAINING_COMPLETED
+from shared.models.store import ModelStore
+from shared.report.load import load_report
 from shared.requests import Requests
 from shared.stack.server import health
+from shared.storage import Storage
 
 
 @st.cache_resource
@@ -42,6 +49,16 @@ def store() -> JobStore:
     return JobStore(c.dynamodb, c.names.jobs_table)
 
 
+def storage() -> Storage:
+    c = clients()
+    return Storage(c.s3, c.names.bucket)
+
+
+def model_store() -> ModelStore:
+    c = clients()
+    return ModelStore(c.dynamodb, c.names.jobs_table)
+
+
 def requests() -> Requests:
     return Requests(clients())
 
@@ -57,15 +74,78 @@ def job(job_id: str) -> dict[str, Any] | None:
     return asdict(j) if j else None
 
 
+def analyses_with_reports(limit: int = 100) -> list[dict[str, Any]]:
+    """Finished analyses that ran a model, newest first."""
+    return [j for j in jobs(limit) if j["kind"] == "analyze" and j["status"] == SUCCEEDED and "detect" in j["request"]]
+
+
+@st.cache_data(ttl=3600, show_spinner="Loading the report…")
+def report(job_id: str) -> dict[str, Any]:
+    return load_report(storage(), job_id)
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def object_bytes(key: str) -> bytes | None:
+    s = storage()
+    return s.get_bytes(key) if s.exists(key) else None
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def frame_names(job_id: str) -> dict[float, str]:
+    """Sample time -> frame name, from the job's detection files (one per segment)."""
+    j = job(job_id)
+    if not j:
+        return {}
+    req = j["request"]
+    video_id, sampling = req["video"]["video_id"], Sampling(**req["sampling"])
+    detect = Detecting.model_validate(req["detect"])
+    names: dict[float, str] = {}
+    for seg in range(len(j["facts"].get("segments", []))):
+        key = layout.detections_key(video_id, sampling, detect, seg)
+        data = storage().get_json(key) if storage().exists(key) else {"frames": []}
+        names.update({round(float(f["t_s"]), 6): f["name"] for f in data["frames"]})
+    return names
+
+
+def frame_key(job_record: dict[str, Any], name: str) -> str:
+    req = job_record["request"]
+    return layout.frame_key(req["video"]["video_id"], Sampling(**req["sampling"]), name)
+
+
+def sprite_key(job_record: dict[str, Any], sheet: int) -> str:
+    req = job_record["request"]
+    return layout.sprite_key(req["video"]["video_id"], Sampling(**req["sampling"]), sheet)
+
+
 @st.cache_data(ttl=5, show_spinner=False)
 def trained_models() -> dict[str, int]:
     """Model name -> its newest trained version."""
-    from shared.models.backend import TRAINING_COMPLETED
-    from shared.models.store import ModelStore
-
-    c = clients()
     newest: dict[str, int] = {}
-    for mv in ModelStore(c.dynamodb, c.names.jobs_table).list_all():
+    for mv in model_store().list_all():
         if mv.status == TRAINING_COMPLETED:
             newest[mv.name] = max(newest.get(mv.name, 0), mv.version)
     return dict(sorted(newest.items()))
+
+
+@st.cache_data(ttl=3, show_spinner=False)
+def model_versions() -> list[dict[str, Any]]:
+    return [asdict(v) for v in model_store().list_all()]
+
+
+@st.cache_data(ttl=2, show_spinner=False)
+def queue_depths() -> list[dict[str, Any]]:
+    from shared.queues import depths
+
+    return [asdict(d) for d in depths(clients())]
+
+
+@st.cache_data(ttl=2, show_spinner=False)
+def dead_letters(stage: str) -> list[dict[str, Any]]:
+    from shared.queues import peek_dead_letters
+
+    return [asdict(d) for d in peek_dead_letters(clients(), stage)]
+
+
+@st.cache_data(ttl=2, show_spinner=False)
+def workers() -> list[dict[str, Any]]:
+    return [asdict(w) for w in store().list_workers()]

@@ -229,6 +229,14 @@ class JobStore:
                             {":f": FAILED, ":e": reason, ":now": at, ":a": QUEUED, ":b": RUNNING, ":c": WAITING},
                             {"#s": "status", "#e": "error"}, condition="#s IN (:a, :b, :c)") is not None
 
+    def reopen_job(self, job_id: str) -> bool:
+        """FAILED -> RUNNING, for an operator who redrives its dead-lettered messages. The old
+        error stays on the record as `reopened_from` so the history is not lost."""
+        return self._update(f"job#{job_id}", "job",
+                            "SET #s = :run, reopened_from = #e, updated_at = :now REMOVE finished_at, #e",
+                            {":run": RUNNING, ":f": FAILED, ":now": now_iso()},
+                            {"#s": "status", "#e": "error"}, condition="#s = :f") is not None
+
     def succeed_job(self, job_id: str, result: dict[str, Any]) -> bool:
         at = now_iso()
         return self._update(f"job#{job_id}", "job",

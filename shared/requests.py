@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 from shared import layout
 from shared.aws import Clients
 from shared.dispatch import Dispatcher, QueueUrls
-from shared.jobs import Job, JobStore, new_job_id
+from shared.jobs import Job, JobStore, new_job_id, now_iso
 from shared.messages import (Detecting, Message, ModelRef, ProbeMessage, Sampling, StartModelMessage, TrainMessage,
                              VideoRef)
 from shared.models.backend import TRAINING_COMPLETED
@@ -144,6 +144,26 @@ class Requests:
         Dispatcher(self.clients.sqs, store, QueueUrls(self.clients.sqs, self.clients.names)).send(
             [TrainMessage.for_version(job_id, name, mv.version)])
         return job, mv
+
+    def start_model(self, name: str, version: int) -> str:
+        """Start a model that runs elsewhere (Rekognition bills from here on); returns its status."""
+        return self._deploy(name, version, start=True)
+
+    def stop_model(self, name: str, version: int) -> str:
+        return self._deploy(name, version, start=False)
+
+    def _deploy(self, name: str, version: int, start: bool) -> str:
+        from shared.models.backends import backend_for
+
+        models = ModelStore(self.clients.dynamodb, self.clients.names.jobs_table)
+        mv = models.get(name, version)
+        if mv is None or not mv.handle or mv.status != TRAINING_COMPLETED:
+            raise RequestError(f"model {name} version {version} is not a trained model")
+        backend = backend_for(mv.backend, self.clients, self.storage)
+        status = backend.start(mv.handle, self.clients.config.min_inference_units) if start else backend.stop(mv.handle)
+        models.update(name, version, deployment=status, last_used=now_iso(),
+                      **({} if start else {"stopped_at": now_iso(), "stop_reason": "stopped by hand"}))
+        return status
 
     def _read(self, manifest: str) -> tuple[str, str]:
         if manifest.startswith("s3://"):

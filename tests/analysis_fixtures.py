@@ -50,3 +50,20 @@ def install_model(clients: Clients, model: TrainedModel, name: str = "logos",
 def brand_video(folder: Path, model: TrainedModel, seconds: float = 20.0, seed: int = 3) -> BrandVideo:
     return make_brand_video(folder / f"brands-{seed}.mp4", model.bench.brands, model.bench.distractors,
                             seconds=seconds, seed=seed)
+
+
+def finished_analysis(clients: Clients, run_worker, model: TrainedModel, video: BrandVideo,  # type: ignore[no-untyped-def]
+                      name: str = "logos") -> str:
+    """A real analysis with a model, run to SUCCEEDED by in-process workers; returns the job id."""
+    from shared.jobs import JobStore
+    from shared.messages import Sampling
+    from shared.requests import Requests
+    from tests.conftest import wait_for_job
+
+    install_model(clients, model, name=name)
+    worker = run_worker(concurrency=2)
+    job = Requests(clients).analyze(video.path, Sampling.at_fps(2), segment_seconds=8, model=name)
+    done = wait_for_job(JobStore(clients.dynamodb, clients.names.jobs_table), job.job_id, timeout=240)
+    worker.stop()
+    assert done.status == "SUCCEEDED", done.error
+    return job.job_id

@@ -1,15 +1,31 @@
-"""Dashboard pages render what the store holds (Streamlit's AppTest, against the test stack)."""
+"""Dashboard pages render what the store holds (Streamlit's AppTest against the test stack, with
+data made by the real workers), assert on the rendered values."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from shared import layout
+from shared.models.store import ModelStore
+from shared.report.tables import brands_table
+from tests.analysis_fixtures import brand_video, finished_analysis, install_model, train_small_model
 from tests.conftest import ROOT, env
 
 PAGES = ROOT / "dashboard" / "pages"
+
+
+@pytest.fixture(scope="module")
+def model():
+    return train_small_model()
+
+
+@pytest.fixture(scope="module")
+def video(model, tmp_path_factory):
+    return brand_video(tmp_path_factory.mktemp("dash-videos"), model, seconds=20.0, seed=5)
 
 
 @pytest.fixture
@@ -18,38 +34,53 @@ def dashboard_env(config):
         yield
 
 
-def run(page: Path) -> AppTest:
+def run(page: Path, query: dict | None = None) -> AppTest:
     import streamlit as st
 
     st.cache_resource.clear()  # the config is read per test environment
     st.cache_data.clear()
-    at = AppTest.from_file(str(page), default_timeout=30)
+    at = AppTest.from_file(str(page), default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
     at.run()
     assert not at.exception, at.exception
     return at
 
 
-def test_jobs_page_lists_jobs_with_status_and_errors(clients, store, dashboard_env):
-    store.create_job("20261125-100000-aaaaaa", "analyze", {"video": {"name": "final.mp4"}}, first_stage="probe")
-    store.create_job("20261125-100001-bbbbbb", "analyze", {"video": {"name": "broken.mp4"}}, first_stage="probe")
-    store.fail_job("20261125-100001-bbbbbb", "not a media file: broken.mp4")
-    at = run(PAGES / "jobs.py")
+def test_results_page_shows_the_report(clients, storage, run_worker, model, video, dashboard_env):
+    job_id = finished_analysis(clients, run_worker, model, video)
+    report = json.loads(storage.get_bytes(layout.report_key(job_id)))
+    at = run(PAGES / "results.py", {"job": job_id})
+    # The per-brand table is the report's, brand by brand
     table = at.dataframe[0].value
-    assert list(table["job"]) == ["20261125-100001-bbbbbb", "20261125-100000-aaaaaa"]
-    assert list(table["status"]) == ["FAILED", "QUEUED"]
-    assert list(table["error"])[0] == "not a media file: broken.mp4"
-    assert at.error[0].value == "not a media file: broken.mp4"  # details of the newest job
+    expected = brands_table(report)
+    assert list(table["label"]) == list(expected["label"])
+    assert list(table["screen_time_s"]) == list(expected["screen_time_s"])
+    seen = expected[expected["screen_time_s"] > 0]
+    assert at.metric[0].value == f"{len(seen)} of {len(expected)}"
+    assert at.metric[1].value == f"{seen.iloc[0]['label']} · {seen.iloc[0]['screen_time_s']:.1f} s"
+    assert at.caption[0].value.startswith(f"{video.path.name} · 20.0 s · 640×360 · sampled at 2 frames/s · model logos")
+    # Media value: 1,000 per 30 s of exposure, unweighted
+    value = at.dataframe[1].value
+    assert value["value"].sum() == pytest.approx(sum(expected["screen_time_s"]) / 30 * 1000, abs=0.05)
+    # The frame scrubber found the sampled frame and its detections
+    assert at.select_slider(key="t").value == 0.0
+    captions = [img.proto.imgs[0].caption for img in at.get("image")]
+    assert captions[0] == "Minute 0: a thumbnail every 2 s"
+    first = report["frames"][0]["labels"]
+    assert captions[1] == (", ".join(f"{lab['label']} {lab['confidence']:.2f}" for lab in first)
+                           or "no brand in this frame")
+    # Downloads are offered in every format
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Report (JSON)", "Per brand (CSV)", "Per exposure (CSV)", "Workbook (XLSX)"]
 
 
-def test_pages_say_how_to_start_the_stack_when_none_runs(tmp_path):
-    with env(BRANDVIS_ENDPOINT_URL="", BRANDVIS_STACK_PORT="1"):
-        at = run(PAGES / "analyze.py")
-    assert "make run" in at.error[0].value
+def test_results_page_without_analyses_says_how_to_start(clients, dashboard_env):
+    at = run(PAGES / "results.py")
+    assert "No finished analysis with a model yet" in at.info[0].value
 
 
 def test_analyze_page_offers_trained_models_only(clients, dashboard_env):
-    from shared.models.store import ModelStore
-
     models = ModelStore(clients.dynamodb, clients.names.jobs_table)
     for name, status in (("logos", "TRAINING_COMPLETED"), ("draft", "TRAINING_IN_PROGRESS")):
         models.create_version(name, "local", "object", ["Acme"], "job", {}, lambda v, n=name: f"models/{n}/{v}")
@@ -57,3 +88,84 @@ def test_analyze_page_offers_trained_models_only(clients, dashboard_env):
     at = run(PAGES / "analyze.py")
     assert at.selectbox[0].options == ["none: frames and sprites only", "logos"]
     assert at.selectbox[0].value == "logos" and at.slider[0].value == 0.5
+
+
+def test_analyze_page_follows_the_job_it_started(clients, store, dashboard_env):
+    import streamlit as st
+
+    store.create_job("20261125-100000-aaaaaa", "analyze", {"video": {"name": "final.mp4"}}, first_stage="probe")
+    store.set_expected("20261125-100000-aaaaaa", "extract", 4)
+    for n in range(3):
+        store.record_done("20261125-100000-aaaaaa", "extract", f"extract:{n}")
+    store.fail_job("20261125-100000-aaaaaa", "extract failed after 3 attempts: disk full")
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(PAGES / "analyze.py"), default_timeout=60)
+    at.session_state["started_job"] = "20261125-100000-aaaaaa"
+    at.run()
+    assert at.subheader[0].value == "Job 20261125-100000-aaaaaa: FAILED"
+    bars = {p.proto.text: p.proto.value for p in at.get("progress")}
+    assert bars["extract: 3 of 4"] == 75 and bars["probe: 0 of 1"] == 0
+    assert at.error[0].value == "extract failed after 3 attempts: disk full"
+
+
+def test_models_page_shows_versions_and_per_label_evaluation(clients, model, dashboard_env):
+    mv = install_model(clients, model)
+    ModelStore(clients.dynamodb, clients.names.jobs_table).update(mv.name, mv.version, training_seconds=12.5, metrics={
+        "f1": 0.8, "precision": 0.75, "recall": 0.86, "threshold": 0.5, "test_images": 12,
+        "per_label": {"Acme": {"precision": 1.0, "recall": 0.5, "f1": 0.667}}})
+    at = run(PAGES / "models.py")
+    table = at.dataframe[0].value
+    assert table.iloc[0]["model"] == "logos" and table.iloc[0]["F1"] == 0.8
+    assert [m.value for m in at.metric] == ["0.80", "0.75", "0.86", "12 s"]
+    per_label = at.dataframe[1].value
+    assert per_label.iloc[0]["label"] == "Acme" and per_label.iloc[0]["recall"] == 0.5
+
+
+def test_models_page_warns_what_a_running_rekognition_model_costs(clients, dashboard_env):
+    models = ModelStore(clients.dynamodb, clients.names.jobs_table)
+    models.create_version("cloud", "rekognition", "object", ["Acme"], "job", {}, lambda v: f"models/cloud/{v}")
+    models.update("cloud", 1, status="TRAINING_COMPLETED", handle={"version_arn": "arn"}, deployment="RUNNING")
+    at = run(PAGES / "models.py")
+    assert "cloud v1 is **RUNNING**" in at.warning[0].value and "US$4 per inference unit per hour" in at.warning[0].value
+    assert [b.disabled for b in at.button] == [True, False]  # start disabled, stop enabled
+
+
+def test_train_page_shows_each_manifest_problem(clients, dashboard_env):
+    at = run(PAGES / "train.py")
+    assert "No models yet." in at.info[0].value
+    assert at.selectbox[1].options == ["local", "rekognition"]
+
+
+def test_operations_page_lists_jobs_queues_dead_letters_and_workers(clients, store, dashboard_env):
+    store.create_job("20261125-100000-aaaaaa", "analyze", {"video": {"name": "final.mp4"}}, first_stage="probe")
+    store.create_job("20261125-100001-bbbbbb", "analyze", {"video": {"name": "broken.mp4"}}, first_stage="probe")
+    store.fail_job("20261125-100001-bbbbbb", "extract failed after 3 attempts: boom")
+    dlq = clients.sqs.get_queue_url(QueueName=clients.names.dlq("extract"))["QueueUrl"]
+    clients.sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps(
+        {"version": 1, "job_id": "20261125-100001-bbbbbb", "message_id": "extract:v:fps-2:0000", "stage": "extract"}))
+    store.worker_seen("host-1-abcd", "host", 1, ["probe", "extract"], "2026-11-25T10:00:00Z")
+    at = run(PAGES / "operations.py")
+    jobs = at.dataframe[0].value
+    assert list(jobs["job"]) == ["20261125-100001-bbbbbb", "20261125-100000-aaaaaa"]
+    assert list(jobs["status"]) == ["FAILED", "QUEUED"]
+    assert at.error[0].value == "extract failed after 3 attempts: boom"
+    queues = at.dataframe[2].value
+    assert int(queues.set_index("stage").loc["extract", "dead letters"]) == 1
+    letters = at.dataframe[3].value
+    assert list(letters["message"]) == ["extract:v:fps-2:0000"]
+    assert at.dataframe[4].value.iloc[0]["worker"] == "host-1-abcd"
+    # Redrive moves the letter back and reopens the job
+    at.button[0].click().run()
+    assert "1 message(s) moved back to extract" in at.success[0].value
+    assert store.get_job("20261125-100001-bbbbbb").status == "RUNNING"
+    waiting = clients.sqs.get_queue_attributes(QueueUrl=clients.sqs.get_queue_url(
+        QueueName=clients.names.queue("extract"))["QueueUrl"], AttributeNames=["ApproximateNumberOfMessages"])
+    assert waiting["Attributes"]["ApproximateNumberOfMessages"] == "1"
+
+
+def test_pages_say_how_to_start_the_stack_when_none_runs(tmp_path):
+    with env(BRANDVIS_ENDPOINT_URL="", BRANDVIS_STACK_PORT="1"):
+        for page in ("results.py", "analyze.py", "train.py", "models.py", "operations.py"):
+            at = run(PAGES / page)
+            assert "make run" in at.error[0].value, page

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import data
 from shared.messages import Sampling
+from shared.names import STAGES
 from shared.requests import RequestError
 
 NO_MODEL = "none: frames and sprites only"
@@ -42,4 +43,28 @@ if submitted:
             except RequestError as exc:
                 st.error(str(exc))
                 st.stop()
-        st.success(f"Job {job.job_id} started. Follow it on **Jobs**.")
+        st.session_state["started_job"] = job.job_id
+
+started = st.session_state.get("started_job")
+if started:
+    @st.fragment(run_every=2)
+    def progress() -> None:
+        """The job just started, live: one bar per stage, the reason if it fails, a link when done."""
+        data.job.clear()
+        job = data.job(started)
+        if job is None:
+            return
+        st.subheader(f"Job {started}: {job['status']}")
+        for name in STAGES:
+            p = job["stages"].get(name)
+            if p and p["expected"]:
+                st.progress(min(1.0, p["done"] / p["expected"]), text=f"{name}: {p['done']} of {p['expected']}")
+        for w in job["warnings"]:
+            st.warning(w)
+        if job["error"]:
+            st.error(job["error"])
+        if job["status"] == "SUCCEEDED" and "detect" in job["request"]:
+            st.page_link("pages/results.py", label="See the results", icon=":material/insights:",
+                         query_params={"job": started})
+
+    progress()

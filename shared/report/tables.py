@@ -57,3 +57,17 @@ def write_csvs(report: dict[str, Any], folder: Path) -> list[Path]:
 
 def csv_bytes(report: dict[str, Any], table: str) -> bytes:
     return TABLES[table](report).to_csv(index=False).encode()
+
+
+def xlsx_bytes(report: dict[str, Any]) -> bytes:
+    """One workbook: a sheet per table plus the report's video and model facts."""
+    import io
+
+    buf = io.BytesIO()
+    about = pd.DataFrame([{"field": f"{section}.{k}", "value": v} for section in ("video", "model")
+                          for k, v in report[section].items()])
+    with pd.ExcelWriter(buf, engine="openpyxl") as xl:
+        for name, make in TABLES.items():
+            make(report).to_excel(xl, sheet_name=name, index=False)
+        about.to_excel(xl, sheet_name="about", index=False)
+    return buf.getvalue()

@@ -87,7 +87,9 @@ class LocalBackend:
         truths = [Truth([b.label for b in dataset.items[i].boxes],
                         np.array([b.xyxy for b in dataset.items[i].boxes], np.float32).reshape(-1, 4),
                         images[i].shape[1]) for i in idx]
-        return _metrics(evaluate(preds, truths, dataset.labels), len(idx))
+        metrics = _metrics(evaluate(preds, truths, dataset.labels), len(idx))
+        metrics.extra["misses"] = _misses(dataset, idx, preds, self.storage.bucket)
+        return metrics
 
     def _score_concepts(self, head: Head, dataset: Dataset, images: Sequence[np.ndarray], idx: np.ndarray) -> Metrics:
         preds = [self._concept_detect(head, images[i], 0.5) for i in idx]
@@ -140,6 +142,22 @@ class LocalBackend:
         keep = np.nonzero(probs >= min_confidence)[0]
         return Detections(np.full((len(keep), 4), np.nan, np.float32), probs[keep],
                           np.array(head.labels, object)[keep], (image.shape[1], image.shape[0]))
+
+
+def _misses(dataset: Dataset, idx: np.ndarray, preds: Sequence[Detections], bucket: str,
+            limit: int = 6) -> list[dict[str, Any]]:
+    """A few held-out images the model got wrong, for the Models page: what it missed, what it
+    reported that is not there."""
+    out = []
+    for i, det in zip(idx, preds):
+        truth, found = {b.label for b in dataset.items[i].boxes}, set(det.labels)
+        ref = dataset.items[i].source_ref
+        if truth != found and ref.startswith(f"s3://{bucket}/"):
+            out.append({"key": ref[len(f"s3://{bucket}/"):], "missed": sorted(truth - found),
+                        "false": sorted(found - truth)})
+        if len(out) >= limit:
+            break
+    return out
 
 
 def _metrics(report: Any, n: int) -> Metrics:

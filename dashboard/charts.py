@@ -1,0 +1,105 @@
+"""Altair charts of a visibility report: pure functions of the report JSON, one per question an
+analyst asks. Every chart shares one colour per brand, so a brand looks the same everywhere.
+Charts carry no Vega title: inside Streamlit a titled chart loses its height (the page puts a
+heading above each instead)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from shared.report.tables import appearances_table, brands_table
+
+TABLEAU = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
+           "#bab0ac"]
+
+
+def brand_colours(report: dict[str, Any]) -> alt.Scale:
+    labels = sorted(b["label"] for b in report["brands"])
+    return alt.Scale(domain=labels, range=[TABLEAU[i % len(TABLEAU)] for i in range(len(labels))])
+
+
+def _seen(report: dict[str, Any]) -> list[str]:
+    return [b["label"] for b in report["brands"] if b["screen_time_s"] > 0]
+
+
+def timeline(report: dict[str, Any]) -> alt.Chart:
+    """When each brand was on screen: one bar per appearance (a Gantt chart)."""
+    rows = appearances_table(report)
+    duration = report["video"]["duration_s"]
+    return alt.Chart(rows).mark_bar(cornerRadius=2).encode(
+        x=alt.X("start_s:Q", title="seconds into the video", scale=alt.Scale(domain=[0, duration])),
+        x2="end_s:Q",
+        y=alt.Y("label:N", title=None, sort=_seen(report)),
+        color=alt.Color("label:N", scale=brand_colours(report), legend=None),
+        tooltip=[alt.Tooltip("label:N", title="brand"), alt.Tooltip("start_s:Q", title="from (s)", format=".1f"),
+                 alt.Tooltip("end_s:Q", title="to (s)", format=".1f"),
+                 alt.Tooltip("screen_time_s:Q", title="on screen (s)", format=".1f"),
+                 alt.Tooltip("prominence:Q", format=".0f")],
+    ).properties(height=max(120, 56 * len(_seen(report))))
+
+
+def screen_time_bars(report: dict[str, Any]) -> alt.Chart:
+    table = brands_table(report)
+    return alt.Chart(table).mark_bar(cornerRadiusEnd=3).encode(
+        x=alt.X("screen_time_s:Q", title="seconds on screen"),
+        y=alt.Y("label:N", title=None, sort="-x"),
+        color=alt.Color("label:N", scale=brand_colours(report), legend=None),
+        tooltip=[alt.Tooltip("label:N", title="brand"), alt.Tooltip("screen_time_s:Q", title="seconds", format=".1f"),
+                 alt.Tooltip("solus_time_s:Q", title="alone on screen (s)", format=".1f"),
+                 alt.Tooltip("appearances:Q")],
+    ).properties(height=max(120, 56 * len(table)))
+
+
+def share_of_voice(report: dict[str, Any]) -> alt.Chart:
+    table = brands_table(report)
+    table = table[table["screen_time_s"] > 0]
+    base = alt.Chart(table).encode(
+        theta=alt.Theta("share_of_screen_time:Q", stack=True),
+        color=alt.Color("label:N", scale=brand_colours(report), legend=alt.Legend(title=None, orient="right")),
+        tooltip=[alt.Tooltip("label:N", title="brand"), alt.Tooltip("share_of_screen_time:Q", title="share", format=".1%")])
+    return base.mark_arc(innerRadius=55, outerRadius=110) + base.mark_text(radius=135, size=12).encode(
+        text=alt.Text("share_of_screen_time:Q", format=".0%"))
+
+
+def heatmap(report: dict[str, Any], label: str) -> alt.Chart:
+    """Where on the frame the brand's box centre was, in seconds per cell of an 8x8 grid."""
+    grid = (report["extras"]["brands"].get(label) or {}).get("heatmap") or [[0.0] * 8 for _ in range(8)]
+    cells = pd.DataFrame([{"col": c, "row": r, "seconds": v} for r, row in enumerate(grid) for c, v in enumerate(row)])
+    aspect = report["video"]["height"] / max(1, report["video"]["width"])
+    return alt.Chart(cells).mark_rect().encode(
+        x=alt.X("col:O", title=None, axis=None), y=alt.Y("row:O", title=None, axis=None),
+        color=alt.Color("seconds:Q", scale=alt.Scale(scheme="blues"), title="seconds"),
+        tooltip=[alt.Tooltip("seconds:Q", format=".1f")],
+    ).properties(width=360, height=int(360 * aspect))
+
+
+def size_distribution(report: dict[str, Any]) -> alt.Chart:
+    buckets = report["extras"].get("size_buckets", [])
+    rows = [{"label": label, "size": bucket, "seconds": seconds}
+            for label, x in report["extras"]["brands"].items() if x.get("size_histogram")
+            for bucket, seconds in x["size_histogram"].items() if seconds > 0]
+    return alt.Chart(pd.DataFrame(rows, columns=["label", "size", "seconds"])).mark_bar().encode(
+        x=alt.X("size:O", sort=buckets, title="box width, % of frame width"),
+        y=alt.Y("seconds:Q", title="seconds", stack=True),
+        color=alt.Color("label:N", scale=brand_colours(report), legend=alt.Legend(title=None)),
+        tooltip=["label:N", "size:O", alt.Tooltip("seconds:Q", format=".1f")])
+
+
+def media_value(report: dict[str, Any], rate_per_30s: float, weight_by_prominence: bool) -> pd.DataFrame:
+    """Screen time priced at a rate card's rate per 30 s; optionally each appearance weighted by
+    its prominence (0-100 % of the rate)."""
+    rows = []
+    apps = appearances_table(report)
+    for b in report["brands"]:
+        if weight_by_prominence:
+            mine = apps[apps["label"] == b["label"]]
+            seconds = float(sum(r.screen_time_s * ((r.prominence if r.prominence == r.prominence else 100) / 100)
+                                for r in mine.itertuples()))
+        else:
+            seconds = b["screen_time_s"]
+        rows.append({"brand": b["label"], "screen time (s)": b["screen_time_s"],
+                     "valued seconds": round(seconds, 1), "value": round(seconds / 30 * rate_per_30s, 2)})
+    return pd.DataFrame(rows)

@@ -1,0 +1,71 @@
+"""Models: every version with its evaluation, and start/stop for models that bill while running."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data
+from shared.models.backend import RUNNING, STARTING
+
+st.title("Models")
+problem = data.stack_problem()
+if problem:
+    st.error(problem)
+    st.stop()
+
+versions = data.model_versions()
+if not versions:
+    st.info("No models yet. Train one on **Train a model** or with `brandvis train MANIFEST --name NAME`.")
+    st.stop()
+
+table = pd.DataFrame([{
+    "model": v["name"], "version": v["version"], "backend": v["backend"], "type": v["type"], "status": v["status"],
+    "running": v.get("deployment") or "–", "training (s)": v["training_seconds"],
+    "F1": (v["metrics"] or {}).get("f1"), "precision": (v["metrics"] or {}).get("precision"),
+    "recall": (v["metrics"] or {}).get("recall"), "test images": (v["metrics"] or {}).get("test_images"),
+    "created": v["created_at"][:19].replace("T", " ")} for v in versions])
+st.dataframe(table, hide_index=True, width="stretch", column_config={
+    c: st.column_config.NumberColumn(c, format="%.2f") for c in ("F1", "precision", "recall")})
+
+keys = [f"{v['name']} v{v['version']}" for v in versions]
+pick = st.selectbox("Version", keys)
+v = versions[keys.index(pick)]
+m = v["metrics"] or {}
+cols = st.columns(4)
+cols[0].metric("F1", f"{m['f1']:.2f}" if "f1" in m else "–")
+cols[1].metric("Precision", f"{m['precision']:.2f}" if "precision" in m else "–")
+cols[2].metric("Recall", f"{m['recall']:.2f}" if "recall" in m else "–")
+cols[3].metric("Training", f"{v['training_seconds']:.0f} s" if v["training_seconds"] else "–")
+if v.get("error"):
+    st.error(v["error"])
+if m.get("per_label"):
+    st.markdown(f"Evaluation on {m.get('test_images', '?')} held-out images at confidence "
+                f"{m.get('threshold', 0.5):g}:")
+    st.dataframe(pd.DataFrame([{"label": k, **vals} for k, vals in m["per_label"].items()]), hide_index=True,
+                 column_config={c: st.column_config.NumberColumn(c, format="%.2f")
+                                for c in ("precision", "recall", "f1", "threshold")})
+extra = m.get("extra") or {}
+if extra.get("recall_by_size"):
+    st.caption("Recall by logo width: " + ", ".join(f"{k} {val:.2f}" for k, val in extra["recall_by_size"].items()
+                                                     if val == val))
+misses = extra.get("misses") or []
+if misses:
+    st.markdown("Examples of misses on the held-out images:")
+    cols = st.columns(min(3, len(misses)))
+    for col, miss in zip(cols * 3, misses[:6]):
+        jpeg = data.object_bytes(miss["key"])
+        if jpeg:
+            col.image(jpeg, caption=f"missed: {', '.join(miss['missed']) or '–'} · "
+                                    f"false: {', '.join(miss['false']) or '–'}")
+
+if v["backend"] == "rekognition" and v["status"] == "TRAINING_COMPLETED":
+    state = v.get("deployment") or "STOPPED"
+    st.warning(f"{pick} is **{state}**. A running Rekognition Custom Labels model bills about US$4 per inference "
+               "unit per hour whether or not it is used; idle models are stopped after "
+               f"{data.config().model_idle_stop_s / 60:.0f} minutes without detect work.")
+    a, b = st.columns(2)
+    if a.button("Start", disabled=state in (RUNNING, STARTING)):
+        st.info(f"{v['name']} v{v['version']}: {data.requests().start_model(v['name'], v['version'])}")
+        data.model_versions.clear()
+    if b.button("Stop", disabled=state not in (RUNNING, STARTING)):
+        st.info(f"{v['name']} v{v['version']}: {data.requests().stop_model(v['name'], v['version'])}")
+        data.model_versions.clear()

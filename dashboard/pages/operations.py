@@ -1,0 +1,95 @@
+"""Operations: jobs and their stages, queue depths and dead letters (with redrive), workers."""
+
+from datetime import datetime, timezone
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data
+from shared.names import STAGES
+
+st.title("Operations")
+problem = data.stack_problem()
+if problem:
+    st.error(problem)
+    st.stop()
+
+
+def _progress(job: dict) -> float:
+    stages = [s for s in job["stages"].values() if s["expected"]]
+    if job["status"] == "SUCCEEDED":
+        return 1.0
+    if not stages:
+        return 0.0
+    return sum(min(s["done"], s["expected"]) / s["expected"] for s in stages) / max(len(stages), 3)
+
+
+@st.fragment(run_every=2)
+def job_table() -> None:
+    rows = data.jobs()
+    if not rows:
+        st.info("No jobs yet. Start one on **Analyze a video** or with `brandvis analyze VIDEO`.")
+        return
+    what = lambda j: (j["request"].get("video") or {}).get("name") or j["request"].get("model", "")  # noqa: E731
+    table = pd.DataFrame([{
+        "job": j["job_id"], "kind": j["kind"], "status": j["status"], "input": what(j),
+        "progress": _progress(j), "created": pd.to_datetime(j["created_at"]), "error": j["error"] or "",
+    } for j in rows])
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0, format="percent"),
+        "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm:ss")})
+
+
+st.subheader("Jobs")
+job_table()
+ids = [j["job_id"] for j in data.jobs()]
+if ids:
+    chosen = st.selectbox("Job", ids, key="job_detail")
+    detail = data.job(chosen)
+    if detail:
+        cols = st.columns(3)
+        cols[0].metric("Status", detail["status"])
+        cols[1].metric("Kind", detail["kind"])
+        cols[2].metric("Duration (s)", detail["facts"].get("duration_s", "–"))
+        stages = [{"stage": s, "done": detail["stages"][s]["done"], "expected": detail["stages"][s]["expected"],
+                   "errors": detail["stages"][s]["errors"], "last error": detail["stages"][s]["last_error"] or ""}
+                  for s in STAGES if s in detail["stages"]]
+        st.dataframe(pd.DataFrame(stages), hide_index=True, width="stretch")
+        for w in detail["warnings"]:
+            st.warning(w)
+        if detail["error"]:
+            st.error(detail["error"])
+        if detail["result"]:
+            with st.expander("Result"):
+                st.json(detail["result"])
+
+st.subheader("Queues")
+depths = pd.DataFrame(data.queue_depths())
+st.dataframe(depths.rename(columns={"waiting": "waiting", "in_flight": "in flight", "dead": "dead letters"}),
+             hide_index=True, width="stretch")
+dead_stages = [d["stage"] for d in data.queue_depths() if d["dead"] > 0]
+if dead_stages:
+    stage = st.selectbox("Dead letters of", dead_stages)
+    letters = data.dead_letters(stage)
+    st.dataframe(pd.DataFrame([{"job": d["job_id"], "message": d["message_id"], "receives": d["receives"]}
+                               for d in letters]), hide_index=True, width="stretch")
+    if st.button(f"Redrive {stage}", help="Move these messages back to the queue and reopen their failed jobs"):
+        from shared.queues import redrive
+
+        moved = redrive(data.clients(), stage)
+        data.queue_depths.clear()
+        data.dead_letters.clear()
+        st.success(f"{moved} message(s) moved back to {stage}; their jobs are running again.")
+else:
+    st.caption("No dead letters.")
+
+st.subheader("Workers")
+now = datetime.now(timezone.utc)
+workers = data.workers()
+if workers:
+    st.dataframe(pd.DataFrame([{
+        "worker": w["worker_id"], "host": w["host"], "pid": w["pid"], "stages": ", ".join(w["stages"]),
+        "last seen": f"{(now - datetime.fromisoformat(w['last_seen'].replace('Z', '+00:00'))).total_seconds():.0f} s ago",
+        "state": "stopped" if w["stopped"] else "running"} for w in workers]), hide_index=True, width="stretch")
+else:
+    st.info("No worker has reported yet: `make run` starts them, or `brandvis worker`.")

@@ -1,0 +1,129 @@
+"""Results of an analysis: who was on screen, how long, when, where, how big, and what it is worth."""
+
+import json
+
+import streamlit as st
+
+from dashboard import charts, data
+from dashboard.draw import draw_labels
+from shared.media import sprites
+from shared.report.tables import appearances_table, brands_table, csv_bytes, xlsx_bytes
+
+st.title("Results")
+problem = data.stack_problem()
+if problem:
+    st.error(problem)
+    st.stop()
+
+analyses = data.analyses_with_reports()
+if not analyses:
+    st.info("No finished analysis with a model yet. Start one on **Analyze a video** "
+            "(or `brandvis analyze VIDEO --model NAME`).")
+    st.stop()
+
+
+def _label(j: dict) -> str:
+    m = j["request"]["detect"]["model"]
+    return f"{j['request']['video']['name']} · {m['name']} v{m['model_version']} · {j['created_at'][:16].replace('T', ' ')}"
+
+
+ids = [j["job_id"] for j in analyses]
+wanted = st.query_params.get("job")
+chosen = st.selectbox("Analysis", ids, index=ids.index(wanted) if wanted in ids else 0,
+                      format_func=lambda i: _label(next(j for j in analyses if j["job_id"] == i)))
+st.query_params["job"] = chosen
+job = next(j for j in analyses if j["job_id"] == chosen)
+report = data.report(chosen)
+video, model = report["video"], report["model"]
+rate = f"{video['sampled_fps']:g} frames/s" if video["sampled_fps"] else "keyframes"
+st.caption(f"{job['request']['video']['name']} · {video['duration_s']:.1f} s · {video['width']}×{video['height']} · "
+           f"sampled at {rate} · model {model['name']} ({model['backend']}) · min confidence {model['min_confidence']:g}")
+
+brands = brands_table(report)
+seen = brands[brands["screen_time_s"] > 0]
+cols = st.columns(4)
+cols[0].metric("Brands seen", f"{len(seen)} of {len(brands)}")
+if len(seen):
+    top = seen.iloc[0]
+    cols[1].metric("Most on screen", f"{top['label']} · {top['screen_time_s']:.1f} s")
+any_s = report["extras"].get("seconds_with_any_brand", 0.0)
+cols[2].metric("Any brand on screen", f"{any_s:.1f} s · {any_s / max(video['duration_s'], 1e-9):.0%}")
+cols[3].metric("Exposures", int(brands["appearances"].sum()))
+
+narrow = dict(width="small")
+st.dataframe(brands, hide_index=True, width="stretch", column_config={
+    "label": st.column_config.TextColumn("brand", pinned=True),
+    "screen_time_s": st.column_config.NumberColumn("screen time (s)", format="%.1f"),
+    "share_of_screen_time": st.column_config.ProgressColumn("share of voice", min_value=0.0, max_value=1.0,
+                                                            format="percent"),
+    "share_of_video": st.column_config.NumberColumn("% of video", format="percent", **narrow),
+    "appearances": st.column_config.NumberColumn("exposures", **narrow),
+    "first_seen_s": st.column_config.NumberColumn("first seen (s)", format="%.1f", **narrow),
+    "last_seen_s": st.column_config.NumberColumn("last seen (s)", format="%.1f", **narrow),
+    "solus_time_s": st.column_config.NumberColumn("alone (s)", format="%.1f",
+                                                  help="Seconds with no other brand on screen"),
+    "mean_other_brands": st.column_config.NumberColumn("clutter", format="%.1f",
+                                                       help="Mean number of other brands beside it"),
+    "mean_confidence": st.column_config.NumberColumn("confidence", format="%.2f", **narrow),
+    "mean_area_pct": st.column_config.NumberColumn("size (% of frame)", format="%.1f", **narrow),
+    "prominence": st.column_config.NumberColumn("prominence", format="%.0f",
+                                                help="0-100: size × centrality × confidence (docs/report.md)"),
+})
+
+left, right = st.columns([3, 2])
+left.markdown("**Screen time**")
+left.altair_chart(charts.screen_time_bars(report), width="stretch")
+right.markdown("**Share of screen time**")
+right.altair_chart(charts.share_of_voice(report), width="stretch")
+st.markdown("**Appearances over time**")
+st.altair_chart(charts.timeline(report), width="stretch")
+
+where, frames, value, downloads = st.tabs(["Position and size", "Frames", "Media value", "Downloads"])
+
+with where:
+    labels = list(seen["label"]) or list(brands["label"])
+    pick = st.selectbox("Brand", labels, key="heat_brand")
+    a, b = st.columns(2)
+    a.markdown(f"**Where {pick} appears on the frame** (seconds per cell)")
+    a.altair_chart(charts.heatmap(report, pick))
+    b.markdown("**Logo size** (box width, % of the frame width)")
+    b.altair_chart(charts.size_distribution(report), width="stretch")
+
+with frames:
+    end_s = video["duration_s"]
+    sheets = sprites.sheet_count(end_s)
+    sheet = st.select_slider("Minute", options=list(range(sheets)), format_func=lambda m: f"{m}:00–{m}:59",
+                             key="sheet") if sheets > 1 else 0
+    sprite = data.object_bytes(data.sprite_key(job, sheet))
+    if sprite:
+        st.image(sprite, caption=f"Minute {sheet}: a thumbnail every {sprites.TILE_EVERY_S} s")
+    times = [f["t_s"] for f in report["frames"] if sheet * 60 <= f["t_s"] < (sheet + 1) * 60]
+    if times:
+        t = st.select_slider("Frame", options=times, format_func=lambda s: f"{int(s // 60)}:{s % 60:04.1f}", key="t")
+        frame = next(f for f in report["frames"] if f["t_s"] == t)
+        name = data.frame_names(chosen).get(round(t, 6))
+        jpeg = data.object_bytes(data.frame_key(job, name)) if name else None
+        colours = dict(zip(charts.brand_colours(report).domain, charts.brand_colours(report).range))
+        if jpeg:
+            st.image(draw_labels(jpeg, frame["labels"], colours),
+                     caption=", ".join(f"{lab['label']} {lab['confidence']:.2f}" for lab in frame["labels"])
+                     or "no brand in this frame")
+
+with value:
+    a, b = st.columns(2)
+    rate_30 = a.number_input("Rate per 30 s of exposure", min_value=0.0, value=1000.0, step=100.0)
+    weighted = b.toggle("Weight by prominence", help="Each exposure counts its prominence (0-100 %) of the rate")
+    table = charts.media_value(report, rate_30, weighted)
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"value": st.column_config.NumberColumn("value", format="%.2f")})
+    st.metric("Total", f"{table['value'].sum():,.2f}")
+
+with downloads:
+    stem = job["request"]["video"]["name"].rsplit(".", 1)[0]
+    c = st.columns(4)
+    c[0].download_button("Report (JSON)", json.dumps(report, indent=1), f"{stem}.report.json", "application/json")
+    c[1].download_button("Per brand (CSV)", csv_bytes(report, "brands"), f"{stem}.brands.csv", "text/csv")
+    c[2].download_button("Per exposure (CSV)", csv_bytes(report, "appearances"), f"{stem}.appearances.csv", "text/csv")
+    c[3].download_button("Workbook (XLSX)", xlsx_bytes(report), f"{stem}.xlsx",
+                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    st.dataframe(appearances_table(report), hide_index=True, width="stretch")

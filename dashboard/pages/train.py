@@ -1,0 +1,65 @@
+"""Train a model from a labeled manifest: a Ground Truth output manifest or a COCO JSON, with its images."""
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data
+from shared.models.manifest import ManifestError
+from shared.requests import RequestError
+
+st.title("Train a model")
+problem = data.stack_problem()
+if problem:
+    st.error(problem)
+    st.stop()
+
+st.markdown("Upload the **output manifest** of a SageMaker Ground Truth labeling job (bounding boxes or "
+            "image classification) or a **COCO JSON** export (CVAT, Label Studio), with the images it names. "
+            "`source-ref`s that are `s3://` URIs in the data bucket need no upload.")
+with st.form("train"):
+    manifest = st.file_uploader("Manifest", type=["manifest", "jsonl", "json"])
+    images = st.file_uploader("Images", type=["jpg", "jpeg", "png"], accept_multiple_files=True)
+    a, b, c = st.columns(3)
+    name = a.text_input("Model name", placeholder="logos")
+    kind = b.selectbox("Type", ["from the manifest", "object", "concept"],
+                       help="object: boxes around logos; concept: one label for the whole frame")
+    backend = c.selectbox("Backend", ["local", "rekognition"],
+                          help="local: trains on the workers' CPU in minutes, free; rekognition: Amazon "
+                               "Rekognition Custom Labels (about an hour, billed; needs BRANDVIS_MODE=aws)")
+    submitted = st.form_submit_button("Start training", type="primary")
+
+if submitted:
+    if manifest is None or not name:
+        st.error("Choose a manifest and name the model.")
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            for image in images or []:
+                (folder / Path(image.name).name).write_bytes(image.getbuffer())
+            path = folder / Path(manifest.name).name
+            path.write_bytes(manifest.getbuffer())
+            try:
+                job, mv = data.requests().train(str(path), name, None if kind.startswith("from") else kind, backend)
+            except (ManifestError, RequestError) as exc:
+                st.error("The manifest was not accepted; nothing was started.")
+                for line in str(exc).splitlines():
+                    st.markdown(f"- {line}")
+                st.stop()
+        st.success(f"Training {mv.name} version {mv.version} ({mv.type}, {backend}): job {job.job_id}. "
+                   "Follow it below or on **Operations**.")
+        data.model_versions.clear()
+
+st.subheader("Models")
+versions = data.model_versions()
+if not versions:
+    st.info("No models yet.")
+else:
+    st.dataframe(pd.DataFrame([{
+        "model": v["name"], "version": v["version"], "type": v["type"], "backend": v["backend"], "status": v["status"],
+        "labels": ", ".join(v["labels"]), "F1": (v["metrics"] or {}).get("f1"),
+        "created": v["created_at"][:19].replace("T", " ")} for v in versions]),
+        hide_index=True, width="stretch",
+        column_config={"F1": st.column_config.NumberColumn("F1", format="%.2f")})

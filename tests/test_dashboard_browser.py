@@ -1,0 +1,104 @@
+"""The dashboard in a real browser: started as `make run` starts it (`brandvis dashboard`), against
+the test stack holding a real analysis, every page opened in headless Chromium, what it shows
+asserted, and a screenshot of each saved to tests/.screenshots/ (git-ignored)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from shared import layout
+from shared.report.tables import brands_table
+from tests.analysis_fixtures import brand_video, finished_analysis, train_small_model
+from tests.browser import browser, chromium_path
+from tests.conftest import ROOT
+
+SHOTS = ROOT / "tests" / ".screenshots"
+
+pytestmark = pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed (apt-get install chromium)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def dashboard(config, tmp_path):
+    port = _free_port()
+    env = {**os.environ, "BRANDVIS_ENDPOINT_URL": config.endpoint, "BRANDVIS_DASHBOARD_PORT": str(port)}
+    log = open(tmp_path / "dashboard.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "dashboard"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=1).read()
+            break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise AssertionError((tmp_path / "dashboard.log").read_text()) from None
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(20)
+
+
+def _readme_picture(shot, target) -> None:
+    """The top of Results (no sidebar, down to the timeline), 1,000 px wide, as a small JPEG."""
+    import cv2
+
+    image = cv2.imread(str(shot))
+    crop = image[:1760, 280:]
+    small = cv2.resize(crop, (1000, int(crop.shape[0] * 1000 / crop.shape[1])), interpolation=cv2.INTER_AREA)
+    cv2.imwrite(str(target), small, [cv2.IMWRITE_JPEG_QUALITY, 82])
+
+
+def test_every_page_in_a_real_browser(clients, storage, run_worker, dashboard, tmp_path):
+    model = train_small_model()
+    video = brand_video(tmp_path, model, seconds=20.0, seed=5)
+    job_id = finished_analysis(clients, run_worker, model, video)
+    import json
+
+    report = json.loads(storage.get_bytes(layout.report_key(job_id)))
+    brands = brands_table(report)
+    top = brands.iloc[0]
+    with browser() as b:
+        text = b.open(f"{dashboard}/?job={job_id}", wait_for_text="Brands seen")
+        assert "Results" in text and f"{(brands['screen_time_s'] > 0).sum()} of {len(brands)}" in text
+        assert top["label"] in text and video.path.name in text
+        b.screenshot(SHOTS / "results.png")
+        if os.environ.get("BRANDVIS_README_SCREENSHOT"):  # regenerate the README's picture
+            _readme_picture(SHOTS / "results.png", ROOT / "docs" / "img" / "results.jpg")
+        text = b.open(f"{dashboard}/analyze", wait_for_text="Start analysis")
+        b.screenshot(SHOTS / "analyze.png")
+        assert "Minimum confidence" in text
+        shown = b.page.locator('[data-testid="stSelectbox"]').first.evaluate(
+            "e => e.innerText + ' ' + [...e.querySelectorAll('input')].map(i => i.value).join(' ')")
+        assert "logos" in shown  # the trained model is preselected
+        text = b.open(f"{dashboard}/train", wait_for_text="TRAINING_COMPLETED")  # the models table
+        assert "logos" in text and "Ground Truth" in text and "Start training" in text
+        b.screenshot(SHOTS / "train.png")
+        # A broken manifest: each problem is listed, nothing starts
+        bad = tmp_path / "broken.manifest"
+        bad.write_text('{"source-ref": "a.jpg"}\n{not json\n')
+        b.page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(bad))
+        b.page.get_by_label("Model name").fill("broken")
+        b.page.get_by_role("button", name="Start training").click()
+        b.page.wait_for_function("() => document.body.innerText.includes('was not accepted')", timeout=60000)
+        text = b.page.inner_text("body")
+        assert "broken.manifest line 2: not valid JSON" in text
+        text = b.open(f"{dashboard}/models", wait_for_text="TRAINING_COMPLETED")
+        assert "logos" in text and "Precision" in text and "local" in text
+        b.screenshot(SHOTS / "models.png")
+        text = b.open(f"{dashboard}/operations", wait_for_text="SUCCEEDED")
+        assert job_id in text and "No dead letters." in text and "Workers" in text
+        b.screenshot(SHOTS / "operations.png")
