@@ -149,3 +149,13 @@ def dead_letters(stage: str) -> list[dict[str, Any]]:
 @st.cache_data(ttl=2, show_spinner=False)
 def workers() -> list[dict[str, Any]]:
     return [asdict(w) for w in store().list_workers()]
+
+
+def uploaded_videos() -> dict[str, dict[str, Any]]:
+    """Videos already in the bucket (from earlier jobs), newest first: video id -> its VideoRef."""
+    seen: dict[str, dict[str, Any]] = {}
+    for j in jobs():
+        video = j["request"].get("video")
+        if video and {"video_id", "key", "name"} <= set(video) and video["video_id"] not in seen:
+            seen[video["video_id"]] = video
+    return seen

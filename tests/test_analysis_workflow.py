@@ -125,3 +125,16 @@ def test_sampling_faster_than_the_video_fails_with_the_rate_to_use(clients, stor
     assert done.status == FAILED
     assert done.error == (f"sampling at 50 frames/s asks for more frames than {video.path.name} has (25 frames/s); "
                           "use --fps 25 or less")
+
+
+def test_start_and_stop_by_hand_record_the_deployment(clients, model):
+    mv = install_model(clients, model)
+    requests = Requests(clients)
+    assert requests.start_model("logos", mv.version) == "RUNNING"
+    models = ModelStore(clients.dynamodb, clients.names.jobs_table)
+    assert models.get("logos", mv.version).deployment == "RUNNING"
+    assert requests.stop_model("logos", mv.version) == "STOPPED"
+    stopped = models.get("logos", mv.version)
+    assert (stopped.deployment, stopped.stop_reason) == ("STOPPED", "stopped by hand")
+    with pytest.raises(RequestError, match="model logos version 7 is not a trained model"):
+        requests.start_model("logos", 7)

@@ -86,8 +86,9 @@ def test_analyze_page_offers_trained_models_only(clients, dashboard_env):
         models.create_version(name, "local", "object", ["Acme"], "job", {}, lambda v, n=name: f"models/{n}/{v}")
         models.update(name, 1, status=status)
     at = run(PAGES / "analyze.py")
-    assert at.selectbox[0].options == ["none: frames and sprites only", "logos"]
-    assert at.selectbox[0].value == "logos" and at.slider[0].value == 0.5
+    model = next(s for s in at.selectbox if s.label == "Model")
+    assert model.options == ["none: frames and sprites only", "logos"]
+    assert model.value == "logos" and at.slider[0].value == 0.5
 
 
 def test_analyze_page_follows_the_job_it_started(clients, store, dashboard_env):
@@ -131,10 +132,32 @@ def test_models_page_warns_what_a_running_rekognition_model_costs(clients, dashb
     assert [b.disabled for b in at.button] == [True, False]  # start disabled, stop enabled
 
 
-def test_train_page_shows_each_manifest_problem(clients, dashboard_env):
+def test_train_page_offers_types_and_backends_and_lists_models(clients, model, dashboard_env):
     at = run(PAGES / "train.py")
     assert "No models yet." in at.info[0].value
+    assert at.selectbox[0].options == ["from the manifest", "object", "concept"]
     assert at.selectbox[1].options == ["local", "rekognition"]
+    install_model(clients, model)
+    table = run(PAGES / "train.py").dataframe[0].value
+    assert table.iloc[0][["model", "version", "type", "backend", "status"]].tolist() == [
+        "logos", 1, "object", "local", "TRAINING_COMPLETED"]
+    assert table.iloc[0]["labels"] == ", ".join(model.labels)
+
+
+def test_analyze_page_can_pick_a_video_uploaded_before(clients, store, model, video, dashboard_env):
+    from shared.messages import Sampling
+    from shared.requests import Requests
+
+    install_model(clients, model)
+    first = Requests(clients).analyze(video.path, Sampling.at_fps(1))
+    at = run(PAGES / "analyze.py")
+    at.radio[0].set_value("Pick an uploaded one").run()
+    assert at.selectbox[0].options == [video.path.name]
+    at.button[0].click().run()
+    started = at.session_state["started_job"]
+    assert started != first.job_id
+    again = store.get_job(started)
+    assert again.request["video"] == first.request["video"] and again.request["detect"]["model"]["name"] == "logos"
 
 
 def test_operations_page_lists_jobs_queues_dead_letters_and_workers(clients, store, dashboard_env):

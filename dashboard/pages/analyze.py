@@ -6,7 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import data
-from shared.messages import Sampling
+from shared.messages import Sampling, VideoRef
 from shared.names import STAGES
 from shared.requests import RequestError
 
@@ -19,8 +19,14 @@ if problem:
     st.stop()
 
 models = data.trained_models()
+known = data.uploaded_videos()
+source = st.radio("Video", ["Upload a video", "Pick an uploaded one"], horizontal=True, label_visibility="collapsed",
+                  disabled=not known)
 with st.form("analyze"):
-    upload = st.file_uploader("Video", type=["mp4", "mov", "mkv", "webm", "avi", "m4v"])
+    if source.startswith("Upload") or not known:
+        upload, picked = st.file_uploader("Video", type=["mp4", "mov", "mkv", "webm", "avi", "m4v"]), None
+    else:
+        upload, picked = None, st.selectbox("Video", list(known), format_func=lambda v: known[v]["name"])
     model = st.selectbox("Model", [NO_MODEL] + list(models), index=1 if models else 0,
                          help="Trained model versions; the newest version of each is used.")
     mode = st.radio("Frames", ["Uniform sampling", "Keyframes only (quick look)"], horizontal=True)
@@ -30,15 +36,18 @@ with st.form("analyze"):
     submitted = st.form_submit_button("Start analysis", type="primary")
 
 if submitted:
-    if upload is None:
+    if upload is None and picked is None:
         st.error("Choose a video file first.")
     else:
         sampling = Sampling.every_keyframe() if mode.startswith("Keyframes") else Sampling.at_fps(fps)
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / upload.name
-            path.write_bytes(upload.getbuffer())
+            if picked is not None:
+                video = VideoRef(**known[picked])
+            else:
+                video = Path(tmp) / upload.name
+                video.write_bytes(upload.getbuffer())
             try:
-                job = data.requests().analyze(path, sampling, model=None if model == NO_MODEL else model,
+                job = data.requests().analyze(video, sampling, model=None if model == NO_MODEL else model,
                                               min_confidence=min_confidence)
             except RequestError as exc:
                 st.error(str(exc))
