@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from shared import layout
 from shared.models.store import ModelStore
 from shared.report.tables import brands_table
+from shared.storage import Storage
 from tests.analysis_fixtures import brand_video, finished_analysis, install_model, train_small_model
 from tests.conftest import ROOT, env
 
@@ -114,13 +115,20 @@ def test_models_page_shows_versions_and_per_label_evaluation(clients, model, das
     mv = install_model(clients, model)
     ModelStore(clients.dynamodb, clients.names.jobs_table).update(mv.name, mv.version, training_seconds=12.5, metrics={
         "f1": 0.8, "precision": 0.75, "recall": 0.86, "threshold": 0.5, "test_images": 12,
-        "per_label": {"Acme": {"precision": 1.0, "recall": 0.5, "f1": 0.667}}})
+        "per_label": {"Acme": {"precision": 1.0, "recall": 0.5, "f1": 0.667}},
+        "extra": {"misses": [{"key": "datasets/abc/frame_0003.jpg", "missed": ["Acme"], "false": ["Borealis"]}]}})
+    import cv2
+    import numpy as np
+
+    Storage(clients.s3, clients.names.bucket).put_bytes(
+        "datasets/abc/frame_0003.jpg", cv2.imencode(".jpg", np.zeros((36, 64, 3), np.uint8))[1].tobytes())
     at = run(PAGES / "models.py")
     table = at.dataframe[0].value
     assert table.iloc[0]["model"] == "logos" and table.iloc[0]["F1"] == 0.8
     assert [m.value for m in at.metric] == ["0.80", "0.75", "0.86", "12 s"]
     per_label = at.dataframe[1].value
     assert per_label.iloc[0]["label"] == "Acme" and per_label.iloc[0]["recall"] == 0.5
+    assert at.get("image")[0].proto.imgs[0].caption == "missed: Acme · false: Borealis"
 
 
 def test_models_page_warns_what_a_running_rekognition_model_costs(clients, dashboard_env):

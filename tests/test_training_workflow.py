@@ -43,6 +43,9 @@ def test_train_object_model_through_the_queues(clients, store, storage, run_work
     assert version.labels == ["Acme", "Borealis", "Cobalt", "Dynamo", "Eclipse"]
     assert 0 <= version.metrics["f1"] <= 1 and version.metrics["test_images"] == 6
     assert set(version.metrics["per_label"]) == set(version.labels) and version.training_seconds > 0
+    # A few held-out images it got wrong are kept for the Models page, pointing at uploaded images
+    misses = version.metrics["extra"]["misses"]
+    assert len(misses) <= 6 and all(storage.exists(m["key"]) and (m["missed"] or m["false"]) for m in misses)
     # The normalised manifest points at uploaded images, and the head is stored beside it
     lines = [json.loads(line) for line in storage.get_bytes(version.manifest_key).decode().splitlines()]
     assert len(lines) == 30 and all(line["source-ref"].startswith("s3://brandvis-data/datasets/") for line in lines)
