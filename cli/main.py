@@ -148,6 +148,26 @@ def frames(video: Path = typer.Argument(..., help="A video file."),
     err.print(f"{count} frames ({sampling.slug}) written to {out_dir} in {time.perf_counter() - started:.2f} s")
 
 
+@app.command("demo-data")
+def demo_data(out_dir: Path = typer.Argument(..., help="Folder to write the sample data into."),
+              seconds: float = typer.Option(60.0, min=5.0, help="Length of the sample video.")) -> None:
+    """Write sample data to try brandvis with: 60 labeled frames (a Ground Truth manifest) and a
+    1280x720 video with the same brands at known times (generated here, nothing downloaded)."""
+    import json as _json
+
+    from shared.models.synth.benchmark import export_ground_truth, make_benchmark
+    from shared.models.synth.video import make_brand_video
+
+    bench = make_benchmark(seed=7, n_test=0, photos=[])
+    manifest = export_ground_truth(bench.train, out_dir / "labels")
+    video = make_brand_video(out_dir / "match.mp4", bench.brands, bench.distractors, seconds=seconds,
+                             size=(1280, 720), seed=2)
+    truth = {b.name: round(video.screen_time(b.name), 2) for b in bench.brands}
+    (out_dir / "truth.json").write_text(_json.dumps({"screen_time_s": truth, "absent": video.absent}, indent=1))
+    err.print(f"labeled frames: {manifest}\nvideo: {video.path} ({seconds:g} s)\n"
+              f"true screen times: {out_dir / 'truth.json'}\nnext: brandvis train {manifest} --name logos --wait")
+
+
 # -- jobs -----------------------------------------------------------------------------------
 @app.command()
 def analyze(video: Path = typer.Argument(..., help="The video to analyse."),

@@ -156,3 +156,14 @@ def test_train_with_a_broken_manifest_line_says_which(user_env, tmp_path):
     manifest.write_text('{"source-ref": "a.jpg"}\n{not json\n')
     proc = brandvis("train", str(manifest), "--name", "x", env=user_env, check=False)
     assert proc.returncode == 2 and "line 2: not valid JSON" in proc.stderr
+
+
+def test_demo_data_writes_a_labeled_set_and_a_video_with_its_truth(tmp_path):
+    proc = brandvis("demo-data", str(tmp_path / "demo"), "--seconds", "6")
+    assert "next: brandvis train" in proc.stderr
+    lines = (tmp_path / "demo" / "labels" / "output.manifest").read_text().splitlines()
+    assert len(lines) == 60 and json.loads(lines[0])["source-ref"] == "frame_0000.jpg"
+    truth = json.loads((tmp_path / "demo" / "truth.json").read_text())
+    assert set(truth["screen_time_s"]) == {"Acme", "Borealis", "Cobalt", "Dynamo", "Eclipse"}
+    doc = json.loads(brandvis("probe", str(tmp_path / "demo" / "match.mp4")).stdout)
+    assert (doc["streams"][0]["width"], doc["streams"][0]["height"]) == (1280, 720)
