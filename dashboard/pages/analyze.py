@@ -47,8 +47,9 @@ if submitted:
                 video = Path(tmp) / upload.name
                 video.write_bytes(upload.getbuffer())
             try:
-                job = data.requests().analyze(video, sampling, model=None if model == NO_MODEL else model,
-                                              min_confidence=min_confidence)
+                with st.spinner("Uploading the video and queueing the job…"):
+                    job = data.requests().analyze(video, sampling, model=None if model == NO_MODEL else model,
+                                                  min_confidence=min_confidence)
             except RequestError as exc:
                 st.error(str(exc))
                 st.stop()

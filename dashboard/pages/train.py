@@ -42,7 +42,9 @@ if submitted:
             path = folder / Path(manifest.name).name
             path.write_bytes(manifest.getbuffer())
             try:
-                job, mv = data.requests().train(str(path), name, None if kind.startswith("from") else kind, backend)
+                with st.spinner("Checking the manifest and uploading its images…"):
+                    job, mv = data.requests().train(str(path), name, None if kind.startswith("from") else kind,
+                                                    backend)
             except (ManifestError, RequestError) as exc:
                 st.error("The manifest was not accepted; nothing was started.")
                 for line in str(exc).splitlines():
