@@ -57,11 +57,25 @@ def test_start_model_starts_once_then_rechecks_until_running(ctx: StageContext, 
 def test_detect_waits_for_a_starting_model_and_writes_nothing(ctx: StageContext, aws: Aws) -> None:  # noqa: F811
     spec = Detecting(model=REF, min_confidence=0.5)
     msg = DetectMessage.for_segment("job-1", VIDEO, Sampling.at_fps(2), 0, spec)
-    aws.describe(STARTING)
+    aws.describe(STARTING)  # ready?
+    aws.describe(STARTING)  # then: starting already, so no second start
     with pytest.raises(RetryLater) as later:
         detect(msg, ctx)
     assert later.value.reason == "model acme version 1 is not running yet"
     assert not ctx.storage.exists(layout.detections_key(VIDEO.video_id, Sampling.at_fps(2), spec, 0))
+    aws.verify()
+
+
+def test_detect_restarts_a_model_stopped_while_its_job_waited(ctx: StageContext, aws: Aws) -> None:  # noqa: F811
+    # The idle stop ran while this job's detect messages waited in a busy queue
+    msg = DetectMessage.for_segment("job-1", VIDEO, Sampling.at_fps(2), 0, Detecting(model=REF, min_confidence=0.5))
+    aws.describe("STOPPED")
+    aws.describe("STOPPED")
+    aws.rekognition.add_response("start_project_version", {"Status": STARTING},
+                                 {"ProjectVersionArn": VERSION_ARN, "MinInferenceUnits": 1})
+    with pytest.raises(RetryLater):
+        detect(msg, ctx)
+    assert ctx.models.get("acme", 1).deployment == STARTING  # and the job does not hang
     aws.verify()
 
 

@@ -21,7 +21,7 @@ from shared.messages import DetectMessage
 from shared.storage import Storage
 from workers.context import StageContext
 from workers.registry import Result, stage
-from workers.stages.start_model import RECHECK_S, trained_version
+from workers.stages.start_model import RECHECK_S, ensure_started, trained_version
 
 BATCH = 8
 
@@ -55,6 +55,7 @@ def detect(msg: DetectMessage, ctx: StageContext) -> Result:
     assert mv.handle is not None
     backend = ctx.backend(mv.backend)
     if not backend.ready(mv.handle):
+        ensure_started(ctx, mv)
         raise RetryLater(RECHECK_S, f"model {spec.model.name} version {spec.model.model_version} is not running yet")
     index = ctx.storage.get_json(layout.segment_index_key(vid, sampling, msg.segment))
     frames = index["frames"]

@@ -30,16 +30,22 @@ def trained_version(ctx: StageContext, name: str, version: int) -> ModelVersion:
     return mv
 
 
-@stage("start-model", visibility_timeout=120)
-def start_model(msg: StartModelMessage, ctx: StageContext) -> Result:
-    ref = msg.model
-    mv = trained_version(ctx, ref.name, ref.model_version)
+def ensure_started(ctx: StageContext, mv: ModelVersion) -> str:
+    """Start the version unless it is starting or running already; returns its status. Detect
+    calls it too: a model stopped while its job waited (the idle stop) is started again."""
     assert mv.handle is not None
     backend = ctx.backend(mv.backend)
     status = backend.status(mv.handle)
     if status in (STOPPED, TRAINING_COMPLETED):
         status = backend.start(mv.handle, ctx.config.min_inference_units)
-    ctx.models.update(ref.name, ref.model_version, deployment=status, last_used=now_iso())
+    ctx.models.update(mv.name, mv.version, deployment=status, last_used=now_iso())
+    return status
+
+
+@stage("start-model", visibility_timeout=120)
+def start_model(msg: StartModelMessage, ctx: StageContext) -> Result:
+    ref = msg.model
+    status = ensure_started(ctx, trained_version(ctx, ref.name, ref.model_version))
     if status == RUNNING:
         return Result(facts={"model_status": RUNNING})
     if status == FAILED:
