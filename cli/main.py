@@ -337,6 +337,9 @@ def _print_version(mv: ModelVersion | None) -> None:
     err.print(f"{mv.name} v{mv.version}: F1 {m['f1']:.2f} (precision {m['precision']:.2f}, recall {m['recall']:.2f}) "
               f"on {m['test_images']} held-out images; trained in {mv.training_seconds or 0:.0f} s")
     for label, v in m.get("per_label", {}).items():
+        if v.get("tp", 0) + v.get("fn", 0) == 0 and "fp" in v:  # recall means nothing without an example
+            err.print(f"  {label:20s} no held-out example; {v['fp']} false detection(s)")
+            continue
         err.print(f"  {label:20s} precision {v['precision']:.2f}  recall {v['recall']:.2f}  F1 {v['f1']:.2f}")
 
 
