@@ -22,7 +22,7 @@ from shared.messages import Sampling
 from shared.models.backend import BackendError
 from shared.models.store import ModelStore, ModelVersion
 from shared.report.load import load_report
-from shared.requests import RequestError, Requests
+from shared.requests import MIN_FPS, RequestError, Requests
 from shared.storage import Storage
 from shared.stack.server import StackError
 
@@ -425,7 +425,7 @@ def _sampling(fps: str | None, keyframes: bool) -> Sampling:
         rate = Fraction(fps)
     except (ValueError, ZeroDivisionError):
         raise RequestError(f"--fps must be a number like 2 or 0.5, not {fps!r}") from None
-    if rate < Fraction(1, 5) or rate > 240:
+    if rate < MIN_FPS or rate > 240:
         raise RequestError(f"--fps must be between 0.2 and the video's frame rate, not {fps}")
     return Sampling.at_fps(rate)
 

@@ -99,12 +99,9 @@ def frame_names(job_id: str) -> dict[float, str]:
     req = j["request"]
     video_id, sampling = req["video"]["video_id"], Sampling(**req["sampling"])
     detect = Detecting.model_validate(req["detect"])
-    names: dict[float, str] = {}
-    for seg in range(len(j["facts"].get("segments", []))):
-        key = layout.detections_key(video_id, sampling, detect, seg)
-        data = storage().get_json(key) if storage().exists(key) else {"frames": []}
-        names.update({round(float(f["t_s"]), 6): f["name"] for f in data["frames"]})
-    return names
+    s = storage()
+    return {round(float(f["t_s"]), 6): f["name"]
+            for key in s.list_keys(layout.detections_prefix(video_id, sampling, detect)) for f in s.get_json(key)["frames"]}
 
 
 def frame_key(job_record: dict[str, Any], name: str) -> str:

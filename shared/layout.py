@@ -54,9 +54,13 @@ def thumbnails_vtt_key(video_id: str, sampling: Sampling) -> str:
     return f"{sprites_prefix(video_id, sampling)}thumbnails.vtt"
 
 
+def detections_prefix(video_id: str, sampling: Sampling, detect: Detecting) -> str:
+    return f"{sampling_prefix(video_id, sampling)}/detections/{detect.slug}/"
+
+
 def detections_key(video_id: str, sampling: Sampling, detect: Detecting, segment: int) -> str:
     """One file per segment in the DetectCustomLabels shape; reused by any job with the same model."""
-    return f"{sampling_prefix(video_id, sampling)}/detections/{detect.slug}/{segment:04d}.json"
+    return f"{detections_prefix(video_id, sampling, detect)}{segment:04d}.json"
 
 
 def report_prefix(job_id: str) -> str:

@@ -245,11 +245,20 @@ def decode(body: str) -> Message:
         raise MessageDecodeError(f"invalid {raw.get('stage', '?')} message: {where}: {first.get('msg')}") from exc
 
 
-def job_id_of(body: str) -> str | None:
-    """Best effort: which job a (possibly undecodable) body belongs to, to record its failure."""
+def _field_of(body: str, name: str) -> str | None:
     try:
         raw = json.loads(body)
-        job_id = raw.get("job_id") if isinstance(raw, dict) else None
-        return job_id if isinstance(job_id, str) else None
     except (TypeError, ValueError):
         return None
+    value = raw.get(name) if isinstance(raw, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def job_id_of(body: str) -> str | None:
+    """Best effort: which job a (possibly undecodable) body belongs to, to record its failure."""
+    return _field_of(body, "job_id")
+
+
+def message_id_of(body: str) -> str | None:
+    """Best effort, like `job_id_of`: for listing dead letters that may not decode."""
+    return _field_of(body, "message_id")

@@ -8,14 +8,13 @@ it, and the stages' deduplication absorbs the duplicate.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from shared.aws import Clients
 from shared.dispatch import QueueUrls
 from shared.jobs import JobStore
-from shared.messages import job_id_of
+from shared.messages import job_id_of, message_id_of
 from shared.names import STAGES
 
 ATTRIBUTES = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
@@ -56,20 +55,12 @@ def depths(clients: Clients, stages: tuple[str, ...] = STAGES) -> list[QueueDept
     return out
 
 
-def _message_id(body: str) -> str | None:
-    try:
-        raw = json.loads(body)
-    except ValueError:
-        return None
-    return raw.get("message_id") if isinstance(raw, dict) else None
-
-
 def peek_dead_letters(clients: Clients, stage: str, limit: int = 10) -> list[DeadLetter]:
     """Up to `limit` messages of a stage's DLQ, left in place (visible again at once)."""
     url = QueueUrls(clients.sqs, clients.names).dlq(stage)
     resp = clients.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=min(10, limit), VisibilityTimeout=0,
                                        AttributeNames=["ApproximateReceiveCount"], WaitTimeSeconds=0)
-    return [DeadLetter(stage, job_id_of(m["Body"]), _message_id(m["Body"]), m["Body"],
+    return [DeadLetter(stage, job_id_of(m["Body"]), message_id_of(m["Body"]), m["Body"],
                        int(m.get("Attributes", {}).get("ApproximateReceiveCount", 0)))
             for m in resp.get("Messages", [])]
 

@@ -73,7 +73,7 @@ def result(job: Job, storage_uri: Any) -> dict[str, Any]:
         out["model"] = detect.model.model_dump()
         out["report"] = storage_uri(layout.report_key(job.job_id))
         out["tables"] = {t: storage_uri(layout.report_csv_key(job.job_id, t)) for t in TABLES}
-        out["detections_prefix"] = storage_uri(layout.detections_key(vid, sampling, detect, 0).rsplit("/", 1)[0] + "/")
+        out["detections_prefix"] = storage_uri(layout.detections_prefix(vid, sampling, detect))
     return out
 
 
