@@ -15,36 +15,45 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import multiprocessing as mp
 import os
 import platform
 import time
-from collections import deque
+from dataclasses import fields
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from shared.models.local.pretrain.data import SCENE_KINDS, Chunk, make_chunk
 from shared.models.local.pretrain.net import BaseNet, Exported
 
-_PHOTOS: list[np.ndarray] = []
+
+class ChunkStream(torch.utils.data.IterableDataset):
+    """Endless seeded chunks, one seed stride per DataLoader worker.
+
+    Through a DataLoader the chunks reach the trainer as shared-memory tensors; a process pool
+    pickled ~11 MB per chunk through a pipe and left the GPU waiting.
+    """
+
+    def __init__(self, first_seed: int) -> None:
+        self.first_seed = first_seed
+
+    def __iter__(self):
+        import cv2
+
+        from shared.models.synth.scenes import photo_library
+
+        info = torch.utils.data.get_worker_info()
+        wid, n = (info.id, info.num_workers) if info else (0, 1)
+        torch.set_num_threads(1)
+        cv2.setNumThreads(1)
+        photos = photo_library()
+        for seed in range(self.first_seed + wid, self.first_seed + 10_000_000, n):
+            yield as_tensors(make_chunk(seed, photos=photos, id_base=seed * 1000))
 
 
-def _init_worker() -> None:
-    from shared.models.synth.scenes import photo_library
-
-    global _PHOTOS
-    _PHOTOS = photo_library()
-    os.environ["OMP_NUM_THREADS"] = "1"
-    import cv2
-
-    cv2.setNumThreads(1)
-
-
-def _chunk(seed: int) -> Chunk:
-    return make_chunk(seed, photos=_PHOTOS, id_base=seed * 1000)
+def as_tensors(chunk: Chunk) -> dict[str, torch.Tensor]:
+    return {f.name: torch.from_numpy(getattr(chunk, f.name)) for f in fields(chunk)}
 
 
 def focal_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -72,18 +81,17 @@ def supcon_loss(embed: torch.Tensor, ids: torch.Tensor, tau: float = 0.1) -> tor
     return per_anchor.mean()
 
 
-def batch_to(chunks: list[Chunk], device: torch.device) -> dict[str, torch.Tensor]:
+def batch_to(chunks: list[dict[str, torch.Tensor]], device: torch.device) -> dict[str, torch.Tensor]:
+    on = [{k: v.to(device, non_blocking=True) for k, v in c.items()} for c in chunks]
     offset, centers = 0, []
-    for c in chunks:
-        cc = c.centers.copy()
+    for c in on:
+        cc = c["centers"].clone()
         cc[:, 0] += offset
         centers.append(cc)
-        offset += len(c.images)
-    cat = lambda name: torch.from_numpy(np.concatenate([getattr(c, name) for c in chunks]))  # noqa: E731
-    images = cat("images").to(device, non_blocking=True).permute(0, 3, 1, 2).float()
-    return {"images": images, "heat": cat("heat").to(device), "size": cat("size").to(device),
-            "size_mask": cat("size_mask").to(device), "scene": cat("scene").to(device),
-            "centers": torch.from_numpy(np.concatenate(centers)).to(device)}
+        offset += len(c["images"])
+    cat = lambda name: torch.cat([c[name] for c in on])
+    return {"images": cat("images").permute(0, 3, 1, 2).float(), "heat": cat("heat"), "size": cat("size"),
+            "size_mask": cat("size_mask"), "scene": cat("scene"), "centers": torch.cat(centers)}
 
 
 def losses(model: BaseNet, b: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -100,7 +108,7 @@ def losses(model: BaseNet, b: dict[str, torch.Tensor]) -> dict[str, torch.Tensor
 def evaluate(model: BaseNet, chunks: list[Chunk], device: torch.device) -> dict[str, float]:
     """Held-out chunks: centre recall at heat 0.3, and nearest-neighbour identity accuracy."""
     model.eval()
-    b = batch_to(chunks, device)
+    b = batch_to([as_tensors(c) for c in chunks], device)
     heat, _, embed, _ = model(b["images"])
     p = torch.sigmoid(heat.float())
     peaks = (p == F.max_pool2d(p, 3, 1, 1)) & (p > 0.3)
@@ -154,62 +162,64 @@ def main() -> None:
     model = model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     budget = args.minutes * 60
-    ctx = mp.get_context("spawn")  # fork after torch has started its threads can deadlock
     held_out = [make_chunk(10_000_000 + i, id_base=(10_000_000 + i) * 1000) for i in range(4)]
     log: list[dict] = []
+    before = evaluate(model, held_out, device) if args.resume else None
     started = last_save = time.time()
     step = images = 0
-    with ctx.Pool(args.workers, initializer=_init_worker) as pool:
-        seeds = iter(range(args.seed * 1_000_000, args.seed * 1_000_000 + 10_000_000))
-        # A bounded window of chunks in flight (imap would queue every seed up front).
-        window = deque(pool.apply_async(_chunk, (next(seeds),)) for _ in range(3 * args.workers))
-
-        def next_chunk() -> Chunk:
-            ready = next((r for r in window if r.ready()), window[0])
-            window.remove(ready)
-            window.append(pool.apply_async(_chunk, (next(seeds),)))
-            return ready.get()
-
-        while True:
-            elapsed = time.time() - started
-            if elapsed > budget:
-                break
-            frac = elapsed / budget
-            lr = args.lr * (min(1.0, frac / 0.05) * 0.5 * (1 + math.cos(math.pi * frac)))
-            for g in opt.param_groups:
-                g["lr"] = lr
-            chunks = [next_chunk() for _ in range(args.chunks_per_step)]
-            b = batch_to(chunks, device)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-                parts = losses(model, b)
-            loss = parts["heat"] + parts["size"] + parts["embed"] + 0.2 * parts["scene"]
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-            opt.step()
-            step += 1
-            images += len(b["images"])
-            if time.time() - last_save > 60:  # survive a killed run: the latest weights are on disk
-                args.out.mkdir(parents=True, exist_ok=True)
-                torch.save(model.state_dict(), args.out / f"{args.name}.pt")
-                last_save = time.time()
-            if step % 25 == 0 or step == 1:
-                row = {"step": step, "s": round(elapsed, 1), "images": images, "lr": round(lr, 5),
-                       **{k: round(v.item(), 4) for k, v in parts.items()}}
-                log.append(row)
-                print(json.dumps(row), flush=True)
+    waited = 0.0  # seconds the trainer waited for data: tells whether the GPU or the CPUs are the limit
+    loader = torch.utils.data.DataLoader(
+        ChunkStream(args.seed * 1_000_000), batch_size=None, num_workers=args.workers,
+        multiprocessing_context="spawn",  # fork after torch has started its threads can deadlock
+        pin_memory=device.type == "cuda", prefetch_factor=4)
+    stream = iter(loader)
+    while True:
+        elapsed = time.time() - started
+        if elapsed > budget:
+            break
+        frac = elapsed / budget
+        lr = args.lr * (min(1.0, frac / 0.05) * 0.5 * (1 + math.cos(math.pi * frac)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        t = time.time()
+        chunks = [next(stream) for _ in range(args.chunks_per_step)]
+        waited += time.time() - t if step else 0.0  # the first wait is the workers starting
+        b = batch_to(chunks, device)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            parts = losses(model, b)
+        loss = parts["heat"] + parts["size"] + parts["embed"] + 0.2 * parts["scene"]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        step += 1
+        images += len(b["images"])
+        if time.time() - last_save > 60:  # survive a killed run: the latest weights are on disk
+            args.out.mkdir(parents=True, exist_ok=True)
+            torch.save(model.state_dict(), args.out / f"{args.name}.pt")
+            print(json.dumps({"step": step, "s": round(elapsed, 1), "held_out": evaluate(model, held_out, device)}),
+                  flush=True)
+            last_save = time.time()
+        if step % 25 == 0 or step == 1:
+            row = {"step": step, "s": round(elapsed, 1), "images": images, "lr": round(lr, 5),
+                   "waited_s": round(waited, 1), **{k: round(v.item(), 4) for k, v in parts.items()}}
+            log.append(row)
+            print(json.dumps(row), flush=True)
+    del stream, loader  # stops the workers
     wall = time.time() - started
     figures = {"name": args.name, "device": torch.cuda.get_device_name() if device.type == "cuda" else platform.processor(),
                "torch": torch.__version__, "minutes": args.minutes, "wall_s": round(wall, 1), "steps": step,
-               "images_seen": images, "images_per_s": round(images / wall, 1), "width": args.width,
+               "images_seen": images, "images_per_s": round(images / wall, 1), "waited_for_data_s": round(waited, 1),
+               "width": args.width,
                "params": sum(p.numel() for p in model.parameters()), "held_out": evaluate(model, held_out, device),
+               "held_out_before": before,
                "resumed_from": str(args.resume) if args.resume else None,
                "images_seen_total": prior.get("images_seen_total", prior.get("images_seen", 0)) + images,
                "log": log[-40:]}
     args.out.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), args.out / f"{args.name}.pt")
-    export(model, args.out / f"{args.name}.onnx")
     (args.out / f"{args.name}.json").write_text(json.dumps(figures, indent=1))
+    export(model, args.out / f"{args.name}.onnx")  # last: a run cut short still has weights + figures
     print(json.dumps({k: v for k, v in figures.items() if k != "log"}, indent=1))
 
 
