@@ -95,7 +95,7 @@ def run_method(name: str, train_fn, detect_fn, bench: Benchmark, labels: list[st
     row = {"method": name, "train_s": round(train_s, 1), "fps": round(fps, 1), "precision": p["precision"],
            "recall": p["recall"], "f1": p["f1"], "recall_by_size": r.recall_by_size, "mean_iou": r.mean_iou,
            "per_label_f1": {k: v["f1"] for k, v in r.per_label.items()}}
-    print(f"{name:34s} train {train_s:6.1f} s  {fps:6.1f} fps  P {p['precision']:.2f} R {p['recall']:.2f} "
+    print(f"{name:36s} train {train_s:6.1f} s  {fps:6.1f} fps  P {p['precision']:.2f} R {p['recall']:.2f} "
           f"F1 {p['f1']:.2f}  recall <8% {r.recall_by_size['<8%']:.2f} 8-15% {r.recall_by_size['8-15%']:.2f} "
           f">15% {r.recall_by_size['>15%']:.2f}  IoU {r.mean_iou:.2f}", flush=True)
     return row
@@ -128,8 +128,9 @@ def main() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "2")
     base = load_base()
     figures = json.loads((WEIGHTS / f"{base.name}.json").read_text()) if (WEIGHTS / f"{base.name}.json").exists() else {}
-    print(f"base model {base.name}: pretrained {figures.get('wall_s', '?')} s on {figures.get('device', '?')}, "
-          f"{figures.get('images_seen', '?')} synthetic images, {figures.get('params', '?')} parameters")
+    seen = figures.get("images_seen_total", figures.get("images_seen", "?"))
+    print(f"base model {base.name}: pretrained {figures.get('wall_s_total', figures.get('wall_s', '?'))} s on "
+          f"{figures.get('device', '?')}, {seen} synthetic images, {figures.get('params', '?')} parameters")
     bench = make_benchmark(seed=7, n_test=100 if args.quick else 300)
     labels = [b.name for b in bench.brands]
     train = [LabeledImage(f.image, [(i.label, i.box) for i in f.instances if i.is_brand]) for f in bench.train]
@@ -141,7 +142,9 @@ def main() -> None:
                    lambda m, img: m.detect(img), bench, labels),
         run_method("base model + linear head", lambda: train_head(train, labels, base, classifier="linear")[0],
                    lambda h, img: LocalDetector(h, base).detect(img, 0.5), bench, labels),
-        run_method("base model + MLP head (chosen)", lambda: train_head(train, labels, base)[0],
+        run_method("base model + MLP head", lambda: train_head(train, labels, base, classifier="mlp")[0],
+                   lambda h, img: LocalDetector(h, base).detect(img, 0.5), bench, labels),
+        run_method("base model + both, agreeing (chosen)", lambda: train_head(train, labels, base)[0],
                    lambda h, img: LocalDetector(h, base).detect(img, 0.5), bench, labels),
     ]
     print()

@@ -67,3 +67,22 @@ def test_train_then_detect_finds_the_brands_and_ignores_most_distractors(small_b
     assert report.recall_by_size[">15%"] >= 0.5
     rek = preds[0].to_rekognition()["CustomLabels"]
     assert all(0 <= item["Geometry"]["BoundingBox"]["Left"] <= 1 for item in rek)
+
+
+def test_a_head_runs_on_the_base_model_it_was_trained_on(small_bench):
+    # A newer default base must not silently feed an older head features it was never fitted on.
+    from shared.models.local.base import DEFAULT_BASE
+    from shared.models.local.head import Head, candidates
+
+    assert DEFAULT_BASE != "base-v1"
+    image = small_bench.test[0].image
+    old = load_base("base-v1")
+    dim = candidates(old.run(image), 0.0).features.shape[1]
+    rng = np.random.default_rng(0)
+    params = {"mu": np.zeros(dim), "sd": np.ones(dim), "w2": rng.normal(size=(dim, 2)), "b2": np.zeros(2)}
+    head = Head.from_bytes(Head(["Acme"], params, "base-v1", min_heat=0.0).to_bytes())
+    detector = LocalDetector(head)
+    assert detector.base.name == "base-v1"
+    expected = LocalDetector(head, old).detect(image, 0.0)
+    got = detector.detect(image, 0.0)
+    assert len(got) == len(expected) > 0 and np.allclose(got.confidence, expected.confidence)

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 WEIGHTS = Path(__file__).resolve().parent / "weights"
-DEFAULT_BASE = "base-v1"
+DEFAULT_BASE = "base-v2"  # base-v1 stays for heads trained on it
 STRIDE = 4
 INPUT_WIDTH = 640
 

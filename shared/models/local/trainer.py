@@ -6,7 +6,7 @@
 2. The frozen base model turns every synthetic frame into candidates (logo-centre peaks with
    embeddings). Candidates inside a labeled box are that label; all others, including unlabeled
    look-alikes in the user's frames, are "other": the hard negatives come for free.
-3. A softmax head is fitted on those candidates (numpy).
+3. An MLP and a linear softmax are fitted on those candidates (numpy); both must agree.
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def _assign(cand: Candidates, boxes: Sequence[tuple[str, tuple[float, float, flo
 
 
 def train_head(images: Sequence[LabeledImage], labels: Sequence[str], base: BaseModel | None = None,
-               synthetic: int = 400, seed: int = 0, classifier: str = "mlp") -> tuple[Head, TrainStats]:
+               synthetic: int = 400, seed: int = 0, classifier: str = "both") -> tuple[Head, TrainStats]:
     started = time.perf_counter()
     base = base or load_base()
     rng = np.random.default_rng(seed)
@@ -148,12 +148,13 @@ def train_head(images: Sequence[LabeledImage], labels: Sequence[str], base: Base
             ys.append(np.array([index[label] for label, _ in missing]))
     x, y = np.concatenate(xs), np.concatenate(ys)
     n_classes = len(labels) + 1
-    if classifier == "linear":
-        mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-4
+    if classifier not in ("both", "mlp", "linear"):
+        raise ValueError(f"classifier must be both, mlp or linear, not {classifier!r}")
+    mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-4
+    params = fit_mlp(x, y, n_classes, seed=seed) if classifier != "linear" else {"mu": mu, "sd": sd}
+    if classifier != "mlp":
         w, b = fit_softmax((x - mu) / sd, y, n_classes)
-        params = {"mu": mu, "sd": sd, "w2": w, "b2": b}
-    else:
-        params = fit_mlp(x, y, n_classes, seed=seed)
+        params.update({"lw": w, "lb": b} if classifier == "both" else {"w2": w, "b2": b})
     head = Head(labels=labels, params=params, base=base.name)
     stats = TrainStats(images=len(images), boxes=sum(len(i.boxes) for i in images), synthetic_images=synthetic,
                        candidates=len(y), positives=int((y < len(labels)).sum()),

@@ -1,6 +1,6 @@
 """Pretrain the base model on procedural logos, then export it to ONNX with its figures.
 
-    python -m shared.models.local.pretrain.train --minutes 8 --out shared/models/local/weights
+    python -m shared.models.local.pretrain.train --minutes 8 --name base-v3 --resume shared/models/local/weights/base-v2.pt --seed 4
 
 Needs torch (`pip install torch`, the `[pretrain]` extra); the product itself only runs the
 exported ONNX file with onnxruntime. Reproducible: data come from seeded generators; the
@@ -142,7 +142,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=8.0)
     ap.add_argument("--out", type=Path, default=Path("shared/models/local/weights"))
-    ap.add_argument("--name", default="base-v1")
+    ap.add_argument("--name", default="base-next",
+                    help="a new name (base-v3, ...): heads keep the name of the base they were trained on")
     ap.add_argument("--chunks-per-step", type=int, default=8)
     ap.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 1))
     ap.add_argument("--width", type=int, default=96)
