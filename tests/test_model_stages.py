@@ -79,6 +79,30 @@ def test_detect_restarts_a_model_stopped_while_its_job_waited(ctx: StageContext,
     aws.verify()
 
 
+def test_detect_sends_rekognition_the_frames_where_they_are(ctx: StageContext, aws: Aws) -> None:  # noqa: F811
+    # Given a segment whose index names two frames (their JPEGs are never fetched by the worker)
+    sampling, spec = Sampling.at_fps(2), Detecting(model=REF, min_confidence=0.4)
+    frames = [{"name": f"f{i}.jpg", "t": 0.25 + i * 0.5, "key": layout.frame_key(VIDEO.video_id, sampling, f"f{i}.jpg")}
+              for i in range(2)]
+    ctx.storage.put_json(layout.segment_index_key(VIDEO.video_id, sampling, 0), {"frames": frames})
+    ctx.storage.put_json(layout.probe_key(VIDEO.video_id), {"brandvis": {"display_width": 1280, "display_height": 720}})
+    aws.describe(RUNNING)
+    box = {"Width": 0.25, "Height": 0.5, "Left": 0.5, "Top": 0.25}
+    for i, labels in enumerate(([{"Name": "acme", "Confidence": 91.0, "Geometry": {"BoundingBox": box}}], [])):
+        aws.rekognition.add_response("detect_custom_labels", {"CustomLabels": labels}, {
+            "ProjectVersionArn": VERSION_ARN, "MinConfidence": 40.0,
+            "Image": {"S3Object": {"Bucket": ctx.storage.bucket, "Name": frames[i]["key"]}}})
+    # When the running model detects on the segment
+    result = detect(DetectMessage.for_segment("job-1", VIDEO, sampling, 0, spec), ctx)
+    # Then each frame went by reference, and the segment's file holds the answers with their times
+    assert result.metrics == {"frames": 2, "detections": 1}
+    written = ctx.storage.get_json(layout.detections_key(VIDEO.video_id, sampling, spec, 0))["frames"]
+    assert [f["t_s"] for f in written] == [0.25, 0.75]
+    assert written[0]["CustomLabels"] == [{"Name": "acme", "Confidence": 91.0, "Geometry": {"BoundingBox": box}}]
+    assert written[1]["CustomLabels"] == []
+    aws.verify()
+
+
 def test_an_idle_rekognition_model_is_stopped_and_a_busy_one_is_not(ctx: StageContext, aws: Aws) -> None:  # noqa: F811
     now = datetime.now(timezone.utc)
     ctx.models.update("acme", 1, deployment=RUNNING, last_used=(now - timedelta(minutes=5)).isoformat())

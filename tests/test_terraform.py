@@ -54,3 +54,15 @@ def test_terraform_validates(tmp_path):
     validate = run("validate", "-no-color")
     assert validate.returncode == 0, validate.stderr
     assert run("fmt", "-check").returncode == 0
+
+
+def test_the_worker_policy_allows_every_rekognition_call_the_backend_makes():
+    # A call added to the backend without its permission fails on AWS only, with AccessDenied.
+    source = (ROOT / "shared" / "models" / "rekognition.py").read_text()
+    calls = set(re.findall(r"self\.rekognition\.([a-z_]+)\(", source))
+    assert {"create_project_version", "detect_custom_labels", "start_project_version"} <= calls
+    worker = re.search(r'data "aws_iam_policy_document" "worker" \{(.*?)\n\}', (TF / "iam.tf").read_text(), re.S)
+    granted = set(re.findall(r'"rekognition:([A-Za-z]+)"', worker.group(1)))
+    needed = {"".join(part.title() for part in call.split("_")) for call in calls}
+    assert needed <= granted, f"missing from the worker policy: {sorted(needed - granted)}"
+    assert "rekognition:*" not in worker.group(1)

@@ -1,6 +1,8 @@
 # Least privilege for the two sides. Attach `worker` to the workers' task role and `client` to
 # whoever runs the dashboard or CLI: clients only write job requests and read state.
 
+data "aws_partition" "current" {}
+
 data "aws_iam_policy_document" "worker" {
   statement {
     sid = "StageQueues"
@@ -23,6 +25,19 @@ data "aws_iam_policy_document" "worker" {
     sid       = "DataBucketList"
     actions   = ["s3:ListBucket"]
     resources = [aws_s3_bucket.data.arn]
+  }
+  # The Rekognition backend: brandvis's own Custom Labels projects (<prefix>-<model>) and their
+  # versions only. Rekognition reads the training manifest and frames with these same rights.
+  statement {
+    sid = "CustomLabelsModels"
+    actions = ["rekognition:CreateProject", "rekognition:CreateProjectVersion", "rekognition:DescribeProjectVersions",
+    "rekognition:StartProjectVersion", "rekognition:StopProjectVersion", "rekognition:DetectCustomLabels"]
+    resources = ["arn:${data.aws_partition.current.partition}:rekognition:${var.region}:${data.aws_caller_identity.current.account_id}:project/${var.prefix}-*"]
+  }
+  statement {
+    sid       = "CustomLabelsLookup"
+    actions   = ["rekognition:DescribeProjects"] # takes no resource-level condition
+    resources = ["*"]
   }
 }
 

@@ -64,6 +64,7 @@ class BackendError(RuntimeError):
 
 class Backend(Protocol):
     name: str
+    reads_bucket: bool  # True: detect_stored reads frames from the bucket; False: detect takes images
 
     def start_training(self, model: str, version: str, dataset: Dataset, manifest_key: str,
                        output_prefix: str) -> Handle: ...
@@ -83,3 +84,8 @@ class Backend(Protocol):
         ...
 
     def detect(self, handle: Handle, images: Sequence[np.ndarray], min_confidence: float = 0.5) -> list[Detections]: ...
+
+    def detect_stored(self, handle: Handle, bucket: str, keys: Sequence[str], size: tuple[int, int],
+                      min_confidence: float = 0.5) -> list[Detections]:
+        """Only where `reads_bucket`: frames (all `size`, width x height) named by their keys."""
+        ...

@@ -57,6 +57,7 @@ def _fraction(value: Any) -> float:
 
 class RekognitionBackend:
     name = "rekognition"
+    reads_bucket = True  # detect_stored: Rekognition reads the frames from S3 itself
     retry_delays: Sequence[float] = (0.5, 1.0, 2.0)  # detect's in-place retries when throttled
 
     def __init__(self, rekognition: Any, s3: Any, bucket: str, project_prefix: str = "brandvis") -> None:
@@ -175,18 +176,25 @@ class RekognitionBackend:
         out = []
         for image in images:
             height, width = image.shape[:2]
-            response = self._detect_one(handle, _jpeg(image), min_confidence * 100)
+            response = self._detect_one(handle, {"Bytes": _jpeg(image)}, min_confidence * 100)
             out.append(Detections.from_rekognition(response, width, height))
         return out
 
-    def _detect_one(self, handle: Handle, data: bytes, min_confidence: float) -> dict[str, Any]:
+    def detect_stored(self, handle: Handle, bucket: str, keys: Sequence[str], size: tuple[int, int],
+                      min_confidence: float = 0.5) -> list[Detections]:
+        """Frames already in our bucket go by reference: no download, decode or re-encode here."""
+        return [Detections.from_rekognition(
+            self._detect_one(handle, {"S3Object": {"Bucket": bucket, "Name": key}}, min_confidence * 100), *size)
+            for key in keys]
+
+    def _detect_one(self, handle: Handle, image: dict[str, Any], min_confidence: float) -> dict[str, Any]:
         """Short throttling bursts are absorbed here; a longer one re-sends the message later."""
         delays = list(self.retry_delays)
         with self._aws(f"detect with model version {handle['version_name']}"):
             while True:
                 try:
                     return self.rekognition.detect_custom_labels(
-                        ProjectVersionArn=handle["version_arn"], Image={"Bytes": data}, MinConfidence=min_confidence)
+                        ProjectVersionArn=handle["version_arn"], Image=image, MinConfidence=min_confidence)
                 except ClientError as error:
                     if _code(error) == "ResourceNotReadyException":
                         raise RetryLater(RETRY_S, f"model version {handle['version_name']} is not running yet") \

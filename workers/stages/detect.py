@@ -4,6 +4,8 @@ Writes one file per segment in Rekognition's DetectCustomLabels shape (one respo
 with its time), keyed by video, sampling, model version and threshold: a redelivered message,
 or another job asking the same question, finds it and returns at once. A model that is not
 ready yet (Rekognition still starting) re-sends this message later; it never fails for that.
+The local model gets decoded frames; Rekognition is handed the frames' S3 keys and reads them
+itself (no download and re-encode here).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from shared import layout
 from shared.errors import JobError, RetryLater
 from shared.jobs import now_iso
 from shared.messages import DetectMessage
+from shared.models.backend import Backend, Handle
+from shared.models.detections import Detections
 from shared.storage import Storage
 from workers.context import StageContext
 from workers.registry import Result, stage
@@ -57,21 +61,30 @@ def detect(msg: DetectMessage, ctx: StageContext) -> Result:
     if not backend.ready(mv.handle):
         ensure_started(ctx, mv)
         raise RetryLater(RECHECK_S, f"model {spec.model.name} version {spec.model.model_version} is not running yet")
-    index = ctx.storage.get_json(layout.segment_index_key(vid, sampling, msg.segment))
-    frames = index["frames"]
-    out: list[dict[str, Any]] = []
-    batch: list[np.ndarray] = []
-    for frame, image in zip(frames, decoded_frames(ctx.storage, frames)):
-        batch.append(image)
-        if len(batch) == BATCH or len(out) + len(batch) == len(frames):
-            for det in backend.detect(mv.handle, batch, spec.min_confidence):
-                f = frames[len(out)]
-                out.append({"t_s": f["t"], "name": f["name"], **det.to_rekognition()})
-            batch = []
+    frames = ctx.storage.get_json(layout.segment_index_key(vid, sampling, msg.segment))["frames"]
+    if backend.reads_bucket:  # Rekognition reads our JPEGs where they are
+        probe = ctx.storage.get_json(layout.probe_key(vid))["brandvis"]
+        found = backend.detect_stored(mv.handle, ctx.storage.bucket, [f["key"] for f in frames],
+                                      (probe["display_width"], probe["display_height"]), spec.min_confidence)
+    else:
+        found = _detect_decoded(backend, mv.handle, ctx.storage, frames, spec.min_confidence)
+    out = [{"t_s": f["t"], "name": f["name"], **det.to_rekognition()} for f, det in zip(frames, found)]
     ctx.storage.put_json(key, {"segment": msg.segment, "model": spec.model.model_dump(),
                                "min_confidence": spec.min_confidence, "frames": out})
     ctx.models.update(spec.model.name, spec.model.model_version, last_used=now_iso())
     return Result(metrics=_metrics(out))
+
+
+def _detect_decoded(backend: Backend, handle: Handle, storage: Storage, frames: Sequence[dict[str, Any]],
+                    min_confidence: float) -> list[Detections]:
+    found: list[Detections] = []
+    batch: list[np.ndarray] = []
+    for image in decoded_frames(storage, frames):
+        batch.append(image)
+        if len(batch) == BATCH or len(found) + len(batch) == len(frames):
+            found += backend.detect(handle, batch, min_confidence)
+            batch = []
+    return found
 
 
 def _metrics(frames: list[dict[str, Any]]) -> dict[str, int]:

@@ -38,6 +38,7 @@ def split(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 class LocalBackend:
     name = "local"
+    reads_bucket = False  # detect takes decoded frames
 
     def __init__(self, storage: Storage, load_image: LoadImage, base: BaseModel | None = None) -> None:
         self.storage = storage
