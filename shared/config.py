@@ -56,6 +56,7 @@ class Config:
     # Models.
     min_inference_units: int = 1  # Rekognition units a started model runs (and bills) with
     model_idle_stop_s: float = 900.0  # a running Rekognition model with no detect work this long is stopped
+    detect_concurrency: int = 4  # DetectCustomLabels calls in flight per detect message (Rekognition)
     appearance_gap_s: float = 1.0  # detections closer than this are one appearance in reports
     # Dashboard.
     dashboard_address: str = "127.0.0.1"

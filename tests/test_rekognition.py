@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterator
@@ -398,3 +399,24 @@ def test_detect_with_no_frames_sends_nothing(aws: Aws) -> None:
     # Then nothing is returned
     assert found == []
     aws.verify()
+
+
+def test_stored_frames_are_detected_concurrently_and_answered_in_order() -> None:
+    class Overlapping:
+        """Stands in for the client: the first frame's answer comes only after the last was asked."""
+
+        def __init__(self) -> None:
+            self.last_asked = threading.Event()
+
+        def detect_custom_labels(self, ProjectVersionArn: str, Image: dict, MinConfidence: float) -> dict:  # noqa: N803
+            key = Image["S3Object"]["Name"]
+            if key == "f0" and not self.last_asked.wait(10):
+                raise AssertionError("frames were sent one after another")
+            if key == "f2":
+                self.last_asked.set()
+            return {"CustomLabels": [{"Name": key, "Confidence": 90.0}]}
+
+    backend = RekognitionBackend(Overlapping(), None, BUCKET, detect_concurrency=3)
+    found = backend.detect_stored(HANDLE, BUCKET, ["f0", "f1", "f2"], (640, 480))
+    assert [d.labels.tolist() for d in found] == [["f0"], ["f1"], ["f2"]]
+    assert all(d.image_size == (640, 480) for d in found)

@@ -38,5 +38,6 @@ def backend_for(name: str, clients: Clients, storage: Storage) -> Backend:
     if name == "rekognition":
         from shared.models.rekognition import RekognitionBackend
 
-        return RekognitionBackend(clients.client("rekognition"), clients.s3, storage.bucket, clients.names.prefix)
+        return RekognitionBackend(clients.client("rekognition"), clients.s3, storage.bucket, clients.names.prefix,
+                                  detect_concurrency=clients.config.detect_concurrency)
     raise BackendError(f"unknown backend {name!r}; backends: {', '.join(BACKENDS)}")
