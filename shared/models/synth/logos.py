@@ -1,15 +1,19 @@
 """Procedural logos: emblems, wordmarks and combination marks, rendered as BGRA sprites.
 
-A `Design` is a small dict of parameters; `render(design)` is deterministic. Two families of
-lettering keep the base model honest: pretraining draws its text with OpenCV's Hershey fonts,
-the benchmark's brands (`style="bench"`) with Pillow's TrueType font, so the brands a model is
-measured on are not drawn the way anything it was pretrained on was drawn.
+A `Design` is a small dict of parameters; `render(design)` is deterministic. Separate lettering
+keeps the base model honest: pretraining draws its text with OpenCV's Hershey fonts and, where
+matplotlib is installed (the `[pretrain]` extra), half the time with one of the TrueType faces it
+bundles (DejaVu, STIX, Computer Modern); the benchmark's brands (`style="bench"`) use Pillow's own
+font (Aileron), which pretraining never draws with. So the brands a model is measured on are not
+drawn the way anything it was pretrained on was drawn.
 """
 
 from __future__ import annotations
 
 import math
 import string
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -22,6 +26,29 @@ HERSHEY = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_C
            cv2.FONT_HERSHEY_COMPLEX_SMALL, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, cv2.FONT_HERSHEY_SCRIPT_COMPLEX,
            cv2.FONT_HERSHEY_PLAIN)
 _SS = 2  # supersampling for smooth edges
+# matplotlib's bundled faces with Latin letters (its symbol, size-variant and fallback fonts left out).
+TRUETYPE = ("DejaVuSans", "DejaVuSans-Bold", "DejaVuSans-Oblique", "DejaVuSans-BoldOblique", "DejaVuSansMono",
+            "DejaVuSansMono-Bold", "DejaVuSansMono-Oblique", "DejaVuSansMono-BoldOblique", "DejaVuSerif",
+            "DejaVuSerif-Bold", "DejaVuSerif-Italic", "DejaVuSerif-BoldItalic", "STIXGeneral", "STIXGeneralBol",
+            "STIXGeneralItalic", "STIXGeneralBolIta", "cmr10", "cmb10", "cmss10", "cmti10", "cmtt10")
+
+
+@lru_cache(maxsize=1)
+def pretrain_fonts() -> dict[str, Path]:
+    """The TRUETYPE faces this machine has (none without matplotlib): lettering for pretraining."""
+    try:
+        import matplotlib
+    except ImportError:
+        return {}
+    folder = Path(matplotlib.__file__).parent / "mpl-data" / "fonts" / "ttf"
+    return {name: folder / f"{name}.ttf" for name in TRUETYPE if (folder / f"{name}.ttf").exists()}
+
+
+def _truetype_face(rng: np.random.Generator) -> str:
+    """Half of pretraining's lettering is TrueType where the faces exist ("" means Hershey)."""
+    draw, pick = rng.random(), int(rng.integers(0, len(TRUETYPE)))
+    fonts = pretrain_fonts()
+    return TRUETYPE[pick] if draw < 0.5 and TRUETYPE[pick] in fonts else ""
 
 
 def _color(rng: np.random.Generator, dark: bool | None = None) -> tuple[int, int, int]:
@@ -62,6 +89,8 @@ def random_design(rng: np.random.Generator, style: str = "pretrain", kind: str |
             "letters": _word(rng, 1, 3).upper(), "font": int(rng.integers(0, len(HERSHEY))),
             "stripes": int(rng.integers(2, 5)), "angle": float(rng.uniform(-40, 40)),
         }
+        if style == "pretrain":
+            d["emblem"]["ttf"] = _truetype_face(rng)
     if kind in ("wordmark", "combo"):
         color = _color(rng)
         d["word"] = {
@@ -70,6 +99,8 @@ def random_design(rng: np.random.Generator, style: str = "pretrain", kind: str |
             "decoration": str(rng.choice(["none", "underline", "plate", "dot", "swoosh"], p=[0.35, 0.15, 0.3, 0.1, 0.1])),
             "plate_color": _contrasting(rng, color), "deco_color": _color(rng),
         }
+        if style == "pretrain":
+            d["word"]["ttf"] = _truetype_face(rng)
     return d
 
 
@@ -142,10 +173,18 @@ def _text_hershey(text: str, font_index: int, italic: bool, height: int, thickne
     return mask, w, h
 
 
-def _text_truetype(text: str, height: int) -> np.ndarray:
-    from PIL import Image, ImageDraw, ImageFont
+@lru_cache(maxsize=512)
+def _font(face: str, size: int) -> Any:
+    from PIL import ImageFont
 
-    font = ImageFont.load_default(size=max(8, int(height * 1.25)))
+    return ImageFont.truetype(str(pretrain_fonts()[face]), size) if face else ImageFont.load_default(size=size)
+
+
+def _text_truetype(text: str, height: int, face: str = "") -> np.ndarray:
+    """White-on-black text mask; `face` "" is Pillow's own font (the benchmark's lettering)."""
+    from PIL import Image, ImageDraw
+
+    font = _font(face, max(8, int(height * 1.25)))
     left, top, right, bottom = font.getbbox(text)
     img = Image.new("L", (right - left + 8, bottom - top + 8), 0)
     ImageDraw.Draw(img).text((4 - left, 4 - top), text, fill=255, font=font)
@@ -153,8 +192,8 @@ def _text_truetype(text: str, height: int) -> np.ndarray:
 
 
 def _word_mask(w: dict[str, Any], style: str, height: int) -> np.ndarray:
-    if style == "bench":
-        mask = _text_truetype(w["text"], height)
+    if style == "bench" or w.get("ttf"):
+        mask = _text_truetype(w["text"], height, "" if style == "bench" else w["ttf"])
         if w["thickness"] > 1:
             mask = cv2.dilate(mask, np.ones((w["thickness"], w["thickness"]), np.uint8))
         if w["italic"]:
@@ -174,8 +213,8 @@ def _emblem(e: dict[str, Any], size: int, style: str) -> tuple[np.ndarray, np.nd
     _fill_shape(inner, None, e["shape"] if e["shape"] != "ring" else "circle", c, c, r * 0.8, 255)
     motif = np.zeros((size, size), np.uint8)
     if e["inner"] == "letters":
-        if style == "bench":
-            t = _text_truetype(e["letters"], int(size * 0.35))
+        if style == "bench" or e.get("ttf"):
+            t = _text_truetype(e["letters"], int(size * 0.35), "" if style == "bench" else e["ttf"])
         else:
             t = _text_hershey(e["letters"], e["font"], False, int(size * 0.3), max(2, size // 40))[0]
         scale = min(size * 0.6 / t.shape[1], size * 0.5 / t.shape[0])
