@@ -2,8 +2,8 @@
 
 Candidates are the base model's logo-centre peaks; each has an embedding and a heat. The head
 maps them to one of the user's labels or "other" (background, someone else's logo, a look-alike).
-Trained in seconds with numpy: no torch at run time. (A linear softmax was measured too: see
-docs/models.md; the MLP finds more logos at the same precision.)
+Trained in seconds with numpy: no torch at run time. An MLP and a linear softmax are both fitted
+and must agree (docs/models.md has each alone and together).
 """
 
 from __future__ import annotations
