@@ -167,3 +167,17 @@ def test_demo_data_writes_a_labeled_set_and_a_video_with_its_truth(tmp_path):
     assert set(truth["screen_time_s"]) == {"Acme", "Borealis", "Cobalt", "Dynamo", "Eclipse"}
     doc = json.loads(brandvis("probe", str(tmp_path / "demo" / "match.mp4")).stdout)
     assert (doc["streams"][0]["width"], doc["streams"][0]["height"]) == (1280, 720)
+
+
+def test_train_summary_says_when_a_label_had_no_held_out_example(capsys):
+    from types import SimpleNamespace
+
+    from cli.main import _print_version
+
+    _print_version(SimpleNamespace(name="logos", version=2, training_seconds=13, metrics={
+        "f1": 0.46, "precision": 0.38, "recall": 0.6, "test_images": 12, "per_label": {
+            "Acme": {"precision": 1.0, "recall": 1.0, "f1": 1.0, "tp": 2, "fp": 0, "fn": 0},
+            "Dynamo": {"precision": 0.0, "recall": 1.0, "f1": 0.0, "tp": 0, "fp": 3, "fn": 0}}}))
+    text = capsys.readouterr().err
+    assert "Acme                 precision 1.00  recall 1.00" in text
+    assert "Dynamo               no held-out example; 3 false detection(s)" in text and "recall 1.00  F1 0.00" not in text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -115,7 +116,8 @@ def test_models_page_shows_versions_and_per_label_evaluation(clients, model, das
     mv = install_model(clients, model)
     ModelStore(clients.dynamodb, clients.names.jobs_table).update(mv.name, mv.version, training_seconds=12.5, metrics={
         "f1": 0.8, "precision": 0.75, "recall": 0.86, "threshold": 0.5, "test_images": 12,
-        "per_label": {"Acme": {"precision": 1.0, "recall": 0.5, "f1": 0.667}},
+        "per_label": {"Acme": {"precision": 1.0, "recall": 0.5, "f1": 0.667, "tp": 1, "fp": 0, "fn": 1},
+                      "Borealis": {"precision": 0.0, "recall": 1.0, "f1": 0.0, "tp": 0, "fp": 2, "fn": 0}},
         "extra": {"misses": [{"key": "datasets/abc/frame_0003.jpg", "missed": ["Acme"], "false": ["Borealis"]}]}})
     import cv2
     import numpy as np
@@ -128,6 +130,9 @@ def test_models_page_shows_versions_and_per_label_evaluation(clients, model, das
     assert [m.value for m in at.metric] == ["0.80", "0.75", "0.86", "12 s"]
     per_label = at.dataframe[1].value
     assert per_label.iloc[0]["label"] == "Acme" and per_label.iloc[0]["recall"] == 0.5
+    assert (per_label.iloc[0]["found"], per_label.iloc[0]["missed"]) == (1, 1)
+    # Borealis had no held-out example: two false detections, and no recall to speak of
+    assert per_label.iloc[1]["false"] == 2 and pd.isna(per_label.iloc[1]["recall"])
     assert at.get("image")[0].proto.imgs[0].caption == "missed: Acme · false: Borealis"
 
 

@@ -43,6 +43,9 @@ def test_train_object_model_through_the_queues(clients, store, storage, run_work
     assert version.labels == ["Acme", "Borealis", "Cobalt", "Dynamo", "Eclipse"]
     assert 0 <= version.metrics["f1"] <= 1 and version.metrics["test_images"] == 6
     assert set(version.metrics["per_label"]) == set(version.labels) and version.training_seconds > 0
+    # per label with its counts, so a label absent from the held-out images is not read as recall 1.0
+    for label, m in version.metrics["per_label"].items():
+        assert {"precision", "recall", "f1", "tp", "fp", "fn"} <= set(m), label
     # A few held-out images it got wrong are kept for the Models page, pointing at uploaded images
     misses = version.metrics["extra"]["misses"]
     assert len(misses) <= 6 and all(storage.exists(m["key"]) and (m["missed"] or m["false"]) for m in misses)

@@ -40,9 +40,15 @@ if v.get("error"):
 if m.get("per_label"):
     st.markdown(f"Evaluation on {m.get('test_images', '?')} held-out images at confidence "
                 f"{m.get('threshold', 0.5):g}:")
-    st.dataframe(pd.DataFrame([{"label": k, **vals} for k, vals in m["per_label"].items()]), hide_index=True,
-                 column_config={c: st.column_config.NumberColumn(c, format="%.2f")
-                                for c in ("precision", "recall", "f1", "threshold")})
+    rows = []
+    for label, vals in m["per_label"].items():
+        row = {"label": label, **vals}
+        if "fp" in vals and vals.get("tp", 0) + vals.get("fn", 0) == 0:  # no held-out example: no recall
+            row["recall"] = row["f1"] = None
+        rows.append(row)
+    st.dataframe(pd.DataFrame(rows).rename(columns={"tp": "found", "fp": "false", "fn": "missed"}),
+                 hide_index=True, column_config={c: st.column_config.NumberColumn(c, format="%.2f")
+                                                 for c in ("precision", "recall", "f1", "threshold")})
 extra = m.get("extra") or {}
 if extra.get("recall_by_size"):
     st.caption("Recall by logo width: " + ", ".join(f"{k} {val:.2f}" for k, val in extra["recall_by_size"].items()
