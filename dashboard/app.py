@@ -6,15 +6,15 @@ st.set_page_config(page_title="brandvis", page_icon=":material/visibility:", lay
 
 pages = {
     "Analysis": [
-        st.Page("pages/results.py", title="Results", icon=":material/insights:", default=True),
-        st.Page("pages/analyze.py", title="Analyze a video", icon=":material/movie:"),
+        st.Page("views/results.py", title="Results", icon=":material/insights:", default=True),
+        st.Page("views/analyze.py", title="Analyze a video", icon=":material/movie:"),
     ],
     "Models": [  # the built-in labeler will join here
-        st.Page("pages/train.py", title="Train a model", icon=":material/model_training:"),
-        st.Page("pages/models.py", title="Models", icon=":material/category:"),
+        st.Page("views/train.py", title="Train a model", icon=":material/model_training:"),
+        st.Page("views/models.py", title="Models", icon=":material/category:"),
     ],
     "System": [
-        st.Page("pages/operations.py", title="Operations", icon=":material/monitor_heart:"),
+        st.Page("views/operations.py", title="Operations", icon=":material/monitor_heart:"),
     ],
 }
 st.navigation(pages).run()

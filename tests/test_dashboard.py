@@ -17,7 +17,7 @@ from shared.storage import Storage
 from tests.analysis_fixtures import brand_video, finished_analysis, install_model, train_small_model
 from tests.conftest import ROOT, env
 
-PAGES = ROOT / "dashboard" / "pages"
+PAGES = ROOT / "dashboard" / "views"
 
 
 @pytest.fixture(scope="module")

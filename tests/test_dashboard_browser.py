@@ -71,6 +71,10 @@ def test_every_page_in_a_real_browser(clients, storage, run_worker, dashboard, t
     report = json.loads(storage.get_bytes(layout.report_key(job_id)))
     brands = brands_table(report)
     top = brands.iloc[0]
+    with browser() as b:  # a bookmarked page, first thing in a new session, still gets the app's navigation
+        b.open(f"{dashboard}/models", wait_for_text="TRAINING_COMPLETED")
+        sidebar = b.page.inner_text('[data-testid="stSidebar"]')
+        assert "Train a model" in sidebar and "Analyze a video" in sidebar, sidebar
     with browser() as b:
         text = b.open(f"{dashboard}/?job={job_id}", wait_for_text="Brands seen")
         assert "Results" in text and f"{(brands['screen_time_s'] > 0).sum()} of {len(brands)}" in text

@@ -74,7 +74,7 @@ if started:
         if job["error"]:
             st.error(job["error"])
         if job["status"] == "SUCCEEDED" and "detect" in job["request"]:
-            st.page_link("pages/results.py", label="See the results", icon=":material/insights:",
+            st.page_link("views/results.py", label="See the results", icon=":material/insights:",
                          query_params={"job": started})
 
     progress()
