@@ -60,8 +60,10 @@ def share_of_voice(report: dict[str, Any]) -> alt.Chart:
         theta=alt.Theta("share_of_screen_time:Q", stack=True),
         color=alt.Color("label:N", scale=brand_colours(report), legend=alt.Legend(title=None, orient="right")),
         tooltip=[alt.Tooltip("label:N", title="brand"), alt.Tooltip("share_of_screen_time:Q", title="share", format=".1%")])
-    return base.mark_arc(innerRadius=55, outerRadius=110) + base.mark_text(radius=135, size=12).encode(
-        text=alt.Text("share_of_screen_time:Q", format=".0%"))
+    # Labels sit outside the ring: the padding keeps one at the far left or right whole.
+    return (base.mark_arc(innerRadius=55, outerRadius=110) + base.mark_text(radius=132, size=12).encode(
+        text=alt.Text("share_of_screen_time:Q", format=".0%"))).properties(padding={"left": 28, "right": 8, "top": 16,
+                                                                                  "bottom": 16})
 
 
 def heatmap(report: dict[str, Any], label: str) -> alt.Chart:
