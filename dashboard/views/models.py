@@ -43,10 +43,11 @@ if m.get("per_label"):
     rows = []
     for label, vals in m["per_label"].items():
         row = {"label": label, **vals}
-        if "fp" in vals and vals["tp"] + vals["fn"] == 0:  # no held-out example: no recall to speak of
-            row["recall"] = row["f1"] = None
-        if "fp" in vals and vals["tp"] + vals["fp"] == 0:  # nothing detected: no precision either
-            row["precision"] = None
+        if "fp" in vals:  # with counts, say nothing where there was nothing to measure
+            if vals["tp"] + vals["fn"] == 0:  # no held-out example
+                row["recall"] = row["f1"] = None
+            if vals["tp"] + vals["fp"] == 0:  # nothing detected
+                row["precision"] = None
         rows.append(row)
     st.dataframe(pd.DataFrame(rows).rename(columns={"tp": "found", "fp": "false", "fn": "missed"}),
                  hide_index=True, column_config={c: st.column_config.NumberColumn(c, format="%.2f")

@@ -124,6 +124,8 @@ def _assign(cand: Candidates, boxes: Sequence[tuple[str, tuple[float, float, flo
 
 def train_head(images: Sequence[LabeledImage], labels: Sequence[str], base: BaseModel | None = None,
                synthetic: int = 400, seed: int = 0, classifier: str = "both") -> tuple[Head, TrainStats]:
+    if classifier not in ("both", "mlp", "linear"):
+        raise ValueError(f"classifier must be both, mlp or linear, not {classifier!r}")
     started = time.perf_counter()
     base = base or load_base()
     rng = np.random.default_rng(seed)
@@ -148,8 +150,6 @@ def train_head(images: Sequence[LabeledImage], labels: Sequence[str], base: Base
             ys.append(np.array([index[label] for label, _ in missing]))
     x, y = np.concatenate(xs), np.concatenate(ys)
     n_classes = len(labels) + 1
-    if classifier not in ("both", "mlp", "linear"):
-        raise ValueError(f"classifier must be both, mlp or linear, not {classifier!r}")
     mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-4
     params = fit_mlp(x, y, n_classes, seed=seed) if classifier != "linear" else {"mu": mu, "sd": sd}
     if classifier != "mlp":
