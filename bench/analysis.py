@@ -3,8 +3,8 @@
     python bench/analysis.py [--quick] [--only accuracy|speed]
 
 1. **Accuracy.** A local model is trained through the queues from the generated benchmark's 60
-   labeled frames (shared/models/synth/benchmark.py, seed 7). Brand videos are generated with
-   logos composited at known times, sizes and positions (shared/models/synth/video.py: several
+   labeled frames (devtools/synth/benchmark.py, seed 7). Brand videos are generated with
+   logos composited at known times, sizes and positions (devtools/synth/video.py: several
    brands, look-alike and unrelated distractors, short flashes, one brand absent), 1280x720,
    25 fps, and analysed at 2 fps by 2 worker processes. Printed per brand: true and reported
    screen time and the error; per video and overall: mean screen-time error (% of the true
@@ -38,12 +38,13 @@ import av  # noqa: E402
 from bench.media import CACHE, _stop, _workers, video  # noqa: E402
 from shared.config import Config  # noqa: E402
 from shared.jobs import SUCCEEDED, Job, JobStore  # noqa: E402
+from shared.presence import WorkerPresence  # noqa: E402
 from shared.messages import Sampling  # noqa: E402
-from shared.models.synth.benchmark import export_ground_truth, make_benchmark  # noqa: E402
-from shared.models.synth.scenes import photo_library  # noqa: E402
-from shared.models.synth.video import BrandVideo, make_brand_video  # noqa: E402
+from devtools.synth.benchmark import export_ground_truth, make_benchmark  # noqa: E402
+from devtools.synth.scenes import photo_library  # noqa: E402
+from devtools.synth.video import BrandVideo, make_brand_video  # noqa: E402
 from shared.report.load import load_report  # noqa: E402
-from shared.requests import Requests  # noqa: E402
+from shared.submit import Submitter  # noqa: E402
 from shared.storage import Storage  # noqa: E402
 
 
@@ -117,7 +118,7 @@ def bench_accuracy(stack, tmp: Path, quick: bool) -> str:  # type: ignore[no-unt
     labels = [b.name for b in bench.brands]
     manifest = export_ground_truth(bench.train, tmp / "labeled")
     t0 = time.perf_counter()
-    job, mv = Requests(clients).train(str(manifest), "bench-logos")
+    job, mv = Submitter(clients).train(str(manifest), "bench-logos")
     done = wait(store, job.job_id)
     assert done.status == SUCCEEDED, done.error
     print(f"model: local, trained through the queues on {len(bench.train)} labeled frames in "
@@ -128,7 +129,7 @@ def bench_accuracy(stack, tmp: Path, quick: bool) -> str:  # type: ignore[no-unt
                 "lone": "lone frames below 0.8 dropped"}
     totals = {v: [0, 0, 0, []] for v in variants}
     for v in videos:
-        job = Requests(clients).analyze(v.path, Sampling.at_fps(2), model="bench-logos")
+        job = Submitter(clients).analyze(v.path, Sampling.at_fps(2), model="bench-logos")
         t0 = time.perf_counter()
         done = wait(store, job.job_id)
         assert done.status == SUCCEEDED, done.error
@@ -192,14 +193,14 @@ def loop_video(src: Path, dst: Path, times: int) -> Path:
 def run_with_workers(stack, path: Path, tmp: Path, fps: Fraction, model: str, n: int = 2) -> tuple[float, Job, list[float]]:  # type: ignore[no-untyped-def]
     clients = stack.clients()
     store = JobStore(clients.dynamodb, clients.names.jobs_table)
-    requests = Requests(clients)
+    requests = Submitter(clients)
     ref = requests.upload_video(path)
     logs = tmp / f"logs-{path.stem}"
     logs.mkdir(exist_ok=True)
-    before = {w.worker_id for w in store.list_workers()}
+    before = {w.worker_id for w in WorkerPresence(clients.dynamodb, clients.names.jobs_table).list_workers()}
     procs = _workers(n, stack.endpoint, tmp / "cache", logs)
     try:
-        while len([w for w in store.list_workers() if not w.stopped and w.worker_id not in before]) < n:
+        while len([w for w in WorkerPresence(clients.dynamodb, clients.names.jobs_table).list_workers() if not w.stopped and w.worker_id not in before]) < n:
             time.sleep(0.05)
         t0 = time.perf_counter()
         job = requests.analyze(ref, Sampling.at_fps(fps), model=model)
@@ -266,7 +267,7 @@ def main() -> None:
             if args.only == "speed":  # the speed run needs the model; train it quietly
                 bench = make_benchmark(seed=7, n_test=0, photos=photo_library())
                 clients = stack.clients()
-                job, _ = Requests(clients).train(str(export_ground_truth(bench.train, Path(tmp) / "l")), "bench-logos")
+                job, _ = Submitter(clients).train(str(export_ground_truth(bench.train, Path(tmp) / "l")), "bench-logos")
                 _w = _workers(1, stack.endpoint, Path(tmp) / "cache", Path(tmp))
                 try:
                     assert wait(JobStore(clients.dynamodb, clients.names.jobs_table), job.job_id).status == SUCCEEDED

@@ -179,18 +179,19 @@ def run_job(stack, path: Path, workers: int, segment_seconds: float, tmp: Path, 
             decode_threads: int = 0) -> tuple[float, list[float], dict]:
     """Submit an analysis job and time it to SUCCEEDED with `workers` worker processes."""
     from shared.jobs import JobStore
-    from shared.requests import Requests
+    from shared.presence import WorkerPresence
+    from shared.submit import Submitter
     from shared.stack.provision import provision
 
     _reset(stack.endpoint)
     clients = stack.clients()
     provision(clients)
     store = JobStore(clients.dynamodb, clients.names.jobs_table)
-    requests = Requests(clients)
+    requests = Submitter(clients)
     ref = requests.upload_video(path)
     procs = _workers(workers, stack.endpoint, tmp / "cache", tmp, decode_threads)
     try:
-        while len([w for w in store.list_workers() if not w.stopped]) < workers:  # started and polling
+        while len([w for w in WorkerPresence(clients.dynamodb, clients.names.jobs_table).list_workers() if not w.stopped]) < workers:  # started and polling
             time.sleep(0.05)
         t0 = time.perf_counter()
         job = requests.analyze(ref, Sampling.at_fps(2), segment_seconds)

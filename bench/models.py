@@ -2,7 +2,7 @@
 
     python bench/models.py [--quick]
 
-Benchmark (shared/models/synth/benchmark.py, seed 7; heads were tuned on seed 11): 5 brands (3
+Benchmark (devtools/synth/benchmark.py, seed 7; heads were tuned on seed 11): 5 brands (3
 emblem/combination marks, 2 bare wordmarks) drawn in a lettering the base model never saw, 4
 distractors (2 look-alikes of brands, 2 unrelated logos), logos 4-25 % of the frame width with
 perspective, rotation, relighting, occlusion, blur, noise and JPEG; 60 labeled training frames,
@@ -26,15 +26,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from shared.models.detections import Detections  # noqa: E402
+from shared.detections import Detections  # noqa: E402
 from shared.models.local.base import WEIGHTS, load_base  # noqa: E402
 from shared.models.local.concept import image_features  # noqa: E402
 from shared.models.local.detector import LocalDetector  # noqa: E402
 from shared.models.local.head import Head, fit_mlp  # noqa: E402
 from shared.models.local.trainer import LabeledImage, train_head  # noqa: E402
 from shared.models.metrics import Truth, evaluate  # noqa: E402
-from shared.models.synth.benchmark import Benchmark, make_benchmark  # noqa: E402
-from shared.models.synth.concepts import CONCEPTS, make_concepts  # noqa: E402
+from devtools.synth.benchmark import Benchmark, make_benchmark  # noqa: E402
+from devtools.synth.concepts import CONCEPTS, make_concepts  # noqa: E402
 
 
 class SiftMatcher:
@@ -140,11 +140,11 @@ def main() -> None:
     rows = [
         run_method("SIFT + RANSAC on labeled crops", lambda: SiftMatcher(train, labels),
                    lambda m, img: m.detect(img), bench, labels),
-        run_method("base model + linear head", lambda: train_head(train, labels, base, classifier="linear")[0],
+        run_method("base model + linear head", lambda: train_head(train, labels, base, classifier="linear"),
                    lambda h, img: LocalDetector(h, base).detect(img, 0.5), bench, labels),
-        run_method("base model + MLP head", lambda: train_head(train, labels, base, classifier="mlp")[0],
+        run_method("base model + MLP head", lambda: train_head(train, labels, base, classifier="mlp"),
                    lambda h, img: LocalDetector(h, base).detect(img, 0.5), bench, labels),
-        run_method("base model + both, agreeing (chosen)", lambda: train_head(train, labels, base)[0],
+        run_method("base model + both, agreeing (chosen)", lambda: train_head(train, labels, base),
                    lambda h, img: LocalDetector(h, base).detect(img, 0.5), bench, labels),
     ]
     print()

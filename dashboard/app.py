@@ -1,6 +1,11 @@
-"""brandvis dashboard: a router over the pages; each page only lays out what data.py loads."""
+"""brandvis dashboard: a router over the pages; each page only lays out what data.py loads.
+
+The stack is checked once here, before any page runs: every page needs it.
+"""
 
 import streamlit as st
+
+from dashboard import data
 
 st.set_page_config(page_title="brandvis", page_icon=":material/visibility:", layout="wide")
 
@@ -17,4 +22,10 @@ pages = {
         st.Page("views/operations.py", title="Operations", icon=":material/monitor_heart:"),
     ],
 }
-st.navigation(pages).run()
+page = st.navigation(pages)
+problem = data.stack_problem()
+if problem:
+    st.title(page.title)
+    st.error(problem)
+    st.stop()
+page.run()

@@ -2,8 +2,8 @@
 
 `cache_resource` holds the clients (shared, thread-safe); `cache_data` holds plain results with a
 short TTL so pages stay live without hammering the stack. Reports and images never change once
-written, so they are cached longer. The dashboard writes nothing but requests (jobs, model
-start/stop, redrive).
+written, so they are cached longer. The dashboard writes nothing but requests (`submit()`: jobs,
+model start/stop, redrive); the workers carry them out.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ import streamlit as st
 from shared import layout
 from shared.aws import Clients, make_clients
 from shared.config import Config
-from shared.jobs import SUCCEEDED, JobStore
+from shared.jobs import SUCCEEDED, Job, JobStore
 from shared.messages import Detecting, Sampling
 from shared.models.backend import TRAINING_COMPLETED
 from shared.models.store import ModelStore
-from shared.report.load import load_report
-from shared.requests import Requests
+from shared.presence import WorkerPresence
 from shared.stack.server import health
 from shared.storage import Storage
+from shared.submit import Submitter
 
 
 @st.cache_resource
@@ -59,19 +59,26 @@ def model_store() -> ModelStore:
     return ModelStore(c.dynamodb, c.names.jobs_table)
 
 
-def requests() -> Requests:
-    return Requests(clients())
+def submit() -> Submitter:
+    return Submitter(clients())
 
 
 @st.cache_data(ttl=2, show_spinner=False)
 def jobs(limit: int = 100) -> list[dict[str, Any]]:
-    return [asdict(j) for j in store().list_jobs(limit=limit)]
+    return [_plain(j) for j in store().list_jobs(limit=limit)]
 
 
 @st.cache_data(ttl=2, show_spinner=False)
 def job(job_id: str) -> dict[str, Any] | None:
     j = store().get_job(job_id)
-    return asdict(j) if j else None
+    return _plain(j) if j else None
+
+
+def _plain(job: Job) -> dict[str, Any]:
+    """Plain data for cache_data: the video facts as a dict."""
+    out = asdict(job)
+    out["video"] = job.video.model_dump() if job.video else None
+    return out
 
 
 def analyses_with_reports(limit: int = 100) -> list[dict[str, Any]]:
@@ -81,7 +88,7 @@ def analyses_with_reports(limit: int = 100) -> list[dict[str, Any]]:
 
 @st.cache_data(ttl=3600, show_spinner="Loading the report…")
 def report(job_id: str) -> dict[str, Any]:
-    return load_report(storage(), job_id)
+    return storage().get_json(layout.report_key(job_id))
 
 
 @st.cache_data(ttl=3600, show_spinner=False)
@@ -145,7 +152,8 @@ def dead_letters(stage: str) -> list[dict[str, Any]]:
 
 @st.cache_data(ttl=2, show_spinner=False)
 def workers() -> list[dict[str, Any]]:
-    return [asdict(w) for w in store().list_workers()]
+    c = clients()
+    return [asdict(w) for w in WorkerPresence(c.dynamodb, c.names.jobs_table).list_workers()]
 
 
 def uploaded_videos() -> dict[str, dict[str, Any]]:

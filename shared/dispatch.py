@@ -1,7 +1,8 @@
 """Sending stage messages: record them in the job's ledger, then put them on their queues.
 
-The only code that sends to stage queues. Job requests (CLI, dashboard), the worker runtime and
-the resume sweep all go through it, so every message sent is one the sweep can re-send.
+Job requests, the worker runtime and the resume sweep all send through here, so every message
+on a queue is one the sweep can re-send. (Redrive moves dead letters back without re-recording
+them: they were recorded when first sent.)
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import threading
 from collections import defaultdict
 from typing import Any, Iterable, Sequence
 
-from shared.jobs import JobStore
+from shared.ledger import MessageLedger
 from shared.messages import Message
 from shared.names import Names
 
@@ -43,9 +44,9 @@ class QueueUrls:
 
 
 class Dispatcher:
-    def __init__(self, sqs: Any, store: JobStore, urls: QueueUrls) -> None:
+    def __init__(self, sqs: Any, ledger: MessageLedger, urls: QueueUrls) -> None:
         self.sqs = sqs
-        self.store = store
+        self.ledger = ledger
         self.urls = urls
 
     def send(self, messages: Sequence[Message], delay_s: int = 0, record: bool = True) -> None:
@@ -54,7 +55,7 @@ class Dispatcher:
             by_job[m.job_id].append(m)
         if record:
             for job_id, group in by_job.items():
-                self.store.put_messages(job_id, [(m.stage, m.message_id, m.encode()) for m in group])
+                self.ledger.put_messages(job_id, [(m.stage, m.message_id, m.encode()) for m in group])
         self.send_bodies([(m.stage, m.encode()) for m in messages], delay_s)
 
     def send_bodies(self, bodies: Iterable[tuple[str, str]], delay_s: int = 0) -> None:

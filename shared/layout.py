@@ -6,6 +6,7 @@ reuses its probe, frames and sprites, and a re-run of any stage overwrites the s
 
 from __future__ import annotations
 
+from shared.media import sprites
 from shared.messages import Detecting, Sampling
 
 
@@ -15,6 +16,11 @@ def video_prefix(video_id: str) -> str:
 
 def source_key(video_id: str, filename: str) -> str:
     return f"{video_prefix(video_id)}/source/{filename}"
+
+
+def dataset_file_key(content_id: str, filename: str) -> str:
+    """Manifests and images uploaded for training, by content (the same file twice is one object)."""
+    return f"datasets/{content_id}/{filename}"
 
 
 def probe_key(video_id: str) -> str:
@@ -47,11 +53,11 @@ def sprites_prefix(video_id: str, sampling: Sampling) -> str:
 
 
 def sprite_key(video_id: str, sampling: Sampling, sheet: int) -> str:
-    return f"{sprites_prefix(video_id, sampling)}sprite_{sheet}.jpg"
+    return f"{sprites_prefix(video_id, sampling)}{sprites.sprite_filename(sheet)}"
 
 
 def thumbnails_vtt_key(video_id: str, sampling: Sampling) -> str:
-    return f"{sprites_prefix(video_id, sampling)}thumbnails.vtt"
+    return f"{sprites_prefix(video_id, sampling)}{sprites.VTT_FILENAME}"
 
 
 def detections_prefix(video_id: str, sampling: Sampling, detect: Detecting) -> str:

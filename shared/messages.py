@@ -9,12 +9,14 @@ counters dedupe them.
 from __future__ import annotations
 
 import json
-from fractions import Fraction
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from shared.errors import MessageDecodeError
+from shared.media.types import MIN_FPS, Keyframe, Sampling, Segment
+
+__all__ = ["MIN_FPS", "Keyframe", "Sampling", "Segment"]  # planning values the messages carry, re-exported
 
 VERSION = 1
 
@@ -23,62 +25,34 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Sampling(_Frozen):
-    """Which frames a job wants: every keyframe (training, quick look) or N per second."""
-
-    mode: Literal["keyframes", "fps"]
-    fps: str | None = None  # exact rational as text ("2", "1/3"), so sample times are exact
-
-    @field_validator("fps")
-    @classmethod
-    def _positive(cls, value: str | None) -> str | None:
-        if value is not None and Fraction(value) <= 0:
-            raise ValueError("fps must be positive")
-        return value
-
-    @property
-    def rate(self) -> Fraction:
-        if self.fps is None:
-            raise ValueError("keyframe sampling has no rate")
-        return Fraction(self.fps)
-
-    @property
-    def slug(self) -> str:
-        """Folder name for this sampling's outputs: `keyframes`, `fps-2`, `fps-1_3`."""
-        return "keyframes" if self.mode == "keyframes" else f"fps-{self.fps}".replace("/", "_")
-
-    @classmethod
-    def every_keyframe(cls) -> Sampling:
-        return cls(mode="keyframes")
-
-    @classmethod
-    def at_fps(cls, fps: float | str | Fraction) -> Sampling:
-        rate = Fraction(str(fps)).limit_denominator(1000)
-        return cls(mode="fps", fps=str(rate))
-
-
-class Keyframe(_Frozen):
-    pts: int
-    index: int  # display-order frame number
-
-
-class Segment(_Frozen):
-    """A run of whole GOPs: decoding starts at its first keyframe and needs nothing before it."""
-
-    index: int
-    start_pts: int
-    end_pts: int | None  # None: to the end of the decodable video
-    keyframes: list[Keyframe]
-
-    @property
-    def first_frame(self) -> int:
-        return self.keyframes[0].index
-
-
 class VideoRef(_Frozen):
     video_id: str  # content hash: the same file uploaded twice is one video
     key: str  # S3 key of the uploaded file
     name: str  # the file name the user gave, for messages
+
+
+class SegmentSpan(_Frozen):
+    """Where a segment lies in the video, in seconds (what sprite planning needs)."""
+
+    index: int
+    start_s: float
+    end_s: float
+
+
+class VideoFacts(_Frozen):
+    """What probe learned about a video: stored on the job, carried by the messages that need it."""
+
+    duration_s: float  # the container's
+    end_s: float  # where decodable video ends (earlier than duration_s for a truncated file)
+    width: int  # display size, rotation applied
+    height: int
+    rotation: int = 0
+    fps: float
+    codec: str
+    frame_count: int
+    keyframe_count: int
+    truncated: bool = False
+    segments: list[SegmentSpan] = Field(default_factory=list)
 
 
 class ModelRef(_Frozen):
@@ -113,9 +87,6 @@ class Message(_Frozen):
 
     def encode(self) -> str:
         return self.model_dump_json()
-
-    def copy_with(self, **changes: object) -> Message:
-        return self.model_copy(update=changes)
 
 
 class ProbeMessage(Message):
@@ -156,12 +127,31 @@ class SpriteMessage(Message):
     sampling: Sampling
     sheet: int  # one sheet per minute of video
     segments: list[int]  # the segments whose tiles fall in this minute
+    facts: VideoFacts  # length and display size lay the sheet out
 
     @classmethod
     def for_sheet(cls, job_id: str, video: VideoRef, sampling: Sampling, sheet: int,
-                  segments: list[int]) -> SpriteMessage:
+                  segments: list[int], facts: VideoFacts) -> SpriteMessage:
         return cls(job_id=job_id, message_id=f"sprite:{video.video_id}:{sampling.slug}:{sheet:03d}",
-                   video=video, sampling=sampling, sheet=sheet, segments=segments)
+                   video=video, sampling=sampling, sheet=sheet, segments=segments, facts=facts)
+
+
+class CollectMessage(Message):
+    """Turn labels into a training manifest: a Ground Truth or COCO file the user uploaded, with the
+    images it names (the seed's "collect annotations" step, then train)."""
+
+    stage: Literal["collect"] = "collect"
+    model: str
+    model_version: int
+    manifest_key: str  # the uploaded file, in the data bucket
+    images_key: str | None = None  # JSON in the bucket: source-ref as written -> the s3:// URI where it is
+    kind: Literal["object", "concept"] | None = None  # None: as the file says
+
+    @classmethod
+    def for_version(cls, job_id: str, model: str, version: int, manifest_key: str, images_key: str | None,
+                    kind: str | None) -> CollectMessage:
+        return cls(job_id=job_id, message_id=f"collect:{model}:{version}", model=model, model_version=version,
+                   manifest_key=manifest_key, images_key=images_key, kind=kind)  # type: ignore[arg-type]
 
 
 class TrainMessage(Message):
@@ -183,6 +173,17 @@ class StartModelMessage(Message):
     @classmethod
     def for_model(cls, job_id: str, model: ModelRef) -> StartModelMessage:
         return cls(job_id=job_id, message_id=f"start-model:{model.slug}", model=model)
+
+
+class StopModelMessage(Message):
+    """Stop a started model (Rekognition bills while it runs); asked for from the dashboard or CLI."""
+
+    stage: Literal["stop-model"] = "stop-model"
+    model: ModelRef
+
+    @classmethod
+    def for_model(cls, job_id: str, model: ModelRef) -> StopModelMessage:
+        return cls(job_id=job_id, message_id=f"stop-model:{model.slug}", model=model)
 
 
 class DetectMessage(Message):
@@ -208,22 +209,32 @@ class AggregateMessage(Message):
     video: VideoRef
     sampling: Sampling
     detect: Detecting
-    segments: int
-    duration_s: float  # where decodable video ends: frame intervals are clipped to [0, duration_s]
-    width: int
-    height: int
-    fps: float
-    gap_s: float = 1.0  # detections closer than this are one appearance
+    facts: VideoFacts  # frame intervals are clipped to [0, end_s]; one detections file per segment
+    gap_s: float  # detections closer than this are one appearance
 
     @classmethod
-    def for_video(cls, job_id: str, video: VideoRef, sampling: Sampling, detect: Detecting, segments: int,
-                  duration_s: float, width: int, height: int, fps: float, gap_s: float) -> AggregateMessage:
+    def for_video(cls, job_id: str, video: VideoRef, sampling: Sampling, detect: Detecting, facts: VideoFacts,
+                  gap_s: float) -> AggregateMessage:
         return cls(job_id=job_id, message_id=f"aggregate:{job_id}", video=video, sampling=sampling, detect=detect,
-                   segments=segments, duration_s=duration_s, width=width, height=height, fps=fps, gap_s=gap_s)
+                   facts=facts, gap_s=gap_s)
 
 
-AnyMessage = Annotated[Union[ProbeMessage, ExtractMessage, SpriteMessage, TrainMessage, StartModelMessage,
-                             DetectMessage, AggregateMessage], Field(discriminator="stage")]
+class RedriveMessage(Message):
+    """Move a stage's dead letters back to its queue: carried out by the workers' control consumer,
+    never by the dashboard or CLI themselves."""
+
+    stage: Literal["control"] = "control"
+    action: Literal["redrive"] = "redrive"
+    target: str  # the stage whose dead-letter queue is emptied
+
+    @classmethod
+    def for_stage(cls, job_id: str, target: str) -> RedriveMessage:
+        return cls(job_id=job_id, message_id=f"redrive:{target}:{job_id}", target=target)
+
+
+AnyMessage = Annotated[Union[ProbeMessage, ExtractMessage, SpriteMessage, CollectMessage, TrainMessage,
+                             StartModelMessage, StopModelMessage, DetectMessage, AggregateMessage, RedriveMessage],
+                       Field(discriminator="stage")]
 _ADAPTER: TypeAdapter[Message] = TypeAdapter(AnyMessage)
 
 

@@ -16,10 +16,15 @@ STAGES: tuple[str, ...] = (
     "collect",
     "train",
     "start-model",
+    "stop-model",
     "detect",
     "sprite",
     "aggregate",
 )
+
+#: Queues the worker runtime consumes itself, beside the stages: labeling events (EventBridge) and
+#: control requests (redrive) that touch queues, which stages never do.
+CONSUMERS: tuple[str, ...] = ("events", "control")
 
 #: SQS moves a message to the stage's DLQ once it has been received this many times.
 MAX_RECEIVES = 3
@@ -35,8 +40,9 @@ class Names:
     bucket_override: str = ""
 
     def queue(self, stage: str) -> str:
-        if stage not in STAGES and stage != "events":
-            raise KeyError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
+        if stage not in STAGES and stage not in CONSUMERS:
+            raise KeyError(f"unknown queue {stage!r}; stages are {', '.join(STAGES)}, runtime queues "
+                           f"{', '.join(CONSUMERS)}")
         return f"{self.prefix}-{stage}"
 
     def dlq(self, stage: str) -> str:
@@ -60,5 +66,5 @@ class Names:
 
     def all_queues(self) -> list[str]:
         """Main queues then DLQs: what provisioning creates and terraform declares."""
-        mains = [self.queue(s) for s in STAGES] + [self.events_queue]
+        mains = [self.queue(s) for s in STAGES + CONSUMERS]
         return mains + [f"{q}-dlq" for q in mains]

@@ -1,9 +1,10 @@
 """What an operator sees and does with the stage queues: depths, dead letters, redrive.
 
-Read by the dashboard's Operations page. Redrive moves a stage's dead-lettered messages back to
-its queue and reopens their failed jobs (a message of a FAILED job would otherwise be skipped);
-each message is sent before it is deleted, so a crash in between duplicates rather than loses
-it, and the stages' deduplication absorbs the duplicate.
+Depths and dead letters are read by the dashboard's Operations page; redrive is carried out by a
+worker on request (workers/control.py). It moves a stage's dead-lettered messages back to its
+queue and reopens their failed jobs (a message of a FAILED job would otherwise be skipped); each
+message is sent before it is deleted, so a crash in between duplicates rather than loses it, and
+the stages' deduplication absorbs the duplicate.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def peek_dead_letters(clients: Clients, stage: str, limit: int = 10) -> list[Dea
 def redrive(clients: Clients, stage: str, max_messages: int = 1000) -> int:
     """Move a stage's dead letters back to its queue; returns how many moved."""
     urls = QueueUrls(clients.sqs, clients.names)
-    store = JobStore(clients.dynamodb, clients.names.jobs_table)
+    jobs = JobStore(clients.dynamodb, clients.names.jobs_table)
     source, target = urls.dlq(stage), urls.stage(stage)
     moved = 0
     reopened: set[str] = set()
@@ -80,7 +81,7 @@ def redrive(clients: Clients, stage: str, max_messages: int = 1000) -> int:
         for m in batch:
             job_id = job_id_of(m["Body"])
             if job_id and job_id not in reopened:
-                store.reopen_job(job_id)
+                jobs.reopen_job(job_id)
                 reopened.add(job_id)
             clients.sqs.send_message(QueueUrl=target, MessageBody=m["Body"])
             clients.sqs.delete_message(QueueUrl=source, ReceiptHandle=m["ReceiptHandle"])

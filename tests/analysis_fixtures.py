@@ -10,8 +10,8 @@ from shared.aws import Clients
 from shared.models.local.head import Head
 from shared.models.local.trainer import LabeledImage, train_head
 from shared.models.store import ModelStore, ModelVersion, model_prefix
-from shared.models.synth.benchmark import Benchmark, make_benchmark
-from shared.models.synth.video import BrandVideo, make_brand_video
+from devtools.synth.benchmark import Benchmark, make_benchmark
+from devtools.synth.video import BrandVideo, make_brand_video
 from shared.storage import Storage
 
 
@@ -29,7 +29,7 @@ def train_small_model(seed: int = 7, frames: int = 40) -> TrainedModel:
     bench = make_benchmark(seed=seed, n_train=frames, n_test=0, photos=[])
     labels = [b.name for b in bench.brands]
     train = [LabeledImage(f.image, [(i.label, i.box) for i in f.instances if i.is_brand]) for f in bench.train]
-    head, _ = train_head(train, labels, synthetic=200)
+    head = train_head(train, labels, synthetic=200)
     return TrainedModel(bench, head)
 
 
@@ -43,8 +43,8 @@ def install_model(clients: Clients, model: TrainedModel, name: str = "logos",
     artifact = f"{mv.prefix}/output/head.npz"
     storage.put_bytes(artifact, model.head.to_bytes())
     handle = {"backend": "local", "type": "object", "artifact": artifact, "evaluation": {}, "training_seconds": 1.0}
-    models.update(name, mv.version, status=status, handle=handle)
-    return models.get(name, mv.version)  # type: ignore[return-value]
+    models.update_version(name, mv.version, status=status, handle=handle)
+    return models.get_version(name, mv.version)  # type: ignore[return-value]
 
 
 def brand_video(folder: Path, model: TrainedModel, seconds: float = 20.0, seed: int = 3) -> BrandVideo:
@@ -57,12 +57,12 @@ def finished_analysis(clients: Clients, run_worker, model: TrainedModel, video: 
     """A real analysis with a model, run to SUCCEEDED by in-process workers; returns the job id."""
     from shared.jobs import JobStore
     from shared.messages import Sampling
-    from shared.requests import Requests
+    from shared.submit import Submitter
     from tests.conftest import wait_for_job
 
     install_model(clients, model, name=name)
     worker = run_worker(concurrency=2)
-    job = Requests(clients).analyze(video.path, Sampling.at_fps(2), segment_seconds=8, model=name)
+    job = Submitter(clients).analyze(video.path, Sampling.at_fps(2), segment_seconds=8, model=name)
     done = wait_for_job(JobStore(clients.dynamodb, clients.names.jobs_table), job.job_id, timeout=240)
     worker.stop()
     assert done.status == "SUCCEEDED", done.error

@@ -25,7 +25,9 @@ os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "tes
 
 from shared.aws import Clients  # noqa: E402
 from shared.config import Config  # noqa: E402
+from shared.counters import StageCounters  # noqa: E402
 from shared.jobs import Job, JobStore  # noqa: E402
+from shared.ledger import MessageLedger  # noqa: E402
 from shared.stack.provision import provision  # noqa: E402
 from shared.stack.server import LocalStack  # noqa: E402
 from shared.storage import Storage  # noqa: E402
@@ -68,6 +70,16 @@ def store(clients: Clients) -> JobStore:
 
 
 @pytest.fixture
+def counters(clients: Clients) -> StageCounters:
+    return StageCounters(clients.dynamodb, clients.names.jobs_table)
+
+
+@pytest.fixture
+def ledger(clients: Clients) -> MessageLedger:
+    return MessageLedger(clients.dynamodb, clients.names.jobs_table)
+
+
+@pytest.fixture
 def storage(clients: Clients) -> Storage:
     return Storage(clients.s3, clients.names.bucket)
 
@@ -88,6 +100,30 @@ def run_worker(clients: Clients) -> Iterator[Callable[..., Any]]:
     for w in started:
         if not w.stopped.is_set():
             w.stop()
+
+
+@pytest.fixture
+def replace_stage(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    """Swap a stage's handler for this test (to inject failures); its policy stays unless given."""
+    import dataclasses
+
+    from workers import registry
+
+    def replace(name: str, fn: Callable[..., Any], **policy: Any) -> registry.StageSpec:
+        spec = registry.get_stage(name)
+        monkeypatch.setitem(registry._REGISTRY, name, dataclasses.replace(spec, fn=fn, **policy))
+        return spec
+
+    return replace
+
+
+def free_port() -> int:
+    """A port nothing listens on now (for stacks and dashboards started by a test)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:

@@ -12,7 +12,7 @@ from shared.jobs import FAILED, SUCCEEDED
 from shared.messages import Sampling
 from shared.models.store import ModelStore
 from shared.report.schema import validate_report
-from shared.requests import RequestError, Requests
+from shared.submit import RequestError, Submitter
 from tests.analysis_fixtures import brand_video, install_model, train_small_model
 from tests.conftest import wait_for, wait_for_job
 
@@ -39,7 +39,7 @@ def _presence_f1(report, video) -> float:
 def test_analysis_with_a_model_writes_report_v1(clients, store, storage, run_worker, model, video):
     install_model(clients, model)
     run_worker(concurrency=2)
-    job = Requests(clients).analyze(video.path, Sampling.at_fps(2), segment_seconds=8, model="logos")
+    job = Submitter(clients).analyze(video.path, Sampling.at_fps(2), segment_seconds=8, model="logos")
     done = wait_for_job(store, job.job_id, timeout=240)
     assert done.status == SUCCEEDED, done.error
     # Every branch ran: start-model once, detect per segment, one aggregate, sprites
@@ -64,7 +64,7 @@ def test_analysis_with_a_model_writes_report_v1(clients, store, storage, run_wor
 def test_duplicate_detect_messages_do_not_double_count(clients, store, storage, run_worker, model, video):
     install_model(clients, model)
     media = run_worker(stages=["probe", "extract", "sprite", "start-model"])
-    job = Requests(clients).analyze(video.path, Sampling.at_fps(1), segment_seconds=8, model="logos")
+    job = Submitter(clients).analyze(video.path, Sampling.at_fps(1), segment_seconds=8, model="logos")
     wait_for(lambda: store.get_job(job.job_id).stages.get("extract") and store.get_job(job.job_id).stages["extract"].complete,
              120, "extraction")
     media.stop()
@@ -94,19 +94,19 @@ def test_duplicate_detect_messages_do_not_double_count(clients, store, storage, 
 
 def test_unknown_or_untrained_model_is_refused_at_request(clients, model, video):
     with pytest.raises(RequestError, match="no model named nope; models: none"):
-        Requests(clients).analyze(video.path, Sampling.at_fps(2), model="nope")
+        Submitter(clients).analyze(video.path, Sampling.at_fps(2), model="nope")
     install_model(clients, model, name="fresh", status="TRAINING_IN_PROGRESS")
     with pytest.raises(RequestError, match="model fresh has no trained version yet .newest: version 1, TRAINING_IN_PROGRESS"):
-        Requests(clients).analyze(video.path, Sampling.at_fps(2), model="fresh")
+        Submitter(clients).analyze(video.path, Sampling.at_fps(2), model="fresh")
     with pytest.raises(RequestError, match="model fresh has no version 9"):
-        Requests(clients).analyze(video.path, Sampling.at_fps(2), model="fresh", model_version=9)
+        Submitter(clients).analyze(video.path, Sampling.at_fps(2), model="fresh", model_version=9)
     with pytest.raises(RequestError, match="--fps 0.1 is too low"):
-        Requests(clients).analyze(video.path, Sampling.at_fps("1/10"), model="fresh")
+        Submitter(clients).analyze(video.path, Sampling.at_fps("1/10"), model="fresh")
 
 
 def test_a_model_that_disappears_fails_the_job_with_the_reason(clients, store, run_worker, model, video):
     mv = install_model(clients, model)
-    job = Requests(clients).analyze(video.path, Sampling.at_fps(1), segment_seconds=8, model="logos")
+    job = Submitter(clients).analyze(video.path, Sampling.at_fps(1), segment_seconds=8, model="logos")
     # The version's record is deleted before any worker sees the job
     clients.dynamodb.delete_item(TableName=clients.names.jobs_table,
                                  Key={"pk": {"S": "model#logos"}, "sk": {"S": f"v#{mv.version:06d}"}})
@@ -114,27 +114,34 @@ def test_a_model_that_disappears_fails_the_job_with_the_reason(clients, store, r
     done = wait_for_job(store, job.job_id, timeout=120)
     assert done.status == FAILED
     assert done.error == f"model logos version {mv.version} does not exist"
-    assert ModelStore(clients.dynamodb, clients.names.jobs_table).get("logos") is None
+    assert ModelStore(clients.dynamodb, clients.names.jobs_table).get_version("logos") is None
 
 
 def test_sampling_faster_than_the_video_fails_with_the_rate_to_use(clients, store, run_worker, model, video):
     install_model(clients, model)
     run_worker()
-    job = Requests(clients).analyze(video.path, Sampling.at_fps(50), model="logos")
+    job = Submitter(clients).analyze(video.path, Sampling.at_fps(50), model="logos")
     done = wait_for_job(store, job.job_id, timeout=60)
     assert done.status == FAILED
     assert done.error == (f"sampling at 50 frames/s asks for more frames than {video.path.name} has (25 frames/s); "
                           "use --fps 25 or less")
 
 
-def test_start_and_stop_by_hand_record_the_deployment(clients, model):
+def test_start_and_stop_on_request_are_carried_out_by_the_workers(clients, store, run_worker, model):
     mv = install_model(clients, model)
-    requests = Requests(clients)
-    assert requests.start_model("logos", mv.version) == "RUNNING"
+    requests = Submitter(clients)
     models = ModelStore(clients.dynamodb, clients.names.jobs_table)
-    assert models.get("logos", mv.version).deployment == "RUNNING"
-    assert requests.stop_model("logos", mv.version) == "STOPPED"
-    stopped = models.get("logos", mv.version)
-    assert (stopped.deployment, stopped.stop_reason) == ("STOPPED", "stopped by hand")
+    # A request only records and queues: nothing has started yet
+    start = requests.start_model("logos", mv.version)
+    assert (start.kind, start.status) == ("model", "QUEUED") and models.get_version("logos", 1).deployment is None
+    # The workers start it, and the job says so
+    run_worker(stages=["start-model", "stop-model"])
+    done = wait_for_job(store, start.job_id)
+    assert done.result == {"model": "logos", "version": 1, "action": "start", "model_status": "RUNNING"}
+    assert models.get_version("logos", mv.version).deployment == "RUNNING"
+    stop = wait_for_job(store, requests.stop_model("logos", mv.version).job_id)
+    assert stop.result["model_status"] == "STOPPED"
+    stopped = models.get_version("logos", mv.version)
+    assert (stopped.deployment, stopped.stop_reason) == ("STOPPED", "stopped on request")
     with pytest.raises(RequestError, match="model logos version 7 is not a trained model"):
         requests.start_model("logos", 7)

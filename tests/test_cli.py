@@ -4,26 +4,20 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def user_env(tmp_path: Path) -> dict[str, str]:
     """No stack running on this port: commands that need one start it embedded."""
-    return {**os.environ, "BRANDVIS_STACK_PORT": str(_free_port()), "BRANDVIS_DATA_DIR": str(tmp_path / "data"),
+    return {**os.environ, "BRANDVIS_STACK_PORT": str(free_port()), "BRANDVIS_DATA_DIR": str(tmp_path / "data"),
             "BRANDVIS_CACHE_DIR": str(tmp_path / "cache")}
 
 
@@ -100,7 +94,7 @@ def test_analyze_against_a_running_stack_queues_and_returns(clients, config, sto
 
 
 def test_train_wait_then_models_lists_the_version(user_env, tmp_path):
-    from shared.models.synth.benchmark import export_ground_truth, make_benchmark
+    from devtools.synth.benchmark import export_ground_truth, make_benchmark
 
     manifest = export_ground_truth(make_benchmark(seed=4, n_train=30, n_test=1, photos=[]).train, tmp_path / "set")
     proc = brandvis("train", str(manifest), "--name", "logos", "--wait", env=user_env)
@@ -113,8 +107,8 @@ def test_train_wait_then_models_lists_the_version(user_env, tmp_path):
 def test_train_then_analyze_with_the_model_prints_and_saves_the_report(user_env, tmp_path):
     import csv
 
-    from shared.models.synth.benchmark import export_ground_truth, make_benchmark
-    from shared.models.synth.video import make_brand_video
+    from devtools.synth.benchmark import export_ground_truth, make_benchmark
+    from devtools.synth.video import make_brand_video
 
     bench = make_benchmark(seed=4, n_train=30, n_test=1, photos=[])
     brandvis("train", str(export_ground_truth(bench.train, tmp_path / "set")), "--name", "logos", "--wait",
@@ -172,9 +166,9 @@ def test_demo_data_writes_a_labeled_set_and_a_video_with_its_truth(tmp_path):
 def test_train_summary_says_when_a_label_had_no_held_out_example(capsys):
     from types import SimpleNamespace
 
-    from cli.main import _print_version
+    from cli.output import print_version
 
-    _print_version(SimpleNamespace(name="logos", version=2, training_seconds=13, metrics={
+    print_version(SimpleNamespace(name="logos", version=2, training_seconds=13, metrics={
         "f1": 0.46, "precision": 0.38, "recall": 0.6, "test_images": 12, "per_label": {
             "Acme": {"precision": 1.0, "recall": 1.0, "f1": 1.0, "tp": 2, "fp": 0, "fn": 0},
             "Dynamo": {"precision": 0.0, "recall": 1.0, "f1": 0.0, "tp": 0, "fp": 3, "fn": 0}}}))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from shared.config import Config, ConfigError
-from shared.names import Names, STAGES
+from shared.names import CONSUMERS, STAGES, Names
 
 
 def test_defaults_are_local_and_bound_to_localhost():
@@ -49,8 +49,10 @@ def test_unknown_file_keys_are_named(tmp_path: Path):
         Config.load(env={"BRANDVIS_CONFIG": str(f)})
 
 
-def test_every_stage_has_a_queue_and_dlq_name():
+def test_every_stage_and_runtime_queue_has_a_queue_and_dlq_name():
     names = Names()
-    assert len(names.all_queues()) == 2 * (len(STAGES) + 1)
-    with pytest.raises(KeyError, match="unknown stage"):
+    queues = names.all_queues()
+    assert len(queues) == len(set(queues)) == 2 * (len(STAGES) + len(CONSUMERS))
+    assert {"brandvis-events", "brandvis-control-dlq", "brandvis-stop-model"} <= set(queues)
+    with pytest.raises(KeyError, match="unknown queue 'paint'"):
         names.queue("paint")

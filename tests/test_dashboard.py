@@ -12,10 +12,11 @@ from streamlit.testing.v1 import AppTest
 
 from shared import layout
 from shared.models.store import ModelStore
+from shared.presence import WorkerPresence
 from shared.report.tables import brands_table
 from shared.storage import Storage
 from tests.analysis_fixtures import brand_video, finished_analysis, install_model, train_small_model
-from tests.conftest import ROOT, env
+from tests.conftest import ROOT, env, wait_for_job
 
 PAGES = ROOT / "dashboard" / "views"
 
@@ -86,20 +87,20 @@ def test_analyze_page_offers_trained_models_only(clients, dashboard_env):
     models = ModelStore(clients.dynamodb, clients.names.jobs_table)
     for name, status in (("logos", "TRAINING_COMPLETED"), ("draft", "TRAINING_IN_PROGRESS")):
         models.create_version(name, "local", "object", ["Acme"], "job", {}, lambda v, n=name: f"models/{n}/{v}")
-        models.update(name, 1, status=status)
+        models.update_version(name, 1, status=status)
     at = run(PAGES / "analyze.py")
     model = next(s for s in at.selectbox if s.label == "Model")
     assert model.options == ["none: frames and sprites only", "logos"]
     assert model.value == "logos" and at.slider[0].value == 0.5
 
 
-def test_analyze_page_follows_the_job_it_started(clients, store, dashboard_env):
+def test_analyze_page_follows_the_job_it_started(clients, store, counters, dashboard_env):
     import streamlit as st
 
     store.create_job("20261125-100000-aaaaaa", "analyze", {"video": {"name": "final.mp4"}}, first_stage="probe")
-    store.set_expected("20261125-100000-aaaaaa", "extract", 4)
+    counters.set_expected("20261125-100000-aaaaaa", "extract", 4)
     for n in range(3):
-        store.record_done("20261125-100000-aaaaaa", "extract", f"extract:{n}")
+        counters.record_done("20261125-100000-aaaaaa", "extract", f"extract:{n}")
     store.fail_job("20261125-100000-aaaaaa", "extract failed after 3 attempts: disk full")
     st.cache_resource.clear()
     st.cache_data.clear()
@@ -114,7 +115,7 @@ def test_analyze_page_follows_the_job_it_started(clients, store, dashboard_env):
 
 def test_models_page_shows_versions_and_per_label_evaluation(clients, model, dashboard_env):
     mv = install_model(clients, model)
-    ModelStore(clients.dynamodb, clients.names.jobs_table).update(mv.name, mv.version, training_seconds=12.5, metrics={
+    ModelStore(clients.dynamodb, clients.names.jobs_table).update_version(mv.name, mv.version, training_seconds=12.5, metrics={
         "f1": 0.8, "precision": 0.75, "recall": 0.86, "threshold": 0.5, "test_images": 12,
         "per_label": {"Acme": {"precision": 1.0, "recall": 0.5, "f1": 0.667, "tp": 1, "fp": 0, "fn": 1},
                       "Borealis": {"precision": 0.0, "recall": 1.0, "f1": 0.0, "tp": 0, "fp": 2, "fn": 0}},
@@ -139,7 +140,7 @@ def test_models_page_shows_versions_and_per_label_evaluation(clients, model, das
 def test_models_page_warns_what_a_running_rekognition_model_costs(clients, dashboard_env):
     models = ModelStore(clients.dynamodb, clients.names.jobs_table)
     models.create_version("cloud", "rekognition", "object", ["Acme"], "job", {}, lambda v: f"models/cloud/{v}")
-    models.update("cloud", 1, status="TRAINING_COMPLETED", handle={"version_arn": "arn"}, deployment="RUNNING")
+    models.update_version("cloud", 1, status="TRAINING_COMPLETED", handle={"version_arn": "arn"}, deployment="RUNNING")
     at = run(PAGES / "models.py")
     assert "cloud v1 is **RUNNING**" in at.warning[0].value and "US$4 per inference unit per hour" in at.warning[0].value
     assert [b.disabled for b in at.button] == [True, False]  # start disabled, stop enabled
@@ -159,10 +160,10 @@ def test_train_page_offers_types_and_backends_and_lists_models(clients, model, d
 
 def test_analyze_page_can_pick_a_video_uploaded_before(clients, store, model, video, dashboard_env):
     from shared.messages import Sampling
-    from shared.requests import Requests
+    from shared.submit import Submitter
 
     install_model(clients, model)
-    first = Requests(clients).analyze(video.path, Sampling.at_fps(1))
+    first = Submitter(clients).analyze(video.path, Sampling.at_fps(1))
     at = run(PAGES / "analyze.py")
     at.radio[0].set_value("Pick an uploaded one").run()
     assert at.selectbox[0].options == [video.path.name]
@@ -173,14 +174,15 @@ def test_analyze_page_can_pick_a_video_uploaded_before(clients, store, model, vi
     assert again.request["video"] == first.request["video"] and again.request["detect"]["model"]["name"] == "logos"
 
 
-def test_operations_page_lists_jobs_queues_dead_letters_and_workers(clients, store, dashboard_env):
+def test_operations_page_lists_jobs_queues_dead_letters_and_workers(clients, store, run_worker, dashboard_env):
     store.create_job("20261125-100000-aaaaaa", "analyze", {"video": {"name": "final.mp4"}}, first_stage="probe")
     store.create_job("20261125-100001-bbbbbb", "analyze", {"video": {"name": "broken.mp4"}}, first_stage="probe")
     store.fail_job("20261125-100001-bbbbbb", "extract failed after 3 attempts: boom")
     dlq = clients.sqs.get_queue_url(QueueName=clients.names.dlq("extract"))["QueueUrl"]
     clients.sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps(
         {"version": 1, "job_id": "20261125-100001-bbbbbb", "message_id": "extract:v:fps-2:0000", "stage": "extract"}))
-    store.worker_seen("host-1-abcd", "host", 1, ["probe", "extract"], "2026-11-25T10:00:00Z")
+    WorkerPresence(clients.dynamodb, clients.names.jobs_table).seen("host-1-abcd", "host", 1, ["probe", "extract"],
+                                                                    "2026-11-25T10:00:00Z")
     at = run(PAGES / "operations.py")
     jobs = at.dataframe[0].value
     assert list(jobs["job"]) == ["20261125-100001-bbbbbb", "20261125-100000-aaaaaa"]
@@ -191,9 +193,16 @@ def test_operations_page_lists_jobs_queues_dead_letters_and_workers(clients, sto
     letters = at.dataframe[3].value
     assert list(letters["message"]) == ["extract:v:fps-2:0000"]
     assert at.dataframe[4].value.iloc[0]["worker"] == "host-1-abcd"
-    # Redrive moves the letter back and reopens the job
+    # Redrive is a request: the page moves nothing itself...
     at.button[0].click().run()
-    assert "1 message(s) moved back to extract" in at.success[0].value
+    assert "Redrive of extract requested" in at.success[0].value
+    assert store.get_job("20261125-100001-bbbbbb").status == "FAILED"
+    # ...a worker does: the letter goes back to its queue and the job is reopened
+    request = store.list_jobs(limit=1)[0]
+    assert (request.kind, request.request) == ("redrive", {"stage": "extract"})
+    run_worker(stages=["control"])
+    done = wait_for_job(store, request.job_id)
+    assert done.status == "SUCCEEDED" and done.result == {"stage": "extract", "moved": 1}
     assert store.get_job("20261125-100001-bbbbbb").status == "RUNNING"
     waiting = clients.sqs.get_queue_attributes(QueueUrl=clients.sqs.get_queue_url(
         QueueName=clients.names.queue("extract"))["QueueUrl"], AttributeNames=["ApproximateNumberOfMessages"])
@@ -202,6 +211,9 @@ def test_operations_page_lists_jobs_queues_dead_letters_and_workers(clients, sto
 
 def test_pages_say_how_to_start_the_stack_when_none_runs(tmp_path):
     with env(BRANDVIS_ENDPOINT_URL="", BRANDVIS_STACK_PORT="1"):
-        for page in ("results.py", "analyze.py", "train.py", "models.py", "operations.py"):
-            at = run(PAGES / page)
+        at = run(ROOT / "dashboard" / "app.py")
+        for page in ("views/results.py", "views/analyze.py", "views/train.py", "views/models.py",
+                     "views/operations.py"):
+            at.switch_page(page).run()
+            assert not at.exception, at.exception
             assert "make run" in at.error[0].value, page

@@ -5,7 +5,6 @@ asserted, and a screenshot of each saved to tests/.screenshots/ (git-ignored).""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,22 +16,17 @@ from shared import layout
 from shared.report.tables import brands_table
 from tests.analysis_fixtures import brand_video, finished_analysis, train_small_model
 from tests.browser import browser, chromium_path
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port
 
 SHOTS = ROOT / "tests" / ".screenshots"
 
 pytestmark = pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed (apt-get install chromium)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
 def dashboard(config, tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "BRANDVIS_ENDPOINT_URL": config.endpoint, "BRANDVIS_DASHBOARD_PORT": str(port)}
     log = open(tmp_path / "dashboard.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "cli.main", "dashboard"], cwd=ROOT, env=env, stdout=log,

@@ -1,27 +1,29 @@
-"""Job records and fan-in counters against DynamoDB over HTTP."""
+"""Job records, fan-in counters and the message ledger against DynamoDB over HTTP."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from shared.counters import StageCounters
 from shared.jobs import FAILED, QUEUED, RUNNING, SUCCEEDED, JobStore
+from shared.ledger import MessageLedger
 
 
-def test_duplicate_completions_never_count_twice(store: JobStore):
+def test_duplicate_completions_never_count_twice(store: JobStore, counters: StageCounters):
     store.create_job("j1", "analyze", {}, first_stage="extract", first_expected=3)
-    first = store.record_done("j1", "extract", "seg-0", {"frames": 10})
-    again = store.record_done("j1", "extract", "seg-0", {"frames": 10})
+    first = counters.record_done("j1", "extract", "seg-0", {"frames": 10})
+    again = counters.record_done("j1", "extract", "seg-0", {"frames": 10})
     assert first.counted and not again.counted
     assert (again.done, again.expected) == (1, 3)
     assert store.get_job("j1").stages["extract"].metrics == {"frames": 10}
 
 
-def test_exactly_one_of_many_concurrent_deliveries_completes_the_group(store: JobStore):
+def test_exactly_one_of_many_concurrent_deliveries_completes_the_group(store: JobStore, counters: StageCounters):
     # Given 20 children, each delivered 4 times, completing concurrently from 8 threads
     store.create_job("j2", "analyze", {}, first_stage="extract", first_expected=20)
     ids = [f"seg-{i}" for i in range(20)] * 4
     with ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(lambda mid: (mid, store.record_done("j2", "extract", mid, {"frames": 1})), ids))
+        results = list(pool.map(lambda mid: (mid, counters.record_done("j2", "extract", mid, {"frames": 1})), ids))
     # Then each id counted once, metrics summed once per id, and one id (only) completes the group
     assert sum(r.counted for _, r in results) == 20
     progress = store.get_job("j2").stages["extract"]
@@ -30,14 +32,14 @@ def test_exactly_one_of_many_concurrent_deliveries_completes_the_group(store: Jo
     assert len(completing) == 1
 
 
-def test_a_redelivered_completing_message_triggers_again_until_marked(store: JobStore):
+def test_a_redelivered_completing_message_triggers_again_until_marked(store: JobStore, counters: StageCounters):
     store.create_job("j3", "analyze", {}, first_stage="probe")
-    done = store.record_done("j3", "probe", "p")
+    done = counters.record_done("j3", "probe", "p")
     assert done.completes_group("p")
     # crash before the trigger was recorded: the redelivery sees it still to do
-    assert store.record_done("j3", "probe", "p").completes_group("p")
-    store.mark_triggered("j3", "probe")
-    assert not store.record_done("j3", "probe", "p").completes_group("p")
+    assert counters.record_done("j3", "probe", "p").completes_group("p")
+    counters.mark_triggered("j3", "probe")
+    assert not counters.record_done("j3", "probe", "p").completes_group("p")
 
 
 def test_status_transitions_and_terminal_states_stick(store: JobStore):
@@ -54,17 +56,17 @@ def test_status_transitions_and_terminal_states_stick(store: JobStore):
     assert store.get_job("j5").status == SUCCEEDED
 
 
-def test_pending_messages_are_those_not_counted(store: JobStore):
+def test_pending_messages_are_those_not_counted(store: JobStore, counters: StageCounters, ledger: MessageLedger):
     store.create_job("j6", "analyze", {}, first_stage="extract", first_expected=3)
-    store.put_messages("j6", [("extract", f"m{i}", f"body{i}") for i in range(3)])
-    store.record_done("j6", "extract", "m1")
-    assert sorted(b for _, b in store.pending_messages("j6")) == ["body0", "body2"]
-    store.record_done("j6", "extract", "m0")
-    store.record_done("j6", "extract", "m2")
+    ledger.put_messages("j6", [("extract", f"m{i}", f"body{i}") for i in range(3)])
+    counters.record_done("j6", "extract", "m1")
+    assert sorted(b for _, b in ledger.pending_messages("j6")) == ["body0", "body2"]
+    counters.record_done("j6", "extract", "m0")
+    counters.record_done("j6", "extract", "m2")
     # complete but never triggered (crash): the completing message is re-sent
-    assert store.pending_messages("j6") == [("extract", "body2")]
-    store.mark_triggered("j6", "extract")
-    assert store.pending_messages("j6") == []
+    assert ledger.pending_messages("j6") == [("extract", "body2")]
+    counters.mark_triggered("j6", "extract")
+    assert ledger.pending_messages("j6") == []
 
 
 def test_jobs_listed_newest_first_and_warnings_deduplicated(store: JobStore):
@@ -74,3 +76,19 @@ def test_jobs_listed_newest_first_and_warnings_deduplicated(store: JobStore):
     store.add_warnings("k0", ["truncated", "truncated", "odd"])
     store.add_warnings("k0", ["truncated"])
     assert store.get_job("k0").warnings == ["truncated", "odd"]
+
+
+def test_reading_a_job_never_reads_its_message_ledger(store: JobStore, counters: StageCounters,
+                                                      ledger: MessageLedger, clients):
+    # Given a job that sent many large messages
+    store.create_job("j7", "analyze", {}, first_stage="extract", first_expected=40)
+    ledger.put_messages("j7", [("extract", f"m{i}", "x" * 20_000) for i in range(40)])
+    counters.record_done("j7", "extract", "m0")
+    # When the job is read (every dashboard and CLI poll, every fan-in)
+    seen: list[dict] = []
+    clients.dynamodb.meta.events.register("after-call.dynamodb.*", lambda parsed, **_: seen.append(parsed))
+    job = store.get_job("j7")
+    # Then its progress is there, and no ledger item came back
+    assert job.stages["extract"].done == 1 and job.stages["extract"].expected == 40
+    items = [i for r in seen for i in r.get("Items", [])] + [r["Item"] for r in seen if "Item" in r]
+    assert items and not any(i["sk"]["S"].startswith("msg#") for i in items)

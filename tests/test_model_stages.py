@@ -1,6 +1,7 @@
-"""start-model and detect with a Rekognition model (Stubber: moto has no Custom Labels), and the
-idle stop: a started model waits with delayed re-checks, detect never fails while it starts, and a
-model nobody uses is stopped."""
+"""start-model, stop-model and detect with a Rekognition model (Stubber: moto has no Custom Labels),
+and the idle stop: a started model waits with delayed re-checks, detect never fails while it
+starts and never starts a model itself, and a model nobody uses is stopped (one a job still needs
+is not)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ import pytest
 
 from shared import layout
 from shared.errors import RetryLater
-from shared.messages import DetectMessage, Detecting, ModelRef, Sampling, StartModelMessage, VideoRef
+from shared.messages import DetectMessage, Detecting, ModelRef, Sampling, StartModelMessage, StopModelMessage, VideoRef
 from shared.models.backend import RUNNING, STARTING, STOPPING, TRAINING_COMPLETED
 from shared.models.store import ModelStore, model_prefix
 from tests.test_rekognition import HANDLE, VERSION_ARN, Aws, aws  # noqa: F401  (fixture)
+from shared.jobs import JobStore
+from shared.models.lifecycle import models_in_use, stop_idle_models
 from workers.context import StageContext
-from workers.idle_models import stop_idle_models
 from workers.stages.detect import detect
 from workers.stages.start_model import start_model
+from workers.stages.stop_model import stop_model
 
 REF = ModelRef(name="acme", model_version=1, backend="rekognition")
 VIDEO = VideoRef(video_id="0123456789abcdef", key="media/0123456789abcdef/source/v.mp4", name="v.mp4")
@@ -30,7 +33,7 @@ def ctx(clients, aws: Aws) -> StageContext:  # noqa: F811
     models = ModelStore(clients.dynamodb, clients.names.jobs_table)
     models.create_version("acme", "rekognition", "object", ["acme"], "job-1", {},
                           lambda v: f"{model_prefix('acme', v)}/manifest.jsonl")
-    models.update("acme", 1, status=TRAINING_COMPLETED, handle=HANDLE)
+    models.update_version("acme", 1, status=TRAINING_COMPLETED, handle=HANDLE)
     return context
 
 
@@ -43,22 +46,21 @@ def test_start_model_starts_once_then_rechecks_until_running(ctx: StageContext, 
     with pytest.raises(RetryLater) as later:
         start_model(msg, ctx)
     assert later.value.seconds == 30 and later.value.reason == "model acme version 1 is starting"
-    assert ctx.models.get("acme", 1).deployment == STARTING
+    assert ctx.models.get_version("acme", 1).deployment == STARTING
     # The re-check sees it starting (no second start call), then running
     aws.describe(STARTING)
     with pytest.raises(RetryLater):
         start_model(msg, ctx)
     aws.describe(RUNNING)
-    assert start_model(msg, ctx).facts == {"model_status": RUNNING}
-    assert ctx.models.get("acme", 1).deployment == RUNNING
+    assert start_model(msg, ctx).outputs == {"model_status": RUNNING}
+    assert ctx.models.get_version("acme", 1).deployment == RUNNING
     aws.verify()
 
 
 def test_detect_waits_for_a_starting_model_and_writes_nothing(ctx: StageContext, aws: Aws) -> None:  # noqa: F811
     spec = Detecting(model=REF, min_confidence=0.5)
     msg = DetectMessage.for_segment("job-1", VIDEO, Sampling.at_fps(2), 0, spec)
-    aws.describe(STARTING)  # ready?
-    aws.describe(STARTING)  # then: starting already, so no second start
+    aws.describe(STARTING)  # ready? No: start-model, beside extraction, is starting it
     with pytest.raises(RetryLater) as later:
         detect(msg, ctx)
     assert later.value.reason == "model acme version 1 is not running yet"
@@ -66,16 +68,12 @@ def test_detect_waits_for_a_starting_model_and_writes_nothing(ctx: StageContext,
     aws.verify()
 
 
-def test_detect_restarts_a_model_stopped_while_its_job_waited(ctx: StageContext, aws: Aws) -> None:  # noqa: F811
-    # The idle stop ran while this job's detect messages waited in a busy queue
-    msg = DetectMessage.for_segment("job-1", VIDEO, Sampling.at_fps(2), 0, Detecting(model=REF, min_confidence=0.5))
-    aws.describe("STOPPED")
-    aws.describe("STOPPED")
-    aws.rekognition.add_response("start_project_version", {"Status": STARTING},
-                                 {"ProjectVersionArn": VERSION_ARN, "MinInferenceUnits": 1})
-    with pytest.raises(RetryLater):
-        detect(msg, ctx)
-    assert ctx.models.get("acme", 1).deployment == STARTING  # and the job does not hang
+def test_stop_model_on_request_records_why(ctx: StageContext, aws: Aws) -> None:  # noqa: F811
+    aws.rekognition.add_response("stop_project_version", {"Status": STOPPING}, {"ProjectVersionArn": VERSION_ARN})
+    result = stop_model(StopModelMessage.for_model("job-2", REF), ctx)
+    assert result.outputs == {"model_status": STOPPING}
+    mv = ctx.models.get_version("acme", 1)
+    assert (mv.deployment, mv.stop_reason) == (STOPPING, "stopped on request")
     aws.verify()
 
 
@@ -84,8 +82,8 @@ def test_detect_sends_rekognition_the_frames_where_they_are(ctx: StageContext, a
     sampling, spec = Sampling.at_fps(2), Detecting(model=REF, min_confidence=0.4)
     frames = [{"name": f"f{i}.jpg", "t": 0.25 + i * 0.5, "key": layout.frame_key(VIDEO.video_id, sampling, f"f{i}.jpg")}
               for i in range(2)]
-    ctx.storage.put_json(layout.segment_index_key(VIDEO.video_id, sampling, 0), {"frames": frames})
-    ctx.storage.put_json(layout.probe_key(VIDEO.video_id), {"brandvis": {"display_width": 1280, "display_height": 720}})
+    ctx.storage.put_json(layout.segment_index_key(VIDEO.video_id, sampling, 0),
+                         {"frames": frames, "frame_size": [1280, 720]})
     aws.describe(RUNNING)
     box = {"Width": 0.25, "Height": 0.5, "Left": 0.5, "Top": 0.25}
     for i, labels in enumerate(([{"Name": "acme", "Confidence": 91.0, "Geometry": {"BoundingBox": box}}], [])):
@@ -105,14 +103,29 @@ def test_detect_sends_rekognition_the_frames_where_they_are(ctx: StageContext, a
 
 def test_an_idle_rekognition_model_is_stopped_and_a_busy_one_is_not(ctx: StageContext, aws: Aws) -> None:  # noqa: F811
     now = datetime.now(timezone.utc)
-    ctx.models.update("acme", 1, deployment=RUNNING, last_used=(now - timedelta(minutes=5)).isoformat())
+    ctx.models.update_version("acme", 1, deployment=RUNNING, last_used=(now - timedelta(minutes=5)).isoformat())
     # Used 5 minutes ago, limit 15: left running (no AWS call at all)
-    assert stop_idle_models(ctx.models, ctx.backend, idle_s=900, now=now) == []
-    # 20 minutes later it is stopped, and the record says why
+    assert stop_idle_models(ctx.models, ctx.backend, idle_s=900, in_use=set(), now=now) == []
+    # 20 minutes later, while an unfinished analysis still needs it (its detect messages wait behind
+    # other work): left running
+    later = now + timedelta(minutes=15)
+    assert stop_idle_models(ctx.models, ctx.backend, idle_s=900, in_use={("acme", 1)}, now=later) == []
+    # Once no job needs it, it is stopped, and the record says why
     aws.rekognition.add_response("stop_project_version", {"Status": STOPPING}, {"ProjectVersionArn": VERSION_ARN})
-    assert stop_idle_models(ctx.models, ctx.backend, idle_s=900, now=now + timedelta(minutes=15)) == [("acme", 1)]
-    mv = ctx.models.get("acme", 1)
+    assert stop_idle_models(ctx.models, ctx.backend, idle_s=900, in_use=set(), now=later) == [("acme", 1)]
+    mv = ctx.models.get_version("acme", 1)
     assert mv.deployment == STOPPING and mv.stop_reason.startswith("idle for 20 min")
     # Once stopping, it is not stopped again
-    assert stop_idle_models(ctx.models, ctx.backend, idle_s=900, now=now + timedelta(minutes=30)) == []
+    assert stop_idle_models(ctx.models, ctx.backend, idle_s=900, in_use=set(), now=now + timedelta(minutes=30)) == []
     aws.verify()
+
+
+def test_models_in_use_are_those_of_unfinished_analyses(clients) -> None:
+    jobs = JobStore(clients.dynamodb, clients.names.jobs_table)
+    detect = {"model": REF.model_dump(), "min_confidence": 0.5}
+    jobs.create_job("a", "analyze", {"detect": detect}, first_stage="probe")
+    jobs.create_job("b", "analyze", {"detect": {**detect, "model": {**REF.model_dump(), "model_version": 2}}},
+                    first_stage="probe")
+    jobs.succeed_job("b", {})
+    jobs.create_job("c", "analyze", {}, first_stage="probe")  # no model
+    assert models_in_use(jobs.list_jobs()) == {("acme", 1)}

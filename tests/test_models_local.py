@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shared.models.detections import Detections, box_iou
+from shared.detections import Detections, box_iou
 from shared.models.local.base import load_base
 from shared.models.local.detector import LocalDetector
 from shared.models.local.trainer import LabeledImage, train_head
 from shared.models.metrics import Truth, evaluate
-from shared.models.synth.benchmark import make_benchmark
+from devtools.synth.benchmark import make_benchmark
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +54,7 @@ def test_train_then_detect_finds_the_brands_and_ignores_most_distractors(small_b
     labels = [b.name for b in small_bench.brands]
     train = [LabeledImage(f.image, [(i.label, i.box) for i in f.instances if i.is_brand]) for f in small_bench.train]
     # When a head is trained on the shipped base model (seconds, not minutes)
-    head, stats = train_head(train, labels, load_base(), synthetic=150)
-    assert stats.positives > 100 and stats.seconds < 120
+    head = train_head(train, labels, load_base(), synthetic=150)
     # Then on unseen frames it finds brands well above chance (a loose floor: the bench has the figures)
     detector = LocalDetector(head)
     preds = [detector.detect(f.image, 0.5) for f in small_bench.test]

@@ -9,6 +9,7 @@ import urllib.request
 import pytest
 
 from shared.config import Config
+from shared.counters import StageCounters
 from shared.jobs import JobStore
 from shared.stack.persist import DirtyFlags, Snapshotter
 from shared.stack.provision import provision
@@ -28,7 +29,7 @@ def test_objects_items_and_metadata_survive_a_restart(clients, tmp_path):
     storage.put_bytes("media/a/big.bin", big)
     storage.put_bytes("media/a/gone.txt", b"temporary")
     store.create_job("job-1", "analyze", {"video": {"name": "x.mp4"}}, first_stage="probe")
-    store.record_done("job-1", "probe", "probe:x", {"frames": 4})
+    StageCounters(clients.dynamodb, clients.names.jobs_table).record_done("job-1", "probe", "probe:x", {"frames": 4})
     snap.snapshot(force=True)
     clients.s3.delete_object(Bucket=clients.names.bucket, Key="media/a/gone.txt")
     dirty.mark("s3")

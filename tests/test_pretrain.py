@@ -6,8 +6,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from shared.models.local.pretrain.data import STRIDE
-from shared.models.local.pretrain.train import augment
+from devtools.pretrain.data import STRIDE
+from devtools.pretrain.train import augment
 
 
 def batch_with_marked_centres() -> dict:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.errors import JobError
+from shared.media.errors import MediaError
 from shared.media.probe import probe_video
 
 
@@ -75,7 +75,7 @@ def test_same_keyframe_times_as_the_seeds_ffprobe_command(videos, name):
     ("truncated_no_index", "truncated or damaged MP4: cut.mp4 has no index"),
 ])
 def test_bad_inputs_fail_with_a_named_problem(bad_inputs, case, message):
-    with pytest.raises(JobError) as info:
+    with pytest.raises(MediaError) as info:
         probe_video(bad_inputs[case])
     assert message in str(info.value)
 
@@ -90,5 +90,5 @@ def test_truncated_file_that_decodes_partway_is_kept_and_flagged(bad_inputs):
 def test_path_name_in_messages_is_the_users(tmp_path: Path):
     p = tmp_path / "x.bin"
     p.write_text("x")
-    with pytest.raises(JobError, match="not a media file: my clip.mp4"):
+    with pytest.raises(MediaError, match="not a media file: my clip.mp4"):
         probe_video(p, name="my clip.mp4")

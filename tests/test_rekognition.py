@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 from typing import Any, Iterator
 
 import boto3
-import cv2
 import numpy as np
 import pytest
 from botocore.config import Config
@@ -105,29 +104,9 @@ def summary_object(summary: dict[str, Any]) -> dict[str, Any]:
             "ContentType": "application/json"}
 
 
-class Jpeg:
-    """Matches Image.Bytes when they decode to a JPEG of the given size."""
-
-    def __init__(self, width: int, height: int) -> None:
-        self.size = (height, width)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, bytes) or other[:2] != b"\xff\xd8":
-            return False
-        return cv2.imdecode(np.frombuffer(other, np.uint8), cv2.IMREAD_COLOR).shape[:2] == self.size
-
-    def __repr__(self) -> str:
-        return f"Jpeg{self.size}"
-
-
-def frame(width: int = 640, height: int = 480) -> np.ndarray:
-    image = np.full((height, width, 3), 200, np.uint8)
-    cv2.rectangle(image, (64, 48), (192, 144), (0, 0, 255), -1)
-    return image
-
-
-def detect_params(width: int = 640, height: int = 480, min_confidence: float = 50.0) -> dict[str, Any]:
-    return {"ProjectVersionArn": VERSION_ARN, "Image": {"Bytes": Jpeg(width, height)}, "MinConfidence": min_confidence}
+def detect_params(key: str = "f0.jpg", min_confidence: float = 50.0) -> dict[str, Any]:
+    return {"ProjectVersionArn": VERSION_ARN, "Image": {"S3Object": {"Bucket": BUCKET, "Name": key}},
+            "MinConfidence": min_confidence}
 
 
 # -- the whole cycle -----------------------------------------------------------------------------
@@ -137,7 +116,7 @@ def test_train_evaluate_start_detect_stop(aws: Aws) -> None:
     aws.rekognition.add_response("create_project", {"ProjectArn": PROJECT_ARN}, {"ProjectName": "brandvis-acme"})
     aws.rekognition.add_response("create_project_version", {"ProjectVersionArn": VERSION_ARN}, training_request())
     # When training starts
-    handle = backend.start_training("acme", "v1", dataset(), MANIFEST_KEY, OUTPUT_PREFIX)
+    handle = backend.train("acme", "v1", dataset(), MANIFEST_KEY, OUTPUT_PREFIX)
     # Then the handle names the project and version for the later stages
     assert handle == HANDLE
 
@@ -173,8 +152,7 @@ def test_train_evaluate_start_detect_stop(aws: Aws) -> None:
     assert backend.start(handle, min_inference_units=2) == STARTING
     assert backend.status(handle) == RUNNING
 
-    # Given two frames of different sizes and an object-detection answer for each
-    small, large = frame(640, 480), frame(1280, 720)
+    # Given two stored 640x480 frames and an object-detection answer for each
     aws.rekognition.add_response("detect_custom_labels", {"CustomLabels": [
         {"Name": "acme", "Confidence": 97.5,
          "Geometry": {"BoundingBox": {"Width": 0.2, "Height": 0.2, "Left": 0.1, "Top": 0.1},
@@ -182,17 +160,17 @@ def test_train_evaluate_start_detect_stop(aws: Aws) -> None:
                                   {"X": 0.1, "Y": 0.3}]}},
         {"Name": "globex", "Confidence": 61.0,
          "Geometry": {"BoundingBox": {"Width": 0.25, "Height": 0.5, "Left": 0.5, "Top": 0.25}}},
-    ]}, detect_params(640, 480, 40.0))
-    aws.rekognition.add_response("detect_custom_labels", {"CustomLabels": []}, detect_params(1280, 720, 40.0))
-    # When both are sent at 0.4 confidence
-    found = backend.detect(handle, [small, large], min_confidence=0.4)
+    ]}, detect_params("f0.jpg", 40.0))
+    aws.rekognition.add_response("detect_custom_labels", {"CustomLabels": []}, detect_params("f1.jpg", 40.0))
+    # When both are sent by reference at 0.4 confidence
+    found = backend.detect_stored(handle, BUCKET, ["f0.jpg", "f1.jpg"], (640, 480), min_confidence=0.4)
     # Then the fractions become pixel boxes of each frame, confidences 0..1
     assert len(found) == 2
     assert found[0].labels.tolist() == ["acme", "globex"]
     np.testing.assert_allclose(found[0].xyxy, [[64, 48, 192, 144], [320, 120, 480, 360]], atol=1e-3)
     np.testing.assert_allclose(found[0].confidence, [0.975, 0.61], rtol=1e-6)
     assert found[0].image_size == (640, 480)
-    assert len(found[1]) == 0 and found[1].image_size == (1280, 720)
+    assert len(found[1]) == 0 and found[1].image_size == (640, 480)
 
     # When the model is stopped
     aws.rekognition.add_response("stop_project_version", {"Status": STOPPING}, {"ProjectVersionArn": VERSION_ARN})
@@ -208,7 +186,7 @@ def test_both_dataset_types_train_from_the_manifest(aws: Aws, kind: str) -> None
     aws.rekognition.add_response("create_project", {"ProjectArn": PROJECT_ARN}, {"ProjectName": "brandvis-acme"})
     aws.rekognition.add_response("create_project_version", {"ProjectVersionArn": VERSION_ARN}, training_request())
     # When training starts
-    handle = aws.backend.start_training("acme", "v1", dataset(kind), MANIFEST_KEY, OUTPUT_PREFIX)
+    handle = aws.backend.train("acme", "v1", dataset(kind), MANIFEST_KEY, OUTPUT_PREFIX)
     # Then the request is the same manifest-based one (the Stubber checked its parameters)
     assert handle["version_arn"] == VERSION_ARN
     aws.verify()
@@ -224,7 +202,7 @@ def test_redelivered_training_reuses_project_and_version(aws: Aws) -> None:
               params=training_request())
     aws.describe(TRAINING_IN_PROGRESS)
     # When training is started again
-    handle = aws.backend.start_training("acme", "v1", dataset(), MANIFEST_KEY, OUTPUT_PREFIX)
+    handle = aws.backend.train("acme", "v1", dataset(), MANIFEST_KEY, OUTPUT_PREFIX)
     # Then the same handle comes back and no second version is trained
     assert handle == HANDLE
     aws.verify()
@@ -236,7 +214,7 @@ def test_version_names_are_made_valid_for_rekognition(aws: Aws) -> None:
     aws.rekognition.add_response("create_project_version", {"ProjectVersionArn": VERSION_ARN},
                                  training_request("2024-05-01T10-00-retrain"))
     # When training starts
-    handle = aws.backend.start_training("acme corp", "2024-05-01T10:00 retrain", dataset(), MANIFEST_KEY,
+    handle = aws.backend.train("acme corp", "2024-05-01T10:00 retrain", dataset(), MANIFEST_KEY,
                                         OUTPUT_PREFIX)
     # Then only [a-zA-Z0-9_.-] reached Rekognition, and the handle keeps the name it used
     assert handle["version_name"] == "2024-05-01T10-00-retrain"
@@ -314,7 +292,7 @@ def test_access_denied_is_a_backend_error_saying_what_to_do(aws: Aws) -> None:
               "User: arn:aws:sts::123456789012:assumed-role/brandvis-worker is not authorized", status=400)
     # When training starts
     with pytest.raises(BackendError) as refused:
-        aws.backend.start_training("acme", "v1", dataset(), MANIFEST_KEY, OUTPUT_PREFIX)
+        aws.backend.train("acme", "v1", dataset(), MANIFEST_KEY, OUTPUT_PREFIX)
     # Then the message names the problem and the fix
     assert "AccessDeniedException" in str(refused.value) and "give the worker's role" in str(refused.value)
     aws.verify()
@@ -347,7 +325,7 @@ def test_detect_on_a_model_not_running_retries_later(aws: Aws) -> None:
               params=detect_params())
     # When a frame is sent
     with pytest.raises(RetryLater) as later:
-        aws.backend.detect(HANDLE, [frame()])
+        aws.backend.detect_stored(HANDLE, BUCKET, ["f0.jpg"], (640, 480))
     # Then the detect message comes back in half a minute
     assert later.value.seconds == 30 and "not running" in later.value.reason
     aws.verify()
@@ -360,7 +338,7 @@ def test_detect_absorbs_a_short_throttling_burst(aws: Aws) -> None:
     aws.rekognition.add_response("detect_custom_labels", {"CustomLabels": [{"Name": "acme", "Confidence": 88.0}]},
                                  detect_params())
     # When a frame is sent
-    found = aws.backend.detect(HANDLE, [frame()])
+    found = aws.backend.detect_stored(HANDLE, BUCKET, ["f0.jpg"], (640, 480))
     # Then the third try's result is returned
     assert found[0].labels.tolist() == ["acme"]
     aws.verify()
@@ -372,7 +350,7 @@ def test_detect_gives_up_on_long_throttling(aws: Aws) -> None:
         aws.error("detect_custom_labels", "ThrottlingException", params=detect_params())
     # When a frame is sent
     with pytest.raises(RetryLater) as later:
-        aws.backend.detect(HANDLE, [frame()])
+        aws.backend.detect_stored(HANDLE, BUCKET, ["f0.jpg"], (640, 480))
     # Then the message is re-sent later instead of failing
     assert later.value.seconds == 30
     aws.verify()
@@ -383,7 +361,7 @@ def test_concept_model_detections_have_no_boxes(aws: Aws) -> None:
     aws.rekognition.add_response("detect_custom_labels", {"CustomLabels": [
         {"Name": "acme", "Confidence": 91.25}, {"Name": "globex", "Confidence": 55.0}]}, detect_params())
     # When a frame is sent
-    [found] = aws.backend.detect(HANDLE, [frame()])
+    [found] = aws.backend.detect_stored(HANDLE, BUCKET, ["f0.jpg"], (640, 480))
     # Then labels and confidences come through, with NaN boxes that export without Geometry
     assert found.labels.tolist() == ["acme", "globex"]
     np.testing.assert_allclose(found.confidence, [0.9125, 0.55], rtol=1e-6)
@@ -395,7 +373,7 @@ def test_concept_model_detections_have_no_boxes(aws: Aws) -> None:
 def test_detect_with_no_frames_sends_nothing(aws: Aws) -> None:
     # Given no frames at all (no response stubbed: any call would fail the test)
     # When detect is called
-    found = aws.backend.detect(HANDLE, [])
+    found = aws.backend.detect_stored(HANDLE, BUCKET, [], (640, 480))
     # Then nothing is returned
     assert found == []
     aws.verify()

@@ -8,11 +8,33 @@ import copy
 import pydantic
 import pytest
 
-from shared.report.build import Box, Frame, Label, build_report, frame_from_rekognition, frame_intervals, prominence
+import numpy as np
+
+from shared.detections import Detections
+from shared.report.build import build_report, frame_intervals, prominence
 from shared.report.schema import json_schema, validate_report
 from shared.report.tables import appearances_table, brands_table
 
 MODEL = {"name": "logos", "backend": "local"}
+W, H = 1280, 720
+
+
+def box(left, top, width, height):
+    """A box as a fraction of the frame, as Rekognition gives it."""
+    return (left, top, width, height)
+
+
+def label(name, confidence, where=None):
+    return (name, confidence, where)
+
+
+def frame(t, labels=()):
+    """One sampled frame's detections, in pixels of a 1280x720 frame (the one box type)."""
+    rows = []
+    for _, _, where in labels:
+        left, top, w, h = where or (np.nan,) * 4
+        rows.append([left * W, top * H, (left + w) * W, (top + h) * H])
+    return t, Detections(np.array(rows).reshape(-1, 4), [c for _, c, _ in labels], [n for n, _, _ in labels], (W, H))
 
 
 def _report(frames, duration=5.0, fps=2.0, labels=("A", "B", "C"), gap=1.0, min_confidence=0.5):
@@ -20,8 +42,8 @@ def _report(frames, duration=5.0, fps=2.0, labels=("A", "B", "C"), gap=1.0, min_
                         min_confidence=min_confidence, labels=labels, gap_s=gap)
 
 
-def _a(conf=0.9, box=Box(0.1, 0.1, 0.2, 0.1)):
-    return Label("A", conf, box)
+def _a(conf=0.9, where=box(0.1, 0.1, 0.2, 0.1)):
+    return label("A", conf, where)
 
 
 def _brand(report, label):
@@ -39,7 +61,7 @@ def test_screen_time_first_last_seen_and_gap_merging():
     # then again at 4.5 (gap 1.25 s: a new appearance, clipped at the 4.6 s end)
     times = [k / 2 for k in range(10)]
     seen = {1.0, 1.5, 2.0, 3.0, 4.5}
-    frames = [Frame(t, (_a(),) if t in seen else ()) for t in times]
+    frames = [frame(t, (_a(),) if t in seen else ()) for t in times]
     r = _report(frames, duration=4.6)
     a = _brand(r, "A")
     assert a["screen_time_s"] == pytest.approx(0.5 * 4 + 0.35)
@@ -51,7 +73,7 @@ def test_screen_time_first_last_seen_and_gap_merging():
 
 
 def test_shares_sum_to_one_and_absent_brands_are_listed_with_zero():
-    frames = [Frame(0.0, (_a(), Label("B", 0.8, Box(0.6, 0.6, 0.1, 0.1)))), Frame(0.5, (_a(),)), Frame(1.0, (_a(),))]
+    frames = [frame(0.0, (_a(), label("B", 0.8, box(0.6, 0.6, 0.1, 0.1)))), frame(0.5, (_a(),)), frame(1.0, (_a(),))]
     r = _report(frames, duration=1.25)
     a, b, c = (_brand(r, k) for k in "ABC")
     assert (a["screen_time_s"], b["screen_time_s"], c["screen_time_s"]) == (1.25, 0.25, 0.0)
@@ -63,7 +85,7 @@ def test_shares_sum_to_one_and_absent_brands_are_listed_with_zero():
 
 
 def test_below_min_confidence_does_not_count_and_a_brand_counts_once_per_frame():
-    frames = [Frame(0.0, (_a(0.4),)), Frame(0.5, (_a(0.6), _a(0.95, Box(0.5, 0.5, 0.4, 0.4))))]
+    frames = [frame(0.0, (_a(0.4),)), frame(0.5, (_a(0.6), _a(0.95, box(0.5, 0.5, 0.4, 0.4))))]
     r = _report(frames, duration=1.0)
     a = _brand(r, "A")
     assert a["screen_time_s"] == 0.5  # only the 0.5 s frame, once
@@ -72,11 +94,11 @@ def test_below_min_confidence_does_not_count_and_a_brand_counts_once_per_frame()
 
 
 def test_solus_clutter_heatmap_and_size_histogram():
-    centre = Box(0.45, 0.45, 0.1, 0.1)  # 10 % wide, centre cell (4, 4)
-    corner = Box(0.0, 0.0, 0.05, 0.05)  # 5 % wide, cell (0, 0)
-    frames = [Frame(0.0, (Label("A", 1.0, centre),)),
-              Frame(0.5, (Label("A", 1.0, centre), Label("B", 0.9, corner))),
-              Frame(1.0, (Label("A", 1.0, corner), Label("B", 0.9, corner), Label("C", 0.7, centre)))]
+    centre = box(0.45, 0.45, 0.1, 0.1)  # 10 % wide, centre cell (4, 4)
+    corner = box(0.0, 0.0, 0.05, 0.05)  # 5 % wide, cell (0, 0)
+    frames = [frame(0.0, (label("A", 1.0, centre),)),
+              frame(0.5, (label("A", 1.0, centre), label("B", 0.9, corner))),
+              frame(1.0, (label("A", 1.0, corner), label("B", 0.9, corner), label("C", 0.7, centre)))]
     r = _report(frames, duration=1.25)
     x = r["extras"]["brands"]["A"]
     assert x["solus_time_s"] == 0.25
@@ -90,18 +112,18 @@ def test_solus_clutter_heatmap_and_size_histogram():
 
 
 def test_prominence_is_size_times_centrality_times_confidence():
-    assert prominence(Box(0.5 - 0.1581, 0.5 - 0.1581, 0.3162, 0.3162), 1.0) == pytest.approx(100, abs=0.1)
-    assert prominence(Box(0.45, 0.45, 0.1, 0.1), 0.5) == pytest.approx(100 * (0.01 / 0.1) ** 0.5 * 0.5, abs=1e-6)
-    assert prominence(Box(0.0, 0.0, 0.0, 0.0), 1.0) == 0.0  # a point in the corner
+    assert prominence(box(0.5 - 0.1581, 0.5 - 0.1581, 0.3162, 0.3162), 1.0) == pytest.approx(100, abs=0.1)
+    assert prominence(box(0.45, 0.45, 0.1, 0.1), 0.5) == pytest.approx(100 * (0.01 / 0.1) ** 0.5 * 0.5, abs=1e-6)
+    assert prominence(box(0.0, 0.0, 0.0, 0.0), 1.0) == 0.0  # a point in the corner
     assert prominence(None, 1.0) is None  # concept labels have no box
-    frames = [Frame(0.0, (_a(1.0, Box(0.45, 0.45, 0.1, 0.1)),)), Frame(0.5, (_a(1.0, Box(0.0, 0.0, 0.1, 0.1)),))]
+    frames = [frame(0.0, (_a(1.0, box(0.45, 0.45, 0.1, 0.1)),)), frame(0.5, (_a(1.0, box(0.0, 0.0, 0.1, 0.1)),))]
     app = _report(frames, duration=1.0)["extras"]["brands"]["A"]["appearances"][0]
     corner = 100 * (0.01 / 0.1) ** 0.5 * (1 - ((0.45 ** 2) * 2) ** 0.5 / (0.5 * 2 ** 0.5))
     assert app["prominence"] == pytest.approx((100 * (0.01 / 0.1) ** 0.5 + corner) / 2, abs=0.01)
 
 
 def test_concept_labels_have_no_geometry_fields():
-    frames = [frame_from_rekognition(0.0, {"CustomLabels": [{"Name": "A", "Confidence": 80.0}]})]
+    frames = [(0.0, Detections.from_rekognition({"CustomLabels": [{"Name": "A", "Confidence": 80.0}]}, W, H))]
     r = _report(frames, duration=0.5)
     a, x = _brand(r, "A"), r["extras"]["brands"]["A"]
     assert a["mean_confidence"] == 0.8 and a["mean_area_pct"] is None
@@ -109,14 +131,16 @@ def test_concept_labels_have_no_geometry_fields():
     assert r["frames"][0]["labels"] == [{"label": "A", "confidence": 0.8, "box": None}]
 
 
-def test_rekognition_responses_become_frames():
-    frame = frame_from_rekognition(1.5, {"CustomLabels": [{"Name": "A", "Confidence": 91.5, "Geometry": {
-        "BoundingBox": {"Left": 0.1, "Top": 0.2, "Width": 0.3, "Height": 0.4}}}]})
-    assert frame == Frame(1.5, (Label("A", 0.915, Box(0.1, 0.2, 0.3, 0.4)),))
+def test_rekognition_responses_report_as_they_came():
+    found = Detections.from_rekognition({"CustomLabels": [{"Name": "A", "Confidence": 91.5, "Geometry": {
+        "BoundingBox": {"Left": 0.1, "Top": 0.2, "Width": 0.3, "Height": 0.4}}}]}, W, H)
+    r = _report([(1.5, found)], duration=2.0)
+    assert r["frames"][0]["labels"] == [{"label": "A", "confidence": 0.915,
+                                         "box": {"left": 0.1, "top": 0.2, "width": 0.3, "height": 0.4}}]
 
 
 def test_the_schema_accepts_reports_and_names_what_breaks_them():
-    frames = [Frame(0.0, (_a(),)), Frame(0.5)]
+    frames = [frame(0.0, (_a(),)), frame(0.5)]
     report = _report(frames, duration=1.0)
     validate_report(report)
     for path, value, where in [(("schema",), "brandvis.report/v2", "schema"),
@@ -137,7 +161,7 @@ def test_the_schema_accepts_reports_and_names_what_breaks_them():
 
 
 def test_tables_have_one_row_per_brand_and_per_exposure():
-    frames = [Frame(t, (_a(),) if t in (0.0, 0.5, 3.0) else ()) for t in (k / 2 for k in range(8))]
+    frames = [frame(t, (_a(),) if t in (0.0, 0.5, 3.0) else ()) for t in (k / 2 for k in range(8))]
     r = _report(frames, duration=4.0)
     brands = brands_table(r)
     assert list(brands["label"]) == ["A", "B", "C"] and list(brands["appearances"]) == [2, 0, 0]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -17,11 +16,11 @@ from shared.aws import make_clients
 from shared.config import Config
 from shared.jobs import SUCCEEDED, JobStore
 from shared.messages import Sampling
-from shared.requests import Requests
+from shared.submit import Submitter
 from shared.stack.server import health
 from shared.storage import Storage
 from tests import media_factory
-from tests.conftest import ROOT, wait_for, wait_for_job
+from tests.conftest import ROOT, free_port, wait_for, wait_for_job
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +53,7 @@ def test_worker_killed_mid_extract_the_job_still_finishes(clients, config, store
     # Given a worker process busy with the only extract message of a job
     proc = cli(["worker", "--concurrency", "1"], worker_env(config, tmp_path), tmp_path / "worker.log")
     try:
-        job = Requests(clients).analyze(slow_video, Sampling.at_fps(10), segment_seconds=1000)
+        job = Submitter(clients).analyze(slow_video, Sampling.at_fps(10), segment_seconds=1000)
         wait_for(lambda: extract_in_flight(store, job.job_id), 60, "extract to start in the worker process")
         # When it is killed with SIGKILL in the middle of that message
         proc.kill()
@@ -75,7 +74,7 @@ def test_worker_killed_mid_extract_the_job_still_finishes(clients, config, store
 def test_sigterm_finishes_the_current_message_then_stops(clients, config, store, run_worker, slow_video, tmp_path):
     proc = cli(["worker", "--concurrency", "1"], worker_env(config, tmp_path), tmp_path / "worker.log")
     try:
-        job = Requests(clients).analyze(slow_video, Sampling.at_fps(10), segment_seconds=1000)
+        job = Submitter(clients).analyze(slow_video, Sampling.at_fps(10), segment_seconds=1000)
         wait_for(lambda: extract_in_flight(store, job.job_id), 60, "extract to start in the worker process")
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(60)
@@ -92,15 +91,10 @@ def test_sigterm_finishes_the_current_message_then_stops(clients, config, store,
     assert wait_for_job(store, job.job_id).status == SUCCEEDED
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def test_local_stack_killed_and_restarted_mid_job_loses_nothing(videos, tmp_path, run_worker):
     # Given a local stack process with a data folder, and a worker using it
-    port = _free_port()
+    port = free_port()
     data = tmp_path / "data"
     config = Config(stack_port=port, data_dir=data, cache_dir=tmp_path / "cache", poll_wait_s=1,
                     visibility_timeout_s=3, retry_backoff_s=0)
@@ -111,10 +105,10 @@ def test_local_stack_killed_and_restarted_mid_job_loses_nothing(videos, tmp_path
         wait_for(lambda: (health(config.endpoint) or {}).get("ready"), 30, "the stack to start")
         clients = make_clients(config)
         store = JobStore(clients.dynamodb, clients.names.jobs_table)
-        earlier = Requests(clients).analyze(videos["h264"], Sampling.at_fps(1), segment_seconds=100)
+        earlier = Submitter(clients).analyze(videos["h264"], Sampling.at_fps(1), segment_seconds=100)
         run_worker(clients=clients, concurrency=1)
         assert wait_for_job(store, earlier.job_id).status == SUCCEEDED
-        job = Requests(clients).analyze(videos["long"], Sampling.at_fps(2), segment_seconds=10)
+        job = Submitter(clients).analyze(videos["long"], Sampling.at_fps(2), segment_seconds=10)
         wait_for(lambda: 2 <= getattr((store.get_job(job.job_id) or None) and
                                       store.get_job(job.job_id).stages.get("extract"), "done", 0) < 7,
                  60, "some, not all, segments to be extracted")

@@ -12,7 +12,7 @@ from shared.errors import RetryLater
 from shared.jobs import FAILED, SUCCEEDED
 from shared.media import sprites
 from shared.messages import ExtractMessage, Sampling
-from shared.requests import Requests
+from shared.submit import Submitter
 from tests.conftest import dlq_bodies, wait_for, wait_for_job
 from workers import registry
 
@@ -29,7 +29,7 @@ def test_analysis_runs_probe_extract_sprite_and_succeeds(clients, store, storage
     # Given a worker for every implemented stage
     run_worker(concurrency=2)
     # When a 10 s video is analysed at 2 fps in 3 s segments
-    job = Requests(clients).analyze(videos["h264"], Sampling.at_fps(2), segment_seconds=3)
+    job = Submitter(clients).analyze(videos["h264"], Sampling.at_fps(2), segment_seconds=3)
     done = wait_for_job(store, job.job_id)
     # Then every stage completed its group exactly, and the outputs are where the result says
     assert done.status == SUCCEEDED, done.error
@@ -47,20 +47,20 @@ def test_analysis_runs_probe_extract_sprite_and_succeeds(clients, store, storage
     vtt = storage.get_bytes(layout.thumbnails_vtt_key(vid, sampling)).decode()
     assert vtt.startswith("WEBVTT") and "00:00:08.000 --> 00:00:10.000\nsprite_0.jpg#xywh=640,0,160,90" in vtt
     assert storage.exists(layout.sprite_key(vid, sampling, 0))
-    assert done.facts["duration_s"] == 10 and done.warnings == []
+    assert done.video.duration_s == 10 and done.warnings == []
 
 
-def test_every_message_delivered_twice_still_counts_exactly(clients, store, storage, run_worker, videos):
+def test_every_message_delivered_twice_still_counts_exactly(clients, store, ledger, storage, run_worker, videos):
     # Given a dispatcher that puts every message on its queue twice, for the job request too
-    duplicating = DuplicatingDispatcher(clients.sqs, store, QueueUrls(clients.sqs, clients.names))
+    duplicating = DuplicatingDispatcher(clients.sqs, ledger, QueueUrls(clients.sqs, clients.names))
     run_worker(concurrency=3, dispatcher=duplicating)
-    job = Requests(clients).analyze(videos["long"], Sampling.at_fps(1), segment_seconds=10)
-    duplicating.send_bodies(store.pending_messages(job.job_id))  # the probe request, twice more
+    job = Submitter(clients).analyze(videos["long"], Sampling.at_fps(1), segment_seconds=10)
+    duplicating.send_bodies(ledger.pending_messages(job.job_id))  # the probe request, twice more
     done = wait_for_job(store, job.job_id)
     # Then counters equal the number of distinct messages, and sums count each message once
     assert done.status == SUCCEEDED, done.error
     extract, sprite = done.stages["extract"], done.stages["sprite"]
-    assert extract.done == extract.expected == len(set(extract.done_ids)) == len(done.facts["segments"]) == 7
+    assert extract.done == extract.expected == len(set(extract.done_ids)) == len(done.video.segments) == 7
     assert extract.metrics["frames"] == 70 == done.result["frames"]
     assert sprite.done == sprite.expected == sprites.sheet_count(70.0) == 2
     assert sprite.metrics["tiles"] == 35
@@ -69,7 +69,7 @@ def test_every_message_delivered_twice_still_counts_exactly(clients, store, stor
 
 
 def test_poison_message_goes_to_the_dlq_after_three_receives_with_the_reason_on_the_job(
-        clients, store, run_worker, videos):
+        clients, store, run_worker, videos, replace_stage):
     # Given an extract handler that always crashes
     calls = []
 
@@ -77,20 +77,17 @@ def test_poison_message_goes_to_the_dlq_after_three_receives_with_the_reason_on_
         calls.append(msg.message_id)
         raise RuntimeError("decoder exploded")
 
-    previous = registry.override("extract", crash)
-    try:
-        run_worker(concurrency=1)
-        job = Requests(clients).analyze(videos["h264"], Sampling.at_fps(1), segment_seconds=100)
-        done = wait_for_job(store, job.job_id)
-        # Then the job failed with the reason after exactly three attempts...
-        assert done.status == FAILED
-        assert done.error == "extract failed after 3 attempts: RuntimeError: decoder exploded"
-        assert done.stages["extract"].errors == 3 and len(calls) == 3
-        # ...and SQS moved the message to the extract DLQ
-        dead = wait_for(lambda: dlq_bodies(clients, "extract"), 30, "the message in the DLQ")
-        assert dead[0]["stage"] == "extract" and dead[0]["job_id"] == job.job_id
-    finally:
-        registry.restore(previous)
+    replace_stage("extract", crash)
+    run_worker(concurrency=1)
+    job = Submitter(clients).analyze(videos["h264"], Sampling.at_fps(1), segment_seconds=100)
+    done = wait_for_job(store, job.job_id)
+    # Then the job failed with the reason after exactly three attempts...
+    assert done.status == FAILED
+    assert done.error == "extract failed after 3 attempts: RuntimeError: decoder exploded"
+    assert done.stages["extract"].errors == 3 and len(calls) == 3
+    # ...and SQS moved the message to the extract DLQ
+    dead = wait_for(lambda: dlq_bodies(clients, "extract"), 30, "the message in the DLQ")
+    assert dead[0]["stage"] == "extract" and dead[0]["job_id"] == job.job_id
 
 
 def test_undecodable_message_is_poison_too(clients, store, run_worker):
@@ -105,14 +102,14 @@ def test_undecodable_message_is_poison_too(clients, store, run_worker):
 
 def test_bad_input_fails_at_once_without_retries(clients, store, run_worker, bad_inputs):
     run_worker()
-    job = Requests(clients).analyze(bad_inputs["text"], Sampling.at_fps(2))
+    job = Submitter(clients).analyze(bad_inputs["text"], Sampling.at_fps(2))
     done = wait_for_job(store, job.job_id)
     assert done.status == FAILED and done.error.startswith("not a media file: notes.mp4")
     assert done.stages["probe"].errors == 1
     assert dlq_bodies(clients, "probe") == []
 
 
-def test_retry_later_waits_without_counting_towards_the_dlq(clients, store, run_worker, videos):
+def test_retry_later_waits_without_counting_towards_the_dlq(clients, store, run_worker, videos, replace_stage):
     # Given a sprite stage that is "not ready" five times (more than the DLQ limit) before working
     real = registry.get_stage("sprite")
     attempts = []
@@ -123,20 +120,17 @@ def test_retry_later_waits_without_counting_towards_the_dlq(clients, store, run_
             raise RetryLater(0, "model still starting")
         return real.fn(msg, ctx)
 
-    registry.override("sprite", not_yet)
-    try:
-        run_worker()
-        job = Requests(clients).analyze(videos["h264"], Sampling.at_fps(1), segment_seconds=100)
-        done = wait_for_job(store, job.job_id)
-    finally:
-        registry.restore(real)
+    replace_stage("sprite", not_yet)
+    run_worker()
+    job = Submitter(clients).analyze(videos["h264"], Sampling.at_fps(1), segment_seconds=100)
+    done = wait_for_job(store, job.job_id)
     assert done.status == SUCCEEDED and len(attempts) == 6
     assert done.stages["sprite"].errors == 0 and dlq_bodies(clients, "sprite") == []
 
 
 def test_each_bad_input_fails_its_own_job_and_other_jobs_go_on(clients, store, run_worker, bad_inputs, videos):
     run_worker(concurrency=2)
-    requests = Requests(clients)
+    requests = Submitter(clients)
     jobs = {case: requests.analyze(path, Sampling.at_fps(2), segment_seconds=3).job_id
             for case, path in bad_inputs.items()}
     good = requests.analyze(videos["vp9"], Sampling.at_fps(2), segment_seconds=3).job_id
@@ -160,21 +154,18 @@ def test_each_bad_input_fails_its_own_job_and_other_jobs_go_on(clients, store, r
     assert 0 < partial.result["frames"] < 20
 
 
-def test_messages_of_a_failed_job_are_skipped(clients, store, run_worker, videos):
+def test_messages_of_a_failed_job_are_skipped(clients, store, run_worker, videos, replace_stage):
     # Given a job that has already failed, with an extract message still queued
-    job = Requests(clients).analyze(videos["h264"], Sampling.at_fps(1))
+    job = Submitter(clients).analyze(videos["h264"], Sampling.at_fps(1))
     store.fail_job(job.job_id, "cancelled by test")
     calls = []
-    previous = registry.override("probe", lambda m, c: calls.append(m))
-    try:
-        run_worker(stages=["probe"])
-        url = clients.sqs.get_queue_url(QueueName=clients.names.queue("probe"))["QueueUrl"]
-        wait_for(lambda: clients.sqs.get_queue_attributes(
-            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-        )["Attributes"] == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"},
-            30, "the probe message to be consumed")
-    finally:
-        registry.restore(previous)
+    replace_stage("probe", lambda m, c: calls.append(m))
+    run_worker(stages=["probe"])
+    url = clients.sqs.get_queue_url(QueueName=clients.names.queue("probe"))["QueueUrl"]
+    wait_for(lambda: clients.sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"] == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"},
+        30, "the probe message to be consumed")
     # Then the handler never ran and the message is gone (not retried, not dead)
     assert calls == [] and dlq_bodies(clients, "probe") == []
 
@@ -193,7 +184,8 @@ def test_message_models_reject_unknown_versions_and_fields():
         decode(json.dumps({"version": 1, "stage": "probe", "job_id": "j", "message_id": "m", "extra": 1}))
 
 
-def test_heartbeat_keeps_a_long_message_invisible_past_its_timeout(clients, config, store, run_worker, videos):
+def test_heartbeat_keeps_a_long_message_invisible_past_its_timeout(clients, config, store, run_worker, videos,
+                                                                  replace_stage):
     # Given a 1 s visibility timeout and a probe that runs until the test lets it finish
     import threading
     import time
@@ -209,10 +201,10 @@ def test_heartbeat_keeps_a_long_message_invisible_past_its_timeout(clients, conf
         release.wait(30)
         return real.fn(msg, ctx)
 
-    registry.override("probe", long_probe)
+    replace_stage("probe", long_probe)
     try:
         run_worker(clients=make_clients(config.replace(visibility_timeout_s=1)), concurrency=2)
-        job = Requests(clients).analyze(videos["h264"], Sampling.at_fps(1), segment_seconds=100)
+        job = Submitter(clients).analyze(videos["h264"], Sampling.at_fps(1), segment_seconds=100)
         assert started.wait(30)
         url = clients.sqs.get_queue_url(QueueName=clients.names.queue("probe"))["QueueUrl"]
         t0 = time.monotonic()
@@ -224,6 +216,53 @@ def test_heartbeat_keeps_a_long_message_invisible_past_its_timeout(clients, conf
         done = wait_for_job(store, job.job_id)
     finally:
         release.set()
-        registry.restore(real)
     # Then it ran once, and the job finished normally
     assert runs == [f"probe:{job.request['video']['video_id']}"] and done.status == SUCCEEDED
+
+
+def test_an_attempt_past_its_time_limit_is_abandoned_retried_then_dead_lettered(clients, store, run_worker, videos,
+                                                                                replace_stage):
+    # Given a probe that hangs (until the test ends) and a 2 s time limit
+    import threading
+
+    hang, attempts = threading.Event(), []
+
+    def hung(msg, ctx):
+        attempts.append(1)
+        hang.wait(60)
+
+    replace_stage("probe", hung, time_limit=2)
+    try:
+        run_worker(stages=["probe"], concurrency=1)
+        job = Submitter(clients).analyze(videos["h264"], Sampling.at_fps(1))
+        done = wait_for_job(store, job.job_id, timeout=60)
+        # Then each attempt was cut off (the one slot was freed each time), and the job says why
+        assert done.status == FAILED and len(attempts) == 3
+        assert done.error == "probe failed after 3 attempts: TimeLimitExceeded: probe ran past its time limit of 2 s"
+        assert wait_for(lambda: dlq_bodies(clients, "probe"), 30, "the message in the DLQ")[0]["job_id"] == job.job_id
+    finally:
+        hang.set()
+
+
+def test_a_stage_with_one_attempt_is_dead_lettered_by_the_runtime(clients, store, run_worker, videos, replace_stage):
+    def crash(msg, ctx):
+        raise RuntimeError("no second chance")
+
+    replace_stage("probe", crash, max_attempts=1)
+    run_worker(stages=["probe"])
+    job = Submitter(clients).analyze(videos["h264"], Sampling.at_fps(1))
+    done = wait_for_job(store, job.job_id)
+    assert done.error == "probe failed after 1 attempts: RuntimeError: no second chance"
+    assert done.stages["probe"].errors == 1
+    assert wait_for(lambda: dlq_bodies(clients, "probe"), 30, "the message in the DLQ")[0]["job_id"] == job.job_id
+
+
+def test_stage_policy_is_checked_where_it_is_declared():
+    from workers.registry import stage
+
+    with pytest.raises(ValueError, match="unknown stage 'nope'"):
+        stage("nope")
+    with pytest.raises(ValueError, match="max_attempts must be 1..3"):
+        stage("probe", max_attempts=5)
+    with pytest.raises(ValueError, match="time_limit 10 s is shorter than its visibility timeout"):
+        stage("probe", visibility_timeout=60, time_limit=10)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shared.models.synth import logos
+from devtools.synth import logos
 
 
 def faces(style: str, n: int = 300) -> list[str]:

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from shared.jobs import SUCCEEDED
-from shared.models.backends import backend_for
+from shared.models.factory import backend_for
 from shared.models.manifest import ManifestError
 from shared.models.store import ModelStore
-from shared.models.synth.benchmark import Frame, export_ground_truth, make_benchmark
-from shared.models.synth.concepts import make_concepts
-from shared.requests import RequestError, Requests
+from devtools.synth.benchmark import Frame, export_ground_truth, make_benchmark
+from devtools.synth.concepts import make_concepts
+from shared.submit import RequestError, Submitter
 from tests.conftest import wait_for_job
 
 
@@ -32,13 +32,13 @@ def concept_manifest(tmp_path_factory) -> Path:
 
 
 def test_train_object_model_through_the_queues(clients, store, storage, run_worker, object_manifest):
-    run_worker(stages=["train"])
+    run_worker(stages=["collect", "train"])
     # When a user trains from a Ground Truth manifest with relative image paths
-    job, mv = Requests(clients).train(str(object_manifest), "logos")
+    job, mv = Submitter(clients).train(str(object_manifest), "logos")
     done = wait_for_job(store, job.job_id, timeout=300)
     # Then the job succeeded and the version records its backend, labels, metrics and training time
     assert done.status == SUCCEEDED, done.error
-    version = ModelStore(clients.dynamodb, clients.names.jobs_table).get("logos")
+    version = ModelStore(clients.dynamodb, clients.names.jobs_table).get_version("logos")
     assert (version.version, version.backend, version.type, version.status) == (1, "local", "object", "TRAINING_COMPLETED")
     assert version.labels == ["Acme", "Borealis", "Cobalt", "Dynamo", "Eclipse"]
     assert 0 <= version.metrics["f1"] <= 1 and version.metrics["test_images"] == 6
@@ -64,19 +64,19 @@ def test_train_object_model_through_the_queues(clients, store, storage, run_work
 
 
 def test_a_second_training_is_version_2(clients, store, run_worker, object_manifest):
-    run_worker(stages=["train"])
-    first, _ = Requests(clients).train(str(object_manifest), "logos")
-    second, mv = Requests(clients).train(str(object_manifest), "logos")
+    run_worker(stages=["collect", "train"])
+    first, _ = Submitter(clients).train(str(object_manifest), "logos")
+    second, mv = Submitter(clients).train(str(object_manifest), "logos")
     assert mv.version == 2
     assert wait_for_job(store, second.job_id, timeout=300).status == SUCCEEDED
     assert [v.version for v in ModelStore(clients.dynamodb, clients.names.jobs_table).list_versions("logos")] == [2, 1]
 
 
 def test_concept_model_labels_whole_frames(clients, store, storage, run_worker, concept_manifest):
-    run_worker(stages=["train"])
-    job, _ = Requests(clients).train(str(concept_manifest), "scenes", kind="concept")
+    run_worker(stages=["collect", "train"])
+    job, _ = Submitter(clients).train(str(concept_manifest), "scenes", kind="concept")
     assert wait_for_job(store, job.job_id, timeout=300).status == SUCCEEDED
-    version = ModelStore(clients.dynamodb, clients.names.jobs_table).get("scenes")
+    version = ModelStore(clients.dynamodb, clients.names.jobs_table).get_version("scenes")
     assert version.type == "concept" and version.metrics["f1"] >= 0.5
     backend = backend_for("local", clients, storage)
     cs = make_concepts(seed=77, per_class=2)
@@ -87,7 +87,7 @@ def test_concept_model_labels_whole_frames(clients, store, storage, run_worker, 
 
 
 def test_request_errors_name_the_problem(clients, tmp_path, object_manifest):
-    requests = Requests(clients)
+    requests = Submitter(clients)
     lines = object_manifest.read_text().splitlines()
     broken = object_manifest.parent / "missing.manifest"  # beside the images: relative refs resolve there
     first = json.loads(lines[1])

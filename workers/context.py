@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from shared.aws import Clients
 from shared.config import Config
 from shared.models.backend import Backend
-from shared.models.backends import backend_for
+from shared.models.factory import backend_for
 from shared.models.store import ModelStore
 from shared.storage import Storage
 from workers.media_cache import MediaCache

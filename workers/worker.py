@@ -1,9 +1,12 @@
-"""The consume loop: one long-polling consumer thread per stage queue, a pool of handler threads.
+"""The consume loop: one long-polling consumer thread per queue, one handler thread per message.
 
-A consumer takes one message at a time and hands it to the pool when a slot is free (so a busy
+A consumer takes one message at a time and starts its handler when a slot is free (so a busy
 worker holds at most one waiting message per queue, kept alive by the heartbeat). The message
-is deleted only after its handler and the middleware succeeded. `stop()` (SIGTERM) stops
-polling, lets running handlers finish, and gives waiting messages back to the queue.
+is deleted only after its handler and the middleware succeeded. A delivery is settled exactly
+once: by its handler's thread when the handler returns, or by the time limit, which abandons a
+handler that runs too long (a thread cannot be killed; its late result is ignored) and frees its
+slot. `stop()` (SIGTERM) stops polling, lets running handlers finish, and gives waiting messages
+back to the queue. Everything else (retries, counting, job status, logging) is middleware.
 """
 
 from __future__ import annotations
@@ -17,27 +20,28 @@ import threading
 import time
 import traceback
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.aws import Clients
+from shared.counters import StageCounters
 from shared.dispatch import Dispatcher, QueueUrls
 from shared.errors import MessageDecodeError
-from shared.jobs import JobStore, now_iso
+from shared.jobs import JobStore
+from shared.ledger import MessageLedger
 from shared.messages import decode
+from shared.presence import WorkerPresence
+from shared.table import now_iso
 from workers.context import StageContext
-from workers.delivery import Delivery, Skip
-from workers.idle_models import stop_idle_models
+from workers.delivery import Delivery, Skip, TimeLimitExceeded
 from workers.middleware import Middleware, default_middleware
 from workers.registry import StageSpec, get_stage, implemented
 
 log = logging.getLogger("brandvis.worker")
 
 PRESENCE_EVERY_S = 10.0
-IDLE_CHECK_S = 60.0  # how often a start-model worker looks for idle, billing models
 
 
 def peak_rss_mb() -> float:
@@ -62,16 +66,19 @@ class Worker:
         self.specs: dict[str, StageSpec] = {s: get_stage(s) for s in self.stage_names}
         self.concurrency = max(1, concurrency)
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}"
-        self.store = JobStore(clients.dynamodb, clients.names.jobs_table)
+        table = clients.names.jobs_table
+        self.jobs = JobStore(clients.dynamodb, table)
+        self.counters = StageCounters(clients.dynamodb, table)
+        self.presence = WorkerPresence(clients.dynamodb, table)
         self.urls = QueueUrls(clients.sqs, clients.names)
-        self.dispatcher = dispatcher or Dispatcher(clients.sqs, self.store, self.urls)
+        self.dispatcher = dispatcher or Dispatcher(clients.sqs, MessageLedger(clients.dynamodb, table), self.urls)
         self.ctx = StageContext.create(clients)
         self.middleware = middleware if middleware is not None else default_middleware()
         self.stopping = threading.Event()  # no new messages
         self.stopped = threading.Event()  # drained
         self._slots = threading.Semaphore(self.concurrency)
-        self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="handler")
         self._consumers: list[threading.Thread] = []
+        self._handlers: set[threading.Thread] = set()
         self._in_flight: dict[str, Delivery] = {}
         self._lock = threading.Lock()
         self._started_at = now_iso()
@@ -86,8 +93,6 @@ class Worker:
             t.start()
             self._consumers.append(t)
         threading.Thread(target=self._presence, name="presence", daemon=True).start()
-        if "start-model" in self.stage_names:
-            threading.Thread(target=self._idle_models, name="idle-models", daemon=True).start()
         log.info("event=worker-started id=%s stages=%s concurrency=%d", self.worker_id,
                  ",".join(self.stage_names), self.concurrency)
         return self
@@ -97,7 +102,8 @@ class Worker:
         self.stopping.set()
         for t in self._consumers:
             t.join(timeout)
-        self._pool.shutdown(wait=True)
+        for t in list(self._handlers):
+            t.join(timeout)
         for m in reversed(self.middleware):
             m.on_stop(self)
         self.stopped.set()
@@ -158,7 +164,10 @@ class Worker:
                         self._give_back(d)
                         break
                 else:
-                    self._pool.submit(self._process, d)
+                    t = threading.Thread(target=self._process, args=(d,), name=f"handle-{spec.name}", daemon=True)
+                    with self._lock:
+                        self._handlers.add(t)
+                    t.start()
 
     def _give_back(self, d: Delivery) -> None:
         with self._lock:
@@ -179,14 +188,38 @@ class Worker:
                 for m in self.middleware:
                     ran.append(m)
                     m.before_process(self, d)
-            except Skip as skip:
+            except Skip as skip:  # every middleware sees the skip (Retries acknowledges it)
                 d.skipped = str(skip) or "skipped"
+                ran = list(self.middleware)
+            d.extras["ran"] = ran
             if d.error is None and d.skipped is None:
+                d.started_at = time.monotonic()
                 try:
-                    d.result = d.spec.fn(d.message, self.ctx)
+                    result = d.spec.fn(d.message, self.ctx)
                 except Exception as exc:
-                    d.error = exc
-                    d.traceback = traceback.format_exc()
+                    if not d.settled:
+                        d.error, d.traceback = exc, traceback.format_exc()
+                else:
+                    if not d.settled:
+                        d.result = result
+        except Exception:
+            log.exception("event=worker-error message=%s", d.message_id)
+        finally:
+            if d.settle():
+                self._settle(d, ran)
+            with self._lock:
+                self._handlers.discard(threading.current_thread())
+
+    def abandon(self, d: Delivery) -> None:
+        """The time limit: settle now as a failed attempt; the handler's thread runs on, ignored."""
+        if not d.settle():
+            return
+        d.error = TimeLimitExceeded(f"{d.stage} ran past its time limit of {d.spec.time_limit} s")
+        d.result, d.traceback = None, None
+        self._settle(d, d.extras.get("ran", self.middleware))
+
+    def _settle(self, d: Delivery, ran: list[Middleware]) -> None:
+        try:
             for m in reversed(ran):
                 try:
                     m.after_process(self, d)
@@ -199,7 +232,7 @@ class Worker:
             with self._lock:
                 self.processed += 1
         except Exception:
-            log.exception("event=worker-error item=%s", d.item)
+            log.exception("event=worker-error message=%s", d.message_id)
         finally:
             with self._lock:
                 self._in_flight.pop(d.receipt, None)
@@ -211,7 +244,7 @@ class Worker:
         except ClientError as exc:
             # After a local stack restart the receipt is gone; the message was re-sent by the
             # resume sweep and will be deduplicated by the counters.
-            log.info("event=delete-failed item=%s error=%s", d.item, exc.response["Error"]["Code"])
+            log.info("event=delete-failed message=%s error=%s", d.message_id, exc.response["Error"]["Code"])
 
     # -- presence ----------------------------------------------------------------------------
     def _presence(self) -> None:
@@ -219,16 +252,9 @@ class Worker:
             self._seen()
             self.stopping.wait(PRESENCE_EVERY_S)
 
-    def _idle_models(self) -> None:
-        while not self.stopping.wait(IDLE_CHECK_S):
-            try:
-                stop_idle_models(self.ctx.models, self.ctx.backend, self.config.model_idle_stop_s)
-            except Exception as exc:  # a failed check is retried next minute; it must not kill the worker
-                log.warning("event=idle-check-failed error=%s", exc)
-
     def _seen(self, stopped: bool = False) -> None:
         try:
-            self.store.worker_seen(self.worker_id, socket.gethostname(), os.getpid(), self.stage_names,
-                                   self._started_at, stopped=stopped)
+            self.presence.seen(self.worker_id, socket.gethostname(), os.getpid(), self.stage_names,
+                               self._started_at, stopped=stopped)
         except (BotoCoreError, ClientError):
             pass

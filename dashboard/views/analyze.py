@@ -1,23 +1,16 @@
 """Analyze a video: upload, choose a model and the sampling, start. The job runs on the workers."""
 
-import tempfile
-from pathlib import Path
-
 import streamlit as st
 
 from dashboard import data
-from shared.messages import Sampling, VideoRef
+from shared.jobs import SUCCEEDED
+from shared.messages import MIN_FPS, Sampling, VideoRef
 from shared.names import STAGES
-from shared.requests import RequestError
+from shared.submit import RequestError
 
 NO_MODEL = "none: frames and sprites only"
 
 st.title("Analyze a video")
-problem = data.stack_problem()
-if problem:
-    st.error(problem)
-    st.stop()
-
 models = data.trained_models()
 known = data.uploaded_videos()
 source = st.radio("Video", ["Upload a video", "Pick an uploaded one"], horizontal=True, label_visibility="collapsed",
@@ -30,7 +23,7 @@ with st.form("analyze"):
     model = st.selectbox("Model", [NO_MODEL] + list(models), index=1 if models else 0,
                          help="Trained model versions; the newest version of each is used.")
     mode = st.radio("Frames", ["Uniform sampling", "Keyframes only (quick look)"], horizontal=True)
-    fps = st.number_input("Frames per second", min_value=0.2, max_value=60.0, value=2.0, step=0.5)
+    fps = st.number_input("Frames per second", min_value=float(MIN_FPS), max_value=60.0, value=2.0, step=0.5)
     min_confidence = st.slider("Minimum confidence", 0.0, 1.0, 0.5, 0.05,
                                help="Detections below this are ignored in the report.")
     submitted = st.form_submit_button("Start analysis", type="primary")
@@ -40,19 +33,16 @@ if submitted:
         st.error("Choose a video file first.")
     else:
         sampling = Sampling.every_keyframe() if mode.startswith("Keyframes") else Sampling.at_fps(fps)
-        with tempfile.TemporaryDirectory() as tmp:
-            if picked is not None:
-                video = VideoRef(**known[picked])
-            else:
-                video = Path(tmp) / upload.name
-                video.write_bytes(upload.getbuffer())
-            try:
-                with st.spinner("Uploading the video and queueing the job…"):
-                    job = data.requests().analyze(video, sampling, model=None if model == NO_MODEL else model,
-                                                  min_confidence=min_confidence)
-            except RequestError as exc:
-                st.error(str(exc))
-                st.stop()
+        submit = data.submit()
+        try:
+            with st.spinner("Uploading the video and queueing the job…"):
+                video = VideoRef(**known[picked]) if picked is not None else submit.upload_video_stream(upload,
+                                                                                                          upload.name)
+                job = submit.analyze(video, sampling, model=None if model == NO_MODEL else model,
+                                     min_confidence=min_confidence)
+        except RequestError as exc:
+            st.error(str(exc))
+            st.stop()
         st.session_state["started_job"] = job.job_id
 
 started = st.session_state.get("started_job")
@@ -73,7 +63,7 @@ if started:
             st.warning(w)
         if job["error"]:
             st.error(job["error"])
-        if job["status"] == "SUCCEEDED" and "detect" in job["request"]:
+        if job["status"] == SUCCEEDED and "detect" in job["request"]:
             st.page_link("views/results.py", label="See the results", icon=":material/insights:",
                          query_params={"job": started})
 

@@ -4,14 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
-from shared.models.backend import RUNNING, STARTING
+from shared.models.backend import RUNNING, STARTING, TRAINING_COMPLETED
 
 st.title("Models")
-problem = data.stack_problem()
-if problem:
-    st.error(problem)
-    st.stop()
-
 versions = data.model_versions()
 if not versions:
     st.info("No models yet. Train one on **Train a model** or with `brandvis train MANIFEST --name NAME`.")
@@ -66,15 +61,17 @@ if misses:
             col.image(jpeg, caption=f"missed: {', '.join(miss['missed']) or '–'} · "
                                     f"false: {', '.join(miss['false']) or '–'}")
 
-if v["backend"] == "rekognition" and v["status"] == "TRAINING_COMPLETED":
+if v["backend"] == "rekognition" and v["status"] == TRAINING_COMPLETED:
     state = v.get("deployment") or "STOPPED"
     st.warning(f"{pick} is **{state}**. A running Rekognition Custom Labels model bills about US$4 per inference "
                "unit per hour whether or not it is used; idle models are stopped after "
                f"{data.config().model_idle_stop_s / 60:.0f} minutes without detect work.")
     a, b = st.columns(2)
     if a.button("Start", disabled=state in (RUNNING, STARTING)):
-        st.info(f"{v['name']} v{v['version']}: {data.requests().start_model(v['name'], v['version'])}")
+        job = data.submit().start_model(v["name"], v["version"])
+        st.info(f"Start of {v['name']} v{v['version']} requested (job {job.job_id}); the workers start it.")
         data.model_versions.clear()
     if b.button("Stop", disabled=state not in (RUNNING, STARTING)):
-        st.info(f"{v['name']} v{v['version']}: {data.requests().stop_model(v['name'], v['version'])}")
+        job = data.submit().stop_model(v["name"], v["version"])
+        st.info(f"Stop of {v['name']} v{v['version']} requested (job {job.job_id}); the workers stop it.")
         data.model_versions.clear()

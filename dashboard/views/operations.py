@@ -6,18 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
+from shared.jobs import SUCCEEDED
 from shared.names import STAGES
 
 st.title("Operations")
-problem = data.stack_problem()
-if problem:
-    st.error(problem)
-    st.stop()
-
 
 def _progress(job: dict) -> float:
     stages = [s for s in job["stages"].values() if s["expected"]]
-    if job["status"] == "SUCCEEDED":
+    if job["status"] == SUCCEEDED:
         return 1.0
     if not stages:
         return 0.0
@@ -50,7 +46,7 @@ if ids:
         cols = st.columns(3)
         cols[0].metric("Status", detail["status"])
         cols[1].metric("Kind", detail["kind"])
-        cols[2].metric("Duration (s)", detail["facts"].get("duration_s", "–"))
+        cols[2].metric("Duration (s)", (detail["video"] or {}).get("duration_s", "–"))
         stages = [{"stage": s, "done": detail["stages"][s]["done"], "expected": detail["stages"][s]["expected"],
                    "errors": detail["stages"][s]["errors"], "last error": detail["stages"][s]["last_error"] or ""}
                   for s in STAGES if s in detail["stages"]]
@@ -74,12 +70,11 @@ if dead_stages:
     st.dataframe(pd.DataFrame([{"job": d["job_id"], "message": d["message_id"], "receives": d["receives"]}
                                for d in letters]), hide_index=True, width="stretch")
     if st.button(f"Redrive {stage}", help="Move these messages back to the queue and reopen their failed jobs"):
-        from shared.queues import redrive
-
-        moved = redrive(data.clients(), stage)
+        job = data.submit().redrive(stage)
         data.queue_depths.clear()
         data.dead_letters.clear()
-        st.success(f"{moved} message(s) moved back to {stage}; their jobs are running again.")
+        st.success(f"Redrive of {stage} requested (job {job.job_id}): a worker moves the messages back and "
+                   "reopens their jobs.")
 else:
     st.caption("No dead letters.")
 

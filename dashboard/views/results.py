@@ -10,11 +10,6 @@ from shared.media import sprites
 from shared.report.tables import appearances_table, brands_table, csv_bytes, xlsx_bytes
 
 st.title("Results")
-problem = data.stack_problem()
-if problem:
-    st.error(problem)
-    st.stop()
-
 analyses = data.analyses_with_reports()
 if not analyses:
     st.info("No finished analysis with a model yet. Start one on **Analyze a video** "

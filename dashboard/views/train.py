@@ -1,24 +1,17 @@
 """Train a model from a labeled manifest: a Ground Truth output manifest or a COCO JSON, with its images."""
 
-import tempfile
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
 from dashboard import data
 from shared.models.manifest import ManifestError
-from shared.requests import RequestError
+from shared.submit import RequestError
 
 st.title("Train a model")
-problem = data.stack_problem()
-if problem:
-    st.error(problem)
-    st.stop()
 
 st.markdown("Upload the **output manifest** of a SageMaker Ground Truth labeling job (bounding boxes or "
             "image classification) or a **COCO JSON** export (CVAT, Label Studio), with the images it names. "
-            "`source-ref`s that are `s3://` URIs in the data bucket need no upload.")
+            "`source-ref`s that are `s3://` URIs need no upload.")
 with st.form("train"):
     manifest = st.file_uploader("Manifest", type=["manifest", "jsonl", "json"])
     images = st.file_uploader("Images", type=["jpg", "jpeg", "png"], accept_multiple_files=True)
@@ -35,23 +28,17 @@ if submitted:
     if manifest is None or not name:
         st.error("Choose a manifest and name the model.")
     else:
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp)
-            for image in images or []:
-                (folder / Path(image.name).name).write_bytes(image.getbuffer())
-            path = folder / Path(manifest.name).name
-            path.write_bytes(manifest.getbuffer())
-            try:
-                with st.spinner("Checking the manifest and uploading its images…"):
-                    job, mv = data.requests().train(str(path), name, None if kind.startswith("from") else kind,
-                                                    backend)
-            except (ManifestError, RequestError) as exc:
-                st.error("The manifest was not accepted; nothing was started.")
-                for line in str(exc).splitlines():
-                    st.markdown(f"- {line}")
-                st.stop()
+        try:
+            with st.spinner("Checking the manifest and uploading its images…"):
+                job, mv = data.submit().train_uploaded(manifest, manifest.name, [(i.name, i) for i in images or []],
+                                                       name, None if kind.startswith("from") else kind, backend)
+        except (ManifestError, RequestError) as exc:
+            st.error("The manifest was not accepted; nothing was started.")
+            for line in str(exc).splitlines():
+                st.markdown(f"- {line}")
+            st.stop()
         st.success(f"Training {mv.name} version {mv.version} ({mv.type}, {backend}): job {job.job_id}. "
-                   "Follow it below or on **Operations**.")
+                   "The workers check every image and train; follow it on **Operations**.")
         data.model_versions.clear()
 
 st.subheader("Models")

@@ -1,7 +1,7 @@
 data "aws_caller_identity" "current" {}
 
 locals {
-  queues      = concat(var.stages, ["events"])
+  queues      = concat(var.stages, ["events", "control"])
   bucket_name = var.bucket_name != "" ? var.bucket_name : "${var.prefix}-data-${data.aws_caller_identity.current.account_id}"
   retention_s = 14 * 24 * 3600
 }

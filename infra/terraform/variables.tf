@@ -15,7 +15,7 @@ variable "prefix" {
 variable "stages" {
   description = "One SQS queue (and DLQ) per stage, in workflow order."
   type        = list(string)
-  default     = ["probe", "extract", "label", "collect", "train", "start-model", "detect", "sprite", "aggregate"]
+  default     = ["probe", "extract", "label", "collect", "train", "start-model", "stop-model", "detect", "sprite", "aggregate"]
 }
 
 variable "max_receives" {

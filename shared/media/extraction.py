@@ -29,6 +29,7 @@ class SegmentFrames:
     tiles: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (tile number, BGR tile)
     stopped_early: str | None = None
     frames_decoded: int = 0
+    frame_size: tuple[int, int] | None = None  # (width, height) of the saved frames, display rotation applied
 
     def tile_strip(self) -> np.ndarray | None:
         """All tiles side by side: one small image per segment instead of one object per tile."""
@@ -53,6 +54,7 @@ def extract_segment(reader: SegmentReader, save: Save, quality: int = 92, worker
                 if pick.kind == "tile":
                     out.tiles.append((pick.number, to_bgr(pick.frame, *tile_size(*display_size(pick.frame)))))
                     continue
+                out.frame_size = out.frame_size or display_size(pick.frame)
                 out.frames.append({"name": pick.name, "t": round(float(pick.t), 6), "frame_index": pick.frame_index,
                                    "frame_t": round(float(pick.frame_t), 6)})
                 pending.append(pool.submit(encode_and_save, to_planes(pick.frame), pick.name, _metadata(pick)))

@@ -20,7 +20,7 @@ import av
 import cv2
 import numpy as np
 
-from shared.messages import Sampling, Segment
+from shared.media.types import Sampling, Segment
 
 #: A sprite tile every this many seconds.
 TILE_EVERY_S = 2

@@ -17,7 +17,7 @@ from typing import Any
 
 import av
 
-from shared.errors import JobError
+from shared.media.errors import MediaError
 
 #: Container formats FFmpeg uses for still images: "video" files that are really pictures.
 _IMAGE_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe", "gif_pipe",
@@ -110,18 +110,18 @@ class VideoInfo:
 def _open(path: Path, name: str) -> av.container.InputContainer:
     size = path.stat().st_size
     if size == 0:
-        raise JobError(f"empty file: {name} is 0 bytes")
+        raise MediaError(f"empty file: {name} is 0 bytes")
     try:
         return av.open(str(path), metadata_errors="ignore")
     except av.error.InvalidDataError as exc:
         with path.open("rb") as f:
             head = f.read(12)
         if head[4:8] == b"ftyp":
-            raise JobError(f"truncated or damaged MP4: {name} has no index (moov box); "
+            raise MediaError(f"truncated or damaged MP4: {name} has no index (moov box); "
                            "the upload was probably cut short") from exc
-        raise JobError(f"not a media file: {name} ({exc.strerror or 'unrecognised data'})") from exc
+        raise MediaError(f"not a media file: {name} ({exc.strerror or 'unrecognised data'})") from exc
     except av.error.FFmpegError as exc:
-        raise JobError(f"cannot open {name}: {exc.strerror or exc}") from exc
+        raise MediaError(f"cannot open {name}: {exc.strerror or exc}") from exc
 
 
 def probe_video(path: Path | str, name: str | None = None) -> VideoInfo:
@@ -131,16 +131,16 @@ def probe_video(path: Path | str, name: str | None = None) -> VideoInfo:
         fmt = container.format.name
         if fmt in _IMAGE_FORMATS or fmt.endswith("_pipe"):
             kind = fmt.removesuffix("_pipe").upper()
-            raise JobError(f"not a video: {name} is a still image ({kind})")
+            raise MediaError(f"not a video: {name} is a still image ({kind})")
         if not container.streams.video:
             audio = len(container.streams.audio)
             extra = f" (it has {audio} audio stream{'s' if audio != 1 else ''} only)" if audio else ""
-            raise JobError(f"no video stream in {name}{extra}")
+            raise MediaError(f"no video stream in {name}{extra}")
         stream = container.streams.video[0]
         codec = stream.codec_context.name if stream.codec_context else None
         if not codec or codec == "none":
             tag = getattr(stream.codec_context, "codec_tag", "") if stream.codec_context else ""
-            raise JobError(f"unsupported video codec in {name}{f' ({tag!r})' if tag else ''}")
+            raise MediaError(f"unsupported video codec in {name}{f' ({tag!r})' if tag else ''}")
 
         packets: list[tuple[int, bool, int]] = []
         demux_error: str | None = None
@@ -153,7 +153,7 @@ def probe_video(path: Path | str, name: str | None = None) -> VideoInfo:
         except (av.error.InvalidDataError, av.error.EOFError, av.error.OSError) as exc:
             demux_error = str(exc)
         if not packets:
-            raise JobError(f"no frames in the video stream of {name}")
+            raise MediaError(f"no frames in the video stream of {name}")
 
         tb = stream.time_base or Fraction(1, 1000)
         all_pts = sorted(p[0] for p in packets)
@@ -195,5 +195,5 @@ def _first_frame_rotation(path: Path, name: str, codec: str) -> int:
             for frame in container.decode(stream):
                 return int(round(frame.rotation or 0)) % 360
         except av.error.FFmpegError as exc:
-            raise JobError(f"cannot decode the {codec} video in {name}: {exc.strerror or exc}") from exc
-    raise JobError(f"cannot decode the {codec} video in {name}: no frame could be decoded")
+            raise MediaError(f"cannot decode the {codec} video in {name}: {exc.strerror or exc}") from exc
+    raise MediaError(f"cannot decode the {codec} video in {name}: no frame could be decoded")

@@ -8,7 +8,7 @@ decoded by that segment (its first frame is a keyframe at or before the time).
 from __future__ import annotations
 
 from shared.media.probe import VideoInfo
-from shared.messages import Keyframe, Segment
+from shared.media.types import Keyframe, Segment
 
 
 def plan_segments(info: VideoInfo, segment_seconds: float) -> list[Segment]:

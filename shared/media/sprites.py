@@ -78,8 +78,24 @@ def compose_sheet(tiles: list[Tile], images: dict[int, np.ndarray]) -> np.ndarra
     return sheet
 
 
+def plan_sheets(segments: list[tuple[int, float, float]], end_s: float) -> list[list[int]]:
+    """For each sheet (one per minute), the segments whose tiles fall in it: (index, start_s,
+    end_s) per segment in; one list of segment indexes per sheet out, every sheet present."""
+    sheets: list[list[int]] = [[] for _ in range(sheet_count(end_s))]
+    for seg, start, end in segments:
+        first = int(start // SHEET_SECONDS)
+        last = int(max(start, end - 1e-6) // SHEET_SECONDS)
+        for sheet in range(first, min(last, len(sheets) - 1) + 1):
+            sheets[sheet].append(int(seg))
+    return sheets
+
+
 def sprite_filename(sheet: int) -> str:
     return f"sprite_{sheet}.jpg"
+
+
+#: The thumbnails track beside the sheets.
+VTT_FILENAME = "thumbnails.vtt"
 
 
 def _ts(seconds: float) -> str:

@@ -1,9 +1,9 @@
 """One interface, two backends: the local detector and Rekognition Custom Labels.
 
-Training is asynchronous in general (Rekognition takes about an hour): `start_training`
+Training is asynchronous in general (Rekognition takes about an hour): `train`
 returns a handle at once, `training_state` says where it is, and the train stage re-checks with
 delayed messages (RetryLater) until it is done; the local backend simply finishes inside
-`start_training` and reports TRAINING_COMPLETED. A handle is a plain dict, stored on the model
+`train` and reports TRAINING_COMPLETED. A handle is a plain dict, stored on the model
 version record. `detect` returns `Detections` (the Rekognition DetectCustomLabels shape comes
 from `Detections.to_rekognition()`).
 """
@@ -16,9 +16,13 @@ from typing import Any, Protocol, Sequence
 import numpy as np
 
 from shared.models.dataset import Dataset
-from shared.models.detections import Detections
+from shared.detections import Detections
+
+#: Where a model can train and run.
+BACKENDS = ("local", "rekognition")
 
 # Statuses, as Rekognition's DescribeProjectVersions spells them; the local backend uses the same.
+QUEUED = "QUEUED"  # recorded, not yet handed to a backend (ours, not Rekognition's)
 TRAINING_IN_PROGRESS = "TRAINING_IN_PROGRESS"
 TRAINING_COMPLETED = "TRAINING_COMPLETED"
 TRAINING_FAILED = "TRAINING_FAILED"
@@ -66,7 +70,7 @@ class Backend(Protocol):
     name: str
     reads_bucket: bool  # True: detect_stored reads frames from the bucket; False: detect takes images
 
-    def start_training(self, model: str, version: str, dataset: Dataset, manifest_key: str,
+    def train(self, model: str, version: str, dataset: Dataset, manifest_key: str,
                        output_prefix: str) -> Handle: ...
 
     def training_state(self, handle: Handle) -> TrainingState: ...

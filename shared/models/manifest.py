@@ -200,8 +200,14 @@ def _dataset(kind: str, items: list[Item], attribute: str, source_format: str) -
 
 
 # -- validation --------------------------------------------------------------------------------
-def _where(dataset: Dataset, item: Item) -> str:
-    return f"{'image' if dataset.source_format == 'coco' else 'line'} {item.line} ({item.source_ref})"
+def line_of(dataset: Dataset, item: Item) -> str:
+    """Where an item is in the analyst's file: its line, or its COCO image id."""
+    return f"{'image' if dataset.source_format == 'coco' else 'line'} {item.line}"
+
+
+def where(dataset: Dataset, item: Item) -> str:
+    """How the analyst finds an item in their file: its line (or COCO image id) and its image."""
+    return f"{line_of(dataset, item)} ({item.source_ref})"
 
 
 def _outside(box: Box, width: int, height: int) -> bool:
@@ -209,34 +215,43 @@ def _outside(box: Box, width: int, height: int) -> bool:
     return min(x0, y0) < -BOX_TOLERANCE_PX or x1 > width + BOX_TOLERANCE_PX or y1 > height + BOX_TOLERANCE_PX
 
 
-def validate(dataset: Dataset, min_examples: int | None = None) -> None:
-    """Refuse a dataset Rekognition (or our trainer) would refuse, listing every problem at once so the
-    analyst fixes the file in one pass."""
+def problems(dataset: Dataset, min_examples: int | None = None) -> list[str]:
+    """Everything Rekognition (or our trainer) would refuse in this dataset, one line each."""
     if dataset.type not in TYPES:
-        raise ManifestError(f"unknown type {dataset.type!r}; accepted: {', '.join(TYPES)}")
+        return [f"unknown type {dataset.type!r}; accepted: {', '.join(TYPES)}"]
     if not dataset.items:
-        raise ManifestError("the dataset has no images")
-    problems = []
+        return ["the dataset has no images"]
+    found = []
     for item in dataset.items:
         if dataset.type == "concept" and not item.labels:
-            problems.append(f"{_where(dataset, item)}: no label; every image needs at least one")
+            found.append(f"{where(dataset, item)}: no label; every image needs at least one")
         for box in item.boxes if dataset.type == "object" else []:
             shape = (f"box '{box.label}' (left {box.left:g}, top {box.top:g}, "
                      f"width {box.width:g}, height {box.height:g})")
             if box.width <= 0 or box.height <= 0:
-                problems.append(f"{_where(dataset, item)}: {shape} has no area")
+                found.append(f"{where(dataset, item)}: {shape} has no area")
             elif item.width and item.height and _outside(box, item.width, item.height):
-                problems.append(f"{_where(dataset, item)}: {shape} lies outside the {item.width}x{item.height} image")
+                found.append(f"{where(dataset, item)}: {shape} lies outside the {item.width}x{item.height} image")
     if not dataset.labels:
-        problems.append("the dataset has no labels")
+        found.append("the dataset has no labels")
     needed = MIN_EXAMPLES[dataset.type] if min_examples is None else min_examples
     for label, count in sorted(dataset.count().items()):
         if count < needed:
-            problems.append(f"label '{label}' has {count} example{'s' if count != 1 else ''}; "
-                            f"at least {needed} are needed")
-    if problems:
-        more = len(problems) - MAX_PROBLEMS
-        raise ManifestError("\n".join(problems[:MAX_PROBLEMS] + ([f"... and {more} more"] if more > 0 else [])))
+            found.append(f"label '{label}' has {count} example{'s' if count != 1 else ''}; "
+                         f"at least {needed} are needed")
+    return found
+
+
+def refuse(found: list[str]) -> None:
+    """One ManifestError listing every problem (the first MAX_PROBLEMS), so the analyst fixes the
+    file in one pass; nothing when there is none."""
+    if found:
+        more = len(found) - MAX_PROBLEMS
+        raise ManifestError("\n".join(found[:MAX_PROBLEMS] + ([f"... and {more} more"] if more > 0 else [])))
+
+
+def validate(dataset: Dataset, min_examples: int | None = None) -> None:
+    refuse(problems(dataset, min_examples))
 
 
 # -- sources and output ------------------------------------------------------------------------
@@ -252,7 +267,7 @@ def resolve_sources(dataset: Dataset, manifest_location: str) -> list[str]:
             bucket, _, key = manifest_location[len("s3://"):].partition("/")
             joined = posixpath.normpath(posixpath.join(posixpath.dirname(key), ref))
             if joined == ".." or joined.startswith("../"):
-                raise ManifestError(f"{_where(dataset, item)}: points outside the bucket s3://{bucket}")
+                raise ManifestError(f"{where(dataset, item)}: points outside the bucket s3://{bucket}")
             out.append(f"s3://{bucket}/{joined}")
         else:
             out.append(os.path.normpath(os.path.join(os.path.dirname(manifest_location), ref)))
@@ -274,7 +289,7 @@ def to_ground_truth_lines(dataset: Dataset, source_refs: list[str], attribute: s
         line: dict[str, Any] = {"source-ref": ref}
         if dataset.type == "object":
             if not (item.width and item.height):
-                raise ManifestError(f"{_where(dataset, item)}: image size unknown; bounding-box manifests need it")
+                raise ManifestError(f"{where(dataset, item)}: image size unknown; bounding-box manifests need it")
             line[attribute] = {
                 "image_size": [{"width": item.width, "height": item.height, "depth": 3}],
                 "annotations": [{"class_id": ids[b.label], "top": _num(b.top), "left": _num(b.left),
@@ -285,7 +300,7 @@ def to_ground_truth_lines(dataset: Dataset, source_refs: list[str], attribute: s
                 "type": "groundtruth/object-detection", **meta}
         else:
             if not item.labels:
-                raise ManifestError(f"{_where(dataset, item)}: no label to write")
+                raise ManifestError(f"{where(dataset, item)}: no label to write")
             for n, label in enumerate(item.labels):  # one attribute per label, as Rekognition documents
                 key = attribute if n == 0 else f"{attribute}_{n}"
                 line[key] = ids[label]

@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from shared.models.detections import Detections, box_iou
+from shared.detections import Detections, box_iou
 
 BUCKETS = (("<8%", 0.0, 0.08), ("8-15%", 0.08, 0.15), (">15%", 0.15, 1.01))
 
@@ -39,7 +39,7 @@ def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
 
 
 @dataclass
-class Report:
+class Evaluation:
     presence: dict[str, float]
     per_label: dict[str, dict[str, float]]
     recall_by_size: dict[str, float | None]  # None: no labeled box of that size
@@ -49,7 +49,7 @@ class Report:
     extra: dict[str, float] = field(default_factory=dict)
 
 
-def evaluate(predictions: Sequence[Detections], truths: Sequence[Truth], labels: Sequence[str]) -> Report:
+def evaluate(predictions: Sequence[Detections], truths: Sequence[Truth], labels: Sequence[str]) -> Evaluation:
     tp = fp = fn = 0
     per = defaultdict(lambda: [0, 0, 0])
     found_by = defaultdict(int)
@@ -83,7 +83,7 @@ def evaluate(predictions: Sequence[Detections], truths: Sequence[Truth], labels:
             if best >= 0.3 or inside.any():
                 found_by[bucket] += 1
                 ious.append(best)
-    return Report(
+    return Evaluation(
         presence=_prf(tp, fp, fn),
         per_label={label: _prf(*per[label]) for label in labels},
         recall_by_size={name: round(found_by[name] / total_by[name], 4) if total_by[name] else None

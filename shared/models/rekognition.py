@@ -19,14 +19,12 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Iterator, Sequence
 
-import cv2
-import numpy as np
 from botocore.exceptions import ClientError
 
 from shared.errors import RetryLater
 from shared.models.backend import RUNNING, BackendError, Handle, Metrics, TrainingState
 from shared.models.dataset import Dataset
-from shared.models.detections import Detections
+from shared.detections import Detections
 
 THROTTLED = {"ThrottlingException", "ProvisionedThroughputExceededException", "LimitExceededException"}
 HINTS = {
@@ -38,7 +36,6 @@ HINTS = {
 }
 TRAINING_RETRY_S = 60  # training takes about an hour: no hurry to look again
 RETRY_S = 30
-MAX_IMAGE_BYTES = 4 * 1024 * 1024  # DetectCustomLabels' limit for Image.Bytes
 
 
 def _code(error: ClientError) -> str:
@@ -83,7 +80,7 @@ class RekognitionBackend:
             raise
 
     # -- training ---------------------------------------------------------------------------
-    def start_training(self, model: str, version: str, dataset: Dataset, manifest_key: str,
+    def train(self, model: str, version: str, dataset: Dataset, manifest_key: str,
                        output_prefix: str) -> Handle:
         """Create (or find) the project and the version; object and concept manifests train alike."""
         project_name, version_name = _name(f"{self.project_prefix}-{model}"), _name(version)
@@ -175,14 +172,6 @@ class RekognitionBackend:
                     raise
         return self.status(handle)
 
-    def detect(self, handle: Handle, images: Sequence[np.ndarray], min_confidence: float = 0.5) -> list[Detections]:
-        out = []
-        for image in images:
-            height, width = image.shape[:2]
-            response = self._detect_one(handle, {"Bytes": _jpeg(image)}, min_confidence * 100)
-            out.append(Detections.from_rekognition(response, width, height))
-        return out
-
     def detect_stored(self, handle: Handle, bucket: str, keys: Sequence[str], size: tuple[int, int],
                       min_confidence: float = 0.5) -> list[Detections]:
         """Frames already in our bucket go by reference: no download, decode or re-encode here.
@@ -214,16 +203,6 @@ class RekognitionBackend:
                     if _code(error) not in THROTTLED or not delays:
                         raise
                     time.sleep(delays.pop(0))
-
-
-def _jpeg(image: np.ndarray) -> bytes:
-    for quality in (90, 75, 60):
-        ok, buffer = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-        if not ok:
-            raise ValueError(f"cannot JPEG-encode an image of shape {image.shape}")
-        if buffer.nbytes <= MAX_IMAGE_BYTES:
-            break
-    return buffer.tobytes()
 
 
 def summary_to_metrics(summary: dict[str, Any], f1_score: float | None = None) -> Metrics:

@@ -32,50 +32,44 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
+import numpy as np
+
+from shared.detections import Detections, xyxy_to_ltwh_rel
+
 SCHEMA = "brandvis.report/v1"
 GRID = 8
 #: Box width as % of the frame width: the buckets the size histogram counts seconds in.
 SIZE_BUCKETS: tuple[tuple[float, float], ...] = ((0, 4), (4, 8), (8, 15), (15, 25), (25, 50), (50, 100.01))
 PROMINENCE_FULL_AREA = 0.10
+#: Confidences travel as Rekognition's 0-100 with 3 decimals; a detection kept at the threshold by
+#: detect stays kept here whatever the float rounding on the way.
+CONFIDENCE_EPS = 1e-6
 
 
-@dataclass(frozen=True)
-class Box:
-    left: float
-    top: float
-    width: float
-    height: float
+#: Boxes as fractions of the frame: (left, top, width, height), as Rekognition returns them.
+Rel = tuple[float, float, float, float]
 
-    @property
-    def area(self) -> float:
-        return max(0.0, self.width) * max(0.0, self.height)
-
-    @property
-    def centre(self) -> tuple[float, float]:
-        return self.left + self.width / 2, self.top + self.height / 2
+#: One sampled frame: its time and what was detected in it.
+FrameDetections = tuple[float, Detections]
 
 
-@dataclass(frozen=True)
-class Label:
-    label: str
-    confidence: float  # 0..1
-    box: Box | None = None
+def _area(box: Rel) -> float:
+    return max(0.0, box[2]) * max(0.0, box[3])
 
 
-@dataclass(frozen=True)
-class Frame:
-    t_s: float
-    labels: tuple[Label, ...] = ()
+def _centre(box: Rel) -> tuple[float, float]:
+    return box[0] + box[2] / 2, box[1] + box[3] / 2
 
 
-def frame_from_rekognition(t_s: float, response: dict[str, Any]) -> Frame:
-    """One frame's DetectCustomLabels response (confidence 0-100) -> a Frame (0..1)."""
-    labels = []
-    for item in response.get("CustomLabels", []):
-        geo = item.get("Geometry", {}).get("BoundingBox")
-        box = Box(float(geo["Left"]), float(geo["Top"]), float(geo["Width"]), float(geo["Height"])) if geo else None
-        labels.append(Label(str(item["Name"]), float(item["Confidence"]) / 100.0, box))
-    return Frame(float(t_s), tuple(labels))
+def _labels(det: Detections) -> list[tuple[str, float, Rel | None]]:
+    """(label, confidence, box) per detection; boxes relative to the frame, None for concept labels."""
+    w, h = det.image_size
+    rel = xyxy_to_ltwh_rel(np.nan_to_num(det.xyxy).astype(np.float64), max(w, 1), max(h, 1)) if len(det) else None
+    out = []
+    for i in range(len(det)):
+        box = tuple(float(v) for v in rel[i]) if rel is not None and det.has_boxes[i] else None
+        out.append((str(det.labels[i]), float(det.confidence[i]), box))
+    return out
 
 
 def frame_intervals(times: Sequence[float], duration_s: float, sampled_fps: float | None) -> list[tuple[float, float]]:
@@ -91,11 +85,11 @@ def frame_intervals(times: Sequence[float], duration_s: float, sampled_fps: floa
     return spans
 
 
-def prominence(box: Box | None, confidence: float) -> float | None:
+def prominence(box: Rel | None, confidence: float) -> float | None:
     if box is None:
         return None
-    size = min(1.0, math.sqrt(box.area / PROMINENCE_FULL_AREA))
-    cx, cy = box.centre
+    size = min(1.0, math.sqrt(_area(box) / PROMINENCE_FULL_AREA))
+    cx, cy = _centre(box)
     centrality = max(0.0, 1.0 - math.hypot(cx - 0.5, cy - 0.5) / math.hypot(0.5, 0.5))
     return 100.0 * size * centrality * confidence
 
@@ -119,7 +113,7 @@ class _Seen:
     index: int
     span: tuple[float, float]
     confidence: float
-    box: Box | None
+    box: Rel | None
     others: frozenset[str]
 
     @property
@@ -156,32 +150,34 @@ def _appearance_extra(run: list[_Seen]) -> dict[str, Any]:
     return {"start_s": _r(run[0].span[0], 3), "end_s": _r(run[-1].span[1], 3),
             "screen_time_s": _r(sum(s.seconds for s in run), 3), "frames": len(run),
             "mean_confidence": _r(_mean(s.confidence for s in run)),
-            "mean_area_pct": _r(_mean(100 * s.box.area if s.box else None for s in run)),
+            "mean_area_pct": _r(_mean(100 * _area(s.box) if s.box else None for s in run)),
             "prominence": _r(_mean(prominence(s.box, s.confidence) for s in run), 2)}
 
 
-def build_report(frames: Sequence[Frame], *, duration_s: float, width: int, height: int, fps: float,
+def build_report(frames: Sequence[FrameDetections], *, duration_s: float, width: int, height: int, fps: float,
                  sampled_fps: float | None, model: dict[str, Any], min_confidence: float, labels: Sequence[str] = (),
-                 gap_s: float = 1.0, extras: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The report of one video. `labels`: every label the model knows (absent brands are listed
-    with zero screen time, which is itself a finding)."""
-    frames = sorted(frames, key=lambda f: f.t_s)
-    spans = frame_intervals([f.t_s for f in frames], duration_s, sampled_fps)
+                 gap_s: float, extras: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The report of one video from the detections of its sampled frames. `labels`: every label
+    the model knows (absent brands are listed with zero screen time, which is itself a finding)."""
+    ordered = sorted(((float(t), _labels(det)) for t, det in frames), key=lambda f: f[0])
+    times = [t for t, _ in ordered]
+    spans = frame_intervals(times, duration_s, sampled_fps)
     brands: dict[str, _Brand] = {label: _Brand(label) for label in labels}
     out_frames = []
-    for i, (frame, span) in enumerate(zip(frames, spans)):
-        best: dict[str, Label] = {}
-        for lab in frame.labels:
-            if lab.confidence >= min_confidence and (lab.label not in best or lab.confidence > best[lab.label].confidence):
-                best[lab.label] = lab
+    for i, ((t, found), span) in enumerate(zip(ordered, spans)):
+        kept = [(name, conf, box) for name, conf, box in found if conf >= min_confidence - CONFIDENCE_EPS]
+        best: dict[str, tuple[float, Rel | None]] = {}
+        for name, conf, box in kept:
+            if name not in best or conf > best[name][0]:
+                best[name] = (conf, box)
         present = frozenset(best)
-        for name, lab in best.items():
-            brands.setdefault(name, _Brand(name)).seen.append(_Seen(i, span, lab.confidence, lab.box, present - {name}))
-        out_frames.append({"t_s": _r(frame.t_s, 6), "labels": [
-            {"label": lab.label, "confidence": _r(lab.confidence),
-             "box": None if lab.box is None else {"left": _r(lab.box.left), "top": _r(lab.box.top),
-                                                  "width": _r(lab.box.width), "height": _r(lab.box.height)}}
-            for lab in frame.labels if lab.confidence >= min_confidence]})
+        for name, (conf, box) in best.items():
+            brands.setdefault(name, _Brand(name)).seen.append(_Seen(i, span, conf, box, present - {name}))
+        out_frames.append({"t_s": _r(t, 6), "labels": [
+            {"label": name, "confidence": _r(conf),
+             "box": None if box is None else {"left": _r(box[0]), "top": _r(box[1]),
+                                              "width": _r(box[2]), "height": _r(box[3])}}
+            for name, conf, box in kept]})
 
     total = sum(s.seconds for b in brands.values() for s in b.seen)
     rows, extra_brands = [], {}
@@ -193,10 +189,10 @@ def build_report(frames: Sequence[Frame], *, duration_s: float, width: int, heig
             "screen_time_s": _r(screen, 3),
             "share_of_screen_time": _r(screen / total if total > 0 else 0.0),
             "appearances": [{"start_s": _r(run[0].span[0], 3), "end_s": _r(run[-1].span[1], 3)} for run in runs],
-            "first_seen_s": _r(frames[b.seen[0].index].t_s, 3) if b.seen else None,
-            "last_seen_s": _r(frames[b.seen[-1].index].t_s, 3) if b.seen else None,
+            "first_seen_s": _r(times[b.seen[0].index], 3) if b.seen else None,
+            "last_seen_s": _r(times[b.seen[-1].index], 3) if b.seen else None,
             "mean_confidence": _r(_mean(s.confidence for s in b.seen)),
-            "mean_area_pct": _r(_mean(100 * s.box.area if s.box else None for s in b.seen)),
+            "mean_area_pct": _r(_mean(100 * _area(s.box) if s.box else None for s in b.seen)),
         })
         extra_brands[b.label] = _brand_extras(b, screen, duration_s, runs)
     rows.sort(key=lambda r: (-r["screen_time_s"], r["label"]))
@@ -207,7 +203,7 @@ def build_report(frames: Sequence[Frame], *, duration_s: float, width: int, heig
         "model": {"name": model["name"], "backend": model["backend"], "min_confidence": min_confidence},
         "brands": rows,
         "frames": out_frames,
-        "extras": {**(extras or {}), "gap_s": gap_s, "frames_sampled": len(frames),
+        "extras": {**(extras or {}), "gap_s": gap_s, "frames_sampled": len(ordered),
                    "seconds_with_any_brand": _r(_union_seconds(brands), 3),
                    "prominence_definition": "100 x min(1, sqrt(box area / 10% of frame)) x (1 - centre distance "
                                             "/ half diagonal) x confidence",
@@ -232,9 +228,9 @@ def _brand_extras(b: _Brand, screen: float, duration_s: float, runs: list[list[_
     boxed = [s for s in b.seen if s.box is not None]
     for s in boxed:
         assert s.box is not None
-        cx, cy = s.box.centre
+        cx, cy = _centre(s.box)
         heat[min(GRID - 1, max(0, int(cy * GRID)))][min(GRID - 1, max(0, int(cx * GRID)))] += s.seconds
-        sizes[size_bucket(s.box.width)] += s.seconds
+        sizes[size_bucket(s.box[2])] += s.seconds
     return {
         "share_of_video": _r(screen / duration_s if duration_s > 0 else 0.0),
         "solus_time_s": _r(solus, 3),

@@ -11,7 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shared.aws import Clients
-from shared.names import LABELING_DETAIL_TYPE, LABELING_SOURCES, MAX_RECEIVES, STAGES
+from shared.names import CONSUMERS, LABELING_DETAIL_TYPE, LABELING_SOURCES, MAX_RECEIVES, STAGES
 
 #: How long SQS keeps a message (and a DLQ keeps a dead one): the maximum, 14 days.
 RETENTION_S = 14 * 24 * 3600
@@ -21,7 +21,7 @@ def provision(clients: Clients) -> dict[str, Any]:
     names = clients.names
     sqs = clients.sqs
     created: dict[str, Any] = {"queues": [], "table": names.jobs_table, "bucket": names.bucket}
-    for stage in list(STAGES) + ["events"]:
+    for stage in STAGES + CONSUMERS:
         dlq_url = sqs.create_queue(QueueName=names.dlq(stage),
                                    Attributes={"MessageRetentionPeriod": str(RETENTION_S)})["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

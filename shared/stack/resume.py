@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from shared.aws import Clients
 from shared.dispatch import Dispatcher, QueueUrls
 from shared.jobs import QUEUED, RUNNING, JobStore
+from shared.ledger import MessageLedger
 
 
 @dataclass(frozen=True)
@@ -19,11 +20,12 @@ class Resumed:
 
 
 def resume_unfinished(clients: Clients) -> Resumed:
-    store = JobStore(clients.dynamodb, clients.names.jobs_table)
-    dispatcher = Dispatcher(clients.sqs, store, QueueUrls(clients.sqs, clients.names))
+    table = clients.names.jobs_table
+    ledger = MessageLedger(clients.dynamodb, table)
+    dispatcher = Dispatcher(clients.sqs, ledger, QueueUrls(clients.sqs, clients.names))
     jobs = messages = 0
-    for job in store.list_jobs(limit=100_000, statuses=(QUEUED, RUNNING)):
-        pending = store.pending_messages(job.job_id)
+    for job in JobStore(clients.dynamodb, table).list_jobs(limit=100_000, statuses=(QUEUED, RUNNING)):
+        pending = ledger.pending_messages(job.job_id)
         if pending:
             dispatcher.send_bodies(pending)
             jobs += 1

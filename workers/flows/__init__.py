@@ -24,9 +24,10 @@ Flow = Callable[[Job, str, Any], Transition]
 
 
 def for_kind(kind: str) -> Flow:
-    from workers.flows import analyze, train
+    from workers.flows import analyze, control, train
 
-    flows: dict[str, Flow] = {"analyze": analyze.on_group_complete, "train": train.on_group_complete}
+    flows: dict[str, Flow] = {"analyze": analyze.on_group_complete, "train": train.on_group_complete,
+                              "model": control.on_group_complete, "redrive": control.on_group_complete}
     try:
         return flows[kind]
     except KeyError:

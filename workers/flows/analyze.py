@@ -17,7 +17,7 @@ from typing import Any
 from shared import layout
 from shared.jobs import Job
 from shared.media import sprites
-from shared.messages import AggregateMessage, Detecting, Sampling, SpriteMessage, VideoRef
+from shared.messages import AggregateMessage, Detecting, Sampling, SpriteMessage, VideoFacts, VideoRef
 from shared.report.tables import TABLES
 from workers.flows import Transition
 
@@ -31,25 +31,22 @@ def _detecting(job: Job) -> Detecting | None:
     return Detecting.model_validate(spec) if spec else None
 
 
+def _facts(job: Job) -> VideoFacts:
+    if job.video is None:
+        raise RuntimeError(f"job {job.job_id} has no video facts: probe has not completed")
+    return job.video
+
+
 def sprite_messages(job: Job) -> list[SpriteMessage]:
     video, sampling = _video(job)
-    facts = job.facts
-    sheets: dict[int, list[int]] = {}
-    for seg, start, end in facts["segments"]:
-        first = int(start // sprites.SHEET_SECONDS)
-        last = int(max(start, end - 1e-6) // sprites.SHEET_SECONDS)
-        for sheet in range(first, last + 1):
-            sheets.setdefault(sheet, []).append(int(seg))
-    count = sprites.sheet_count(facts["end_s"])
-    return [SpriteMessage.for_sheet(job.job_id, video, sampling, s, sheets.get(s, [])) for s in range(count)]
+    facts = _facts(job)
+    sheets = sprites.plan_sheets([(s.index, s.start_s, s.end_s) for s in facts.segments], facts.end_s)
+    return [SpriteMessage.for_sheet(job.job_id, video, sampling, n, segs, facts) for n, segs in enumerate(sheets)]
 
 
 def aggregate_message(job: Job, detect: Detecting) -> AggregateMessage:
     video, sampling = _video(job)
-    f = job.facts
-    return AggregateMessage.for_video(job.job_id, video, sampling, detect, segments=len(f["segments"]),
-                                      duration_s=f["end_s"], width=f["width"], height=f["height"], fps=f["fps"],
-                                      gap_s=float(job.request.get("gap_s", 1.0)))
+    return AggregateMessage.for_video(job.job_id, video, sampling, detect, _facts(job), gap_s=float(job.request["gap_s"]))
 
 
 def result(job: Job, storage_uri: Any) -> dict[str, Any]:
@@ -58,8 +55,8 @@ def result(job: Job, storage_uri: Any) -> dict[str, Any]:
     extract = job.stages.get("extract")
     sprite = job.stages.get("sprite")
     out = {
-        "video": {"name": video.name, "uri": storage_uri(video.key), **{k: v for k, v in job.facts.items()
-                                                                         if k in VIDEO_FACTS}},
+        "video": {"name": video.name, "uri": storage_uri(video.key),
+                  **_facts(job).model_dump(exclude={"segments"})},
         "sampling": sampling.slug,
         "probe": storage_uri(layout.probe_key(vid)),
         "frames_prefix": storage_uri(layout.frames_prefix(vid, sampling)),
@@ -75,10 +72,6 @@ def result(job: Job, storage_uri: Any) -> dict[str, Any]:
         out["tables"] = {t: storage_uri(layout.report_csv_key(job.job_id, t)) for t in TABLES}
         out["detections_prefix"] = storage_uri(layout.detections_prefix(vid, sampling, detect))
     return out
-
-
-VIDEO_FACTS = ("duration_s", "end_s", "width", "height", "rotation", "fps", "codec", "frame_count", "keyframe_count",
-               "truncated")
 
 
 def _branches_done(job: Job) -> bool:

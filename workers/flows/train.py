@@ -1,4 +1,5 @@
-"""Training from a manifest: train -> done (the labeling stages of the seed join in front later)."""
+"""Training: collect (labels -> training manifest) -> train -> done. The labeling stages of the
+seed join in front of collect later."""
 
 from __future__ import annotations
 
@@ -12,5 +13,5 @@ def on_group_complete(job: Job, stage: str, storage_uri: Any) -> Transition:
     if stage == "train":
         req = job.request
         return Transition(finish={"model": req["model"], "version": req["version"], "backend": req["backend"],
-                                  "type": req["type"], "f1": job.facts.get("f1")})
+                                  "type": req["type"], "f1": job.outputs.get("f1")})
     return Transition()

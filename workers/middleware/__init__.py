@@ -1,7 +1,13 @@
 """Cross-cutting behaviour of the consume loop, one concern per module (dramatiq-style hooks).
 
-`before_process` hooks run in list order, `after_process` hooks in reverse, so the outermost
-middleware (logging, retries) sees the final outcome of the inner ones (fan-in).
+`before_process` hooks run in list order, `after_process` hooks in reverse, so the outer
+middleware see the final outcome of the inner ones:
+
+    LogContext > JobStatus > Retries > FanIn > Heartbeat > handler
+
+Heartbeat (innermost) turns an attempt past its time limit into an error; FanIn counts and
+triggers only what succeeded; Retries decides what an error means; JobStatus, the one owner of
+job status moves, applies the outcome; LogContext writes one line for it.
 """
 
 from __future__ import annotations
@@ -29,9 +35,10 @@ class Middleware:
 
 def default_middleware() -> list[Middleware]:
     from workers.middleware.fan_in import FanIn
+    from workers.middleware.idle_models import IdleModels
     from workers.middleware.job_status import JobStatus
     from workers.middleware.log_context import LogContext
     from workers.middleware.retries import Retries
     from workers.middleware.visibility import Heartbeat
 
-    return [LogContext(), Retries(), Heartbeat(), JobStatus(), FanIn()]
+    return [LogContext(), JobStatus(), Retries(), FanIn(), Heartbeat(), IdleModels()]

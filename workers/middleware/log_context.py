@@ -1,4 +1,4 @@
-"""One log line per processed message: job, stage, item, attempt, outcome, duration."""
+"""One log line per processed message: job, stage, message id, attempt, outcome, duration."""
 
 from __future__ import annotations
 
@@ -6,14 +6,17 @@ import contextvars
 import logging
 import time
 from types import MappingProxyType
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from workers.delivery import Delivery
 from workers.middleware import Middleware
 
+if TYPE_CHECKING:
+    from workers.worker import Worker
+
 log = logging.getLogger("brandvis.worker")
 
-#: job/stage/item of the message this thread is processing, for every log line under it.
+#: job/stage/message id of the message this thread is processing, for every log line under it.
 current: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar("brandvis_log_context",
                                                                           default=MappingProxyType({}))
 
@@ -37,12 +40,12 @@ def configure_logging(level: str = "INFO") -> None:
 
 
 class LogContext(Middleware):
-    def before_process(self, worker, d: Delivery) -> None:  # type: ignore[override]
+    def before_process(self, worker: Worker, d: Delivery) -> None:
         d.extras["t0"] = time.monotonic()
-        current.set({"worker": worker.worker_id, "job": d.job_id or "?", "stage": d.stage, "item": d.item,
+        current.set({"worker": worker.worker_id, "job": d.job_id or "?", "stage": d.stage, "message": d.message_id,
                      "attempt": str(d.receive_count)})
 
-    def after_process(self, worker, d: Delivery) -> None:  # type: ignore[override]
+    def after_process(self, worker: Worker, d: Delivery) -> None:
         ms = int((time.monotonic() - d.extras.get("t0", d.received_at)) * 1000)
         detail = ""
         if d.skipped:

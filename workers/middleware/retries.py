@@ -1,22 +1,27 @@
-"""What a failure means, decided in one place.
+"""What a failure means, decided in one place (JobStatus applies the job's part of it).
 
 - `JobError`: the user's input is bad. The job fails now with that message; no retries.
 - `RetryLater`: not ready. The message is re-sent with DelaySeconds and this copy deleted, so
   waiting never counts towards the dead-letter limit.
-- anything else (a bug, an outage, an undecodable message): the error is recorded on the job's
-  stage and the message becomes visible again after an exponential backoff. On the last allowed
-  receive the job fails with the reason, and SQS moves the message to the stage's DLQ on its
-  next receive (the queue's redrive policy has the same limit).
+- anything else (a bug, an outage, an undecodable message, an attempt past its time limit): the
+  error is recorded on the job's stage and the message becomes visible again after an
+  exponential backoff. On the stage's last allowed attempt (`@stage(max_attempts=…)`) the job
+  fails with the reason, and SQS moves the message to the stage's DLQ on its next receive.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from shared.errors import JobError, MessageDecodeError, RetryLater
 from shared.messages import job_id_of
+from shared.names import MAX_RECEIVES
 from workers.delivery import Delivery
 from workers.middleware import Middleware
+
+if TYPE_CHECKING:
+    from workers.worker import Worker
 
 log = logging.getLogger("brandvis.worker")
 
@@ -25,7 +30,7 @@ class Retries(Middleware):
     def __init__(self, max_backoff_s: int = 300) -> None:
         self.max_backoff_s = max_backoff_s
 
-    def after_process(self, worker, d: Delivery) -> None:  # type: ignore[override]
+    def after_process(self, worker: Worker, d: Delivery) -> None:
         if d.skipped:
             d.ack, d.outcome = True, "skipped"
             return
@@ -36,8 +41,8 @@ class Retries(Middleware):
         job_id = d.job_id or job_id_of(d.body)
         if isinstance(exc, JobError):
             if job_id:
-                worker.store.fail_job(job_id, str(exc))
-                worker.store.record_error(job_id, d.stage, str(exc))
+                worker.counters.record_error(job_id, d.stage, str(exc))
+            d.failure = str(exc)
             d.ack, d.outcome = True, "failed"
             return
         if isinstance(exc, RetryLater):
@@ -47,19 +52,21 @@ class Retries(Middleware):
 
         reason = f"{type(exc).__name__}: {exc}" if not isinstance(exc, MessageDecodeError) else str(exc)
         if job_id:
-            worker.store.record_error(job_id, d.stage, reason)
-        sqs = worker.clients.sqs
+            worker.counters.record_error(job_id, d.stage, reason)
         if d.receive_count >= d.spec.max_attempts:
-            if job_id:
-                worker.store.fail_job(job_id, f"{d.stage} failed after {d.receive_count} attempts: {reason}")
-            # Visible now: the next receive exceeds maxReceiveCount and SQS moves it to the DLQ.
-            backoff = 0
+            d.failure = f"{d.stage} failed after {d.receive_count} attempts: {reason}"
             d.outcome = "dead"
+            if d.receive_count < MAX_RECEIVES:  # the queue's own limit is further off: dead-letter it here
+                worker.clients.sqs.send_message(QueueUrl=worker.urls.dlq(d.stage), MessageBody=d.body)
+                d.ack = True
+                return
+            backoff = 0  # visible now: the next receive exceeds maxReceiveCount and SQS dead-letters it
         else:
             backoff = int(min(self.max_backoff_s, worker.config.retry_backoff_s * 2 ** (d.receive_count - 1)))
             d.outcome = "retry"
         try:
-            sqs.change_message_visibility(QueueUrl=d.queue_url, ReceiptHandle=d.receipt, VisibilityTimeout=backoff)
+            worker.clients.sqs.change_message_visibility(QueueUrl=d.queue_url, ReceiptHandle=d.receipt,
+                                                         VisibilityTimeout=backoff)
         except Exception as err:  # the message will reappear after its current timeout anyway
-            log.debug("could not set backoff for %s: %s", d.item, err)
+            log.debug("could not set backoff for %s: %s", d.message_id, err)
         d.ack = False

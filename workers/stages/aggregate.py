@@ -8,25 +8,26 @@ keys fixed by the job, so a re-run rewrites the same files.
 from __future__ import annotations
 
 from shared import layout
+from shared.detections import Detections
 from shared.messages import AggregateMessage
-from shared.report.build import build_report, frame_from_rekognition
+from shared.models.lifecycle import trained_version
+from shared.report.build import build_report
 from shared.report.schema import validate_report
 from shared.report.tables import TABLES, csv_bytes
 from workers.context import StageContext
 from workers.registry import Result, stage
-from workers.stages.start_model import trained_version
 
 
-@stage("aggregate", visibility_timeout=300)
+@stage("aggregate", visibility_timeout=300, time_limit=1800)
 def aggregate(msg: AggregateMessage, ctx: StageContext) -> Result:
-    spec, vid = msg.detect, msg.video.video_id
-    mv = trained_version(ctx, spec.model.name, spec.model.model_version)
+    spec, vid, facts = msg.detect, msg.video.video_id, msg.facts
+    mv = trained_version(ctx.models, spec.model.name, spec.model.model_version)
     frames = []
-    for seg in range(msg.segments):
-        detections = ctx.storage.get_json(layout.detections_key(vid, msg.sampling, spec, seg))
-        frames += [frame_from_rekognition(f["t_s"], f) for f in detections["frames"]]
+    for seg in facts.segments:
+        found = ctx.storage.get_json(layout.detections_key(vid, msg.sampling, spec, seg.index))
+        frames += [(f["t_s"], Detections.from_rekognition(f, facts.width, facts.height)) for f in found["frames"]]
     report = build_report(
-        frames, duration_s=msg.duration_s, width=msg.width, height=msg.height, fps=msg.fps,
+        frames, duration_s=facts.end_s, width=facts.width, height=facts.height, fps=facts.fps,
         sampled_fps=float(msg.sampling.rate) if msg.sampling.mode == "fps" else None,
         model={"name": spec.model.name, "backend": spec.model.backend}, min_confidence=spec.min_confidence,
         labels=mv.labels, gap_s=msg.gap_s,

@@ -3,9 +3,10 @@
 Writes one file per segment in Rekognition's DetectCustomLabels shape (one response per frame,
 with its time), keyed by video, sampling, model version and threshold: a redelivered message,
 or another job asking the same question, finds it and returns at once. A model that is not
-ready yet (Rekognition still starting) re-sends this message later; it never fails for that.
-The local model gets decoded frames; Rekognition is handed the frames' S3 keys and reads them
-itself (no download and re-encode here).
+ready yet (Rekognition still starting: start-model runs beside extraction) re-sends this message
+later; it never fails for that, and it never starts a model itself (the idle stop spares models
+an unfinished job needs). The local model gets decoded frames; Rekognition is handed the frames'
+S3 keys and reads them itself (no download and re-encode here).
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ import numpy as np
 
 from shared import layout
 from shared.errors import JobError, RetryLater
-from shared.jobs import now_iso
+from shared.detections import Detections
 from shared.messages import DetectMessage
 from shared.models.backend import Backend, Handle
-from shared.models.detections import Detections
+from shared.models.lifecycle import START_RECHECK_S, trained_version
 from shared.storage import Storage
+from shared.table import now_iso
 from workers.context import StageContext
 from workers.registry import Result, stage
-from workers.stages.start_model import RECHECK_S, ensure_started, trained_version
 
 BATCH = 8
 
@@ -48,30 +49,30 @@ def decoded_frames(storage: Storage, frames: Sequence[dict[str, Any]], ahead: in
             yield image
 
 
-@stage("detect", visibility_timeout=300)
+@stage("detect", visibility_timeout=300, time_limit=1800)
 def detect(msg: DetectMessage, ctx: StageContext) -> Result:
     vid, sampling, spec = msg.video.video_id, msg.sampling, msg.detect
     key = layout.detections_key(vid, sampling, spec, msg.segment)
     if ctx.storage.exists(key):
         done = ctx.storage.get_json(key)
         return Result(metrics=_metrics(done["frames"]))
-    mv = trained_version(ctx, spec.model.name, spec.model.model_version)
+    mv = trained_version(ctx.models, spec.model.name, spec.model.model_version)
     assert mv.handle is not None
     backend = ctx.backend(mv.backend)
     if not backend.ready(mv.handle):
-        ensure_started(ctx, mv)
-        raise RetryLater(RECHECK_S, f"model {spec.model.name} version {spec.model.model_version} is not running yet")
-    frames = ctx.storage.get_json(layout.segment_index_key(vid, sampling, msg.segment))["frames"]
+        raise RetryLater(START_RECHECK_S, f"model {spec.model.name} version {spec.model.model_version} "
+                                          "is not running yet")
+    index = ctx.storage.get_json(layout.segment_index_key(vid, sampling, msg.segment))
+    frames = index["frames"]
     if backend.reads_bucket:  # Rekognition reads our JPEGs where they are
-        probe = ctx.storage.get_json(layout.probe_key(vid))["brandvis"]
         found = backend.detect_stored(mv.handle, ctx.storage.bucket, [f["key"] for f in frames],
-                                      (probe["display_width"], probe["display_height"]), spec.min_confidence)
+                                      tuple(index["frame_size"]), spec.min_confidence)
     else:
         found = _detect_decoded(backend, mv.handle, ctx.storage, frames, spec.min_confidence)
     out = [{"t_s": f["t"], "name": f["name"], **det.to_rekognition()} for f, det in zip(frames, found)]
     ctx.storage.put_json(key, {"segment": msg.segment, "model": spec.model.model_dump(),
                                "min_confidence": spec.min_confidence, "frames": out})
-    ctx.models.update(spec.model.name, spec.model.model_version, last_used=now_iso())
+    ctx.models.update_version(spec.model.name, spec.model.model_version, last_used=now_iso())
     return Result(metrics=_metrics(out))
 
 

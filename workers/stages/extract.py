@@ -16,7 +16,7 @@ from workers.context import StageContext
 from workers.registry import Result, stage
 
 
-@stage("extract", visibility_timeout=120)
+@stage("extract", visibility_timeout=120, time_limit=1800)
 def extract(msg: ExtractMessage, ctx: StageContext) -> Result:
     vid, sampling, seg = msg.video.video_id, msg.sampling, msg.segment
     index_key = layout.segment_index_key(vid, sampling, seg.index)
@@ -40,7 +40,7 @@ def extract(msg: ExtractMessage, ctx: StageContext) -> Result:
     for frame in out.frames:
         frame["key"] = layout.frame_key(vid, sampling, frame["name"])
     ctx.storage.put_json(index_key, {
-        "segment": seg.index, "sampling": sampling.slug, "frames": out.frames,
+        "segment": seg.index, "sampling": sampling.slug, "frames": out.frames, "frame_size": out.frame_size,
         "tiles": [n for n, _ in out.tiles], "tile_size": [out.tiles[0][1].shape[1], out.tiles[0][1].shape[0]]
         if out.tiles else None, "frames_decoded": out.frames_decoded, "warnings": warnings})
     return Result(messages=children, metrics={"frames": len(out.frames)}, warnings=warnings)

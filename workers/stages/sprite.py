@@ -14,20 +14,18 @@ from workers.context import StageContext
 from workers.registry import Result, stage
 
 
-@stage("sprite", visibility_timeout=60)
+@stage("sprite", visibility_timeout=60, time_limit=600)
 def sprite(msg: SpriteMessage, ctx: StageContext) -> Result:
-    vid, sampling = msg.video.video_id, msg.sampling
-    probe = ctx.storage.get_json(layout.probe_key(vid))["brandvis"]
-    tiles = sprites.layout(probe["end_s"], probe["display_width"], probe["display_height"])
+    vid, sampling, facts = msg.video.video_id, msg.sampling, msg.facts
+    tiles = sprites.layout(facts.end_s, facts.width, facts.height)
     wanted = sprites.sheet_tiles(tiles, msg.sheet)
     images = {}
     for seg in msg.segments:
         index = ctx.storage.get_json(layout.segment_index_key(vid, sampling, seg))
-        numbers = [n for n in index["tiles"]]
-        if not numbers:
+        if not index["tiles"]:
             continue
         strip = decode_jpeg(ctx.storage.get_bytes(layout.tiles_key(vid, sampling, seg)))
-        images.update(sprites.split_strip(strip, numbers, index["tile_size"][0]))
+        images.update(sprites.split_strip(strip, index["tiles"], index["tile_size"][0]))
     sheet = sprites.compose_sheet(wanted, images)
     ctx.storage.put_bytes(layout.sprite_key(vid, sampling, msg.sheet), encode_jpeg(sheet, 85), "image/jpeg")
     if msg.sheet == 0:

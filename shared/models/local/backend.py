@@ -1,6 +1,6 @@
 """The local backend: trains on the worker's CPU, stores its head in S3, detects in-process.
 
-Training happens inside `start_training` (a minute or two), so the handle it returns is already
+Training happens inside `train` (a minute or two), so the handle it returns is already
 TRAINING_COMPLETED. Evaluation follows Rekognition's auto-split: 20 % of the labeled images are
 held out, a model trained on the rest is scored on them, then the final model is trained on all.
 """
@@ -15,7 +15,7 @@ import numpy as np
 
 from shared.models.backend import RUNNING, STOPPED, TRAINING_COMPLETED, Handle, Metrics, TrainingState
 from shared.models.dataset import Dataset
-from shared.models.detections import Detections
+from shared.detections import Detections
 from shared.models.local.base import BaseModel, load_base
 from shared.models.local.concept import image_features
 from shared.models.local.detector import LocalDetector
@@ -52,7 +52,7 @@ class LocalBackend:
         return self._base or load_base()
 
     # -- training ----------------------------------------------------------------------------
-    def start_training(self, model: str, version: str, dataset: Dataset, manifest_key: str,
+    def train(self, model: str, version: str, dataset: Dataset, manifest_key: str,
                        output_prefix: str) -> Handle:
         started = time.perf_counter()
         images = [self.load_image(item.source_ref) for item in dataset.items]
@@ -72,7 +72,7 @@ class LocalBackend:
 
     def _fit_objects(self, dataset: Dataset, images: Sequence[np.ndarray], idx: np.ndarray) -> Head:
         labeled = [LabeledImage(images[i], [(b.label, b.xyxy) for b in dataset.items[i].boxes]) for i in idx]
-        head, _ = train_head(labeled, dataset.labels, self.base, synthetic=max(200, 8 * len(labeled)))
+        head = train_head(labeled, dataset.labels, self.base, synthetic=max(200, 8 * len(labeled)))
         return head
 
     def _fit_concepts(self, dataset: Dataset, images: Sequence[np.ndarray], idx: np.ndarray) -> Head:
@@ -80,7 +80,7 @@ class LocalBackend:
         x = np.stack([image_features(images[i], self.base) for i in idx])
         y = np.array([index[dataset.items[i].labels[0]] for i in idx])
         params = fit_mlp(x, y, len(dataset.labels) + 1, hidden=64, epochs=200)
-        return Head(dataset.labels, params, self.base.name, min_heat=-1.0)  # min_heat < 0 marks concept heads
+        return Head(dataset.labels, params, self.base.name, kind="concept")
 
     def _score_objects(self, head: Head, dataset: Dataset, images: Sequence[np.ndarray], idx: np.ndarray) -> Metrics:
         detector = LocalDetector(head, self.base)
@@ -133,7 +133,7 @@ class LocalBackend:
 
     def detect(self, handle: Handle, images: Sequence[np.ndarray], min_confidence: float = 0.5) -> list[Detections]:
         head = self._head(handle)
-        if head.min_heat < 0:
+        if head.kind == "concept":
             return [self._concept_detect(head, image, min_confidence) for image in images]
         detector = LocalDetector(head, self.base)
         return [detector.detect(image, min_confidence) for image in images]

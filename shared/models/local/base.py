@@ -71,5 +71,5 @@ class BaseModel:
 def load_base(name: str = DEFAULT_BASE, threads: int = 0) -> BaseModel:
     path = WEIGHTS / f"{name}.onnx"
     if not path.exists():
-        raise FileNotFoundError(f"base model {name} is missing: {path} (run shared/models/local/pretrain/train.py)")
+        raise FileNotFoundError(f"base model {name} is missing: {path} (run devtools/pretrain/train.py)")
     return BaseModel(path, threads)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from shared.models.detections import Detections
+from shared.detections import Detections
 from shared.models.local.base import BaseModel, load_base
-from shared.models.local.head import Head, candidates
+from shared.models.local.head import OTHER, Head, candidates
 
 
 def suppress_inside(det: Detections) -> Detections:
@@ -29,7 +29,7 @@ class LocalDetector:
     def __init__(self, head: Head, base: BaseModel | None = None) -> None:
         self.head = head
         self.base = base or load_base(head.base)
-        self.labels = np.array(head.labels + ["__other__"], dtype=object)
+        self.labels = np.array(head.labels + [OTHER], dtype=object)
 
     def detect(self, image: np.ndarray, min_confidence: float = 0.5) -> Detections:
         maps = self.base.run(image)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -62,7 +63,8 @@ class Head:
     labels: list[str]  # the user's labels; the last output is OTHER
     params: dict[str, np.ndarray]  # mu, sd, then w1, b1, w2, b2 (MLP) and/or lw, lb (linear); w2, b2 alone: linear
     base: str  # which base model the features come from
-    min_heat: float = 0.05
+    min_heat: float = 0.05  # object heads: base-model peaks below this are not candidates
+    kind: Literal["object", "concept"] = "object"  # concept: one label for the whole frame, no boxes
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         p = self.params
@@ -75,7 +77,8 @@ class Head:
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
-        meta = json.dumps({"labels": self.labels, "base": self.base, "min_heat": self.min_heat}).encode()
+        meta = json.dumps({"labels": self.labels, "base": self.base, "min_heat": self.min_heat,
+                           "kind": self.kind}).encode()
         np.savez(buf, meta=np.frombuffer(meta, np.uint8), **self.params)
         return buf.getvalue()
 
@@ -83,7 +86,10 @@ class Head:
     def from_bytes(cls, data: bytes) -> Head:
         z = np.load(io.BytesIO(data))
         meta = json.loads(z["meta"].tobytes())
-        return cls(meta["labels"], {k: z[k] for k in z.files if k != "meta"}, meta["base"], meta["min_heat"])
+        # Heads saved before `kind` existed marked concept heads with a negative min_heat.
+        kind = meta.get("kind") or ("concept" if meta["min_heat"] < 0 else "object")
+        return cls(meta["labels"], {k: z[k] for k in z.files if k != "meta"}, meta["base"], max(0.0, meta["min_heat"]),
+                   kind)
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -21,23 +20,13 @@ import numpy as np
 
 from shared.models.local.base import BaseModel, load_base
 from shared.models.local.head import Candidates, Head, candidates, candidates_at, fit_mlp, fit_softmax
-from shared.models.synth import compose
+from shared.models.local import compose
 
 
 @dataclass
 class LabeledImage:
     image: np.ndarray  # BGR
     boxes: list[tuple[str, tuple[float, float, float, float]]] = field(default_factory=list)  # label, xyxy px
-
-
-@dataclass
-class TrainStats:
-    images: int
-    boxes: int
-    synthetic_images: int
-    candidates: int
-    positives: int
-    seconds: float
 
 
 def _cutout(image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray | None:
@@ -123,10 +112,9 @@ def _assign(cand: Candidates, boxes: Sequence[tuple[str, tuple[float, float, flo
 
 
 def train_head(images: Sequence[LabeledImage], labels: Sequence[str], base: BaseModel | None = None,
-               synthetic: int = 400, seed: int = 0, classifier: str = "both") -> tuple[Head, TrainStats]:
+               synthetic: int = 400, seed: int = 0, classifier: str = "both") -> Head:
     if classifier not in ("both", "mlp", "linear"):
         raise ValueError(f"classifier must be both, mlp or linear, not {classifier!r}")
-    started = time.perf_counter()
     base = base or load_base()
     rng = np.random.default_rng(seed)
     labels = list(labels)
@@ -155,9 +143,4 @@ def train_head(images: Sequence[LabeledImage], labels: Sequence[str], base: Base
     if classifier != "mlp":
         w, b = fit_softmax((x - mu) / sd, y, n_classes)
         params.update({"lw": w, "lb": b} if classifier == "both" else {"w2": w, "b2": b})
-    head = Head(labels=labels, params=params, base=base.name)
-    stats = TrainStats(images=len(images), boxes=sum(len(i.boxes) for i in images), synthetic_images=synthetic,
-                       candidates=len(y), positives=int((y < len(labels)).sum()),
-                       seconds=round(time.perf_counter() - started, 2))
-    return head, stats
-
+    return Head(labels=labels, params=params, base=base.name)

@@ -14,7 +14,8 @@ from typing import Sequence
 
 import numpy as np
 
-from shared.models.synth import compose, logos, scenes
+from devtools.synth import logos, scenes
+from shared.models.local import compose
 
 STRIDE = 4
 SCENE_KINDS = scenes.KINDS + ("photo",)

@@ -1,6 +1,6 @@
 """Pretrain the base model on procedural logos, then export it to ONNX with its figures.
 
-    python -m shared.models.local.pretrain.train --minutes 8 --name base-v3 --resume shared/models/local/weights/base-v2.pt --seed 4
+    python -m devtools.pretrain.train --minutes 8 --name base-v3 --resume shared/models/local/weights/base-v2.pt --seed 4
 
 Needs torch (`pip install torch`, the `[pretrain]` extra); the product itself only runs the
 exported ONNX file with onnxruntime. Reproducible: data come from seeded generators; the
@@ -24,8 +24,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from shared.models.local.pretrain.data import SCENE_KINDS, STRIDE, Chunk, make_chunk
-from shared.models.local.pretrain.net import BaseNet, Exported
+from devtools.pretrain.data import SCENE_KINDS, STRIDE, Chunk, make_chunk
+from devtools.pretrain.net import BaseNet, Exported
 
 
 class ChunkStream(torch.utils.data.IterableDataset):
@@ -41,7 +41,7 @@ class ChunkStream(torch.utils.data.IterableDataset):
     def __iter__(self):
         import cv2
 
-        from shared.models.synth.scenes import photo_library
+        from devtools.synth.scenes import photo_library
 
         info = torch.utils.data.get_worker_info()
         wid, n = (info.id, info.num_workers) if info else (0, 1)

@@ -9,7 +9,7 @@ DetectCustomLabels shape (fractions of the frame, `Left/Top/Width/Height`) comes
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -23,12 +23,6 @@ def xyxy_to_ltwh_rel(xyxy: np.ndarray, width: int, height: int) -> np.ndarray:
 def ltwh_rel_to_xyxy(ltwh: np.ndarray, width: int, height: int) -> np.ndarray:
     left, top, w, h = (ltwh[:, i] for i in range(4))
     return np.stack([left * width, top * height, (left + w) * width, (top + h) * height], axis=1)
-
-
-def ltwh_px_to_xyxy(ltwh: np.ndarray) -> np.ndarray:
-    """Ground Truth's pixel left/top/width/height -> corners."""
-    left, top, w, h = (ltwh[:, i] for i in range(4))
-    return np.stack([left, top, left + w, top + h], axis=1)
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -79,21 +73,6 @@ class Detections:
     @property
     def has_boxes(self) -> np.ndarray:
         return ~np.isnan(self.xyxy).any(axis=1)
-
-    @property
-    def area_fraction(self) -> np.ndarray:
-        w, h = self.image_size
-        return (self.xyxy[:, 2] - self.xyxy[:, 0]) * (self.xyxy[:, 3] - self.xyxy[:, 1]) / max(w * h, 1)
-
-    @classmethod
-    def merge(cls, items: Sequence[Detections]) -> Detections:
-        items = [d for d in items if len(d)]
-        if not items:
-            return cls.empty()
-        keys = set(items[0].data)
-        return cls(np.concatenate([d.xyxy for d in items]), np.concatenate([d.confidence for d in items]),
-                   np.concatenate([d.labels for d in items]), items[0].image_size,
-                   {k: np.concatenate([d.data[k] for d in items]) for k in keys})
 
     def with_nms(self, iou: float = 0.5, class_agnostic: bool = False) -> Detections:
         """Greedy non-maximum suppression, per label unless `class_agnostic`."""

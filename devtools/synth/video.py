@@ -19,8 +19,9 @@ import av
 import cv2
 import numpy as np
 
-from shared.models.synth import compose, scenes
-from shared.models.synth.benchmark import Logo
+from devtools.synth import scenes
+from shared.models.local import compose
+from devtools.synth.benchmark import Logo
 
 
 @dataclass(frozen=True)

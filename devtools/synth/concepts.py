@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from shared.models.synth import compose, logos
+from devtools.synth import logos
+from shared.models.local import compose
 
 CONCEPTS = ("beach", "forest", "night", "snow", "arena")
 

@@ -7,11 +7,8 @@ from urllib.parse import urlparse
 import numpy as np
 
 from shared.aws import Clients
-from shared.models.backend import Backend, BackendError
+from shared.models.backend import BACKENDS, Backend, BackendError
 from shared.storage import Storage
-
-BACKENDS = ("local", "rekognition")
-
 
 def s3_key(uri: str, bucket: str) -> str:
     parsed = urlparse(uri)

@@ -17,7 +17,8 @@ from typing import Sequence
 
 import numpy as np
 
-from shared.models.synth import compose, logos, scenes
+from devtools.synth import logos, scenes
+from shared.models.local import compose
 
 BRAND_NAMES = ("Acme", "Borealis", "Cobalt", "Dynamo", "Eclipse", "Fjord", "Gala", "Helix")
 

@@ -1,0 +1,105 @@
+"""`brandvis analyze` and `brandvis report`: run an analysis, read its visibility report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from cli.commands import config as load_config
+from cli.commands.media import require_file, sampling
+from cli.output import err, finish, print_report, wait
+
+
+def analyze(video: Path = typer.Argument(..., help="The video to analyse."),
+            model: Optional[str] = typer.Option(None, help="Model name: adds detection and the visibility report."),
+            model_version: Optional[int] = typer.Option(None, help="Model version (default: the newest trained)."),
+            fps: str = typer.Option("2", help="Frames sampled per second (0.2 up to the video's rate)."),
+            keyframes: bool = typer.Option(False, "--keyframes", help="Keyframes only: a quick look."),
+            min_confidence: float = typer.Option(0.5, min=0.0, max=1.0, help="Detections below this are ignored."),
+            gap: Optional[float] = typer.Option(None, help="Seconds: detections closer than this are one appearance."),
+            report_out: Optional[Path] = typer.Option(None, "--out", help="Download the report JSON here (implies --wait)."),
+            csv_dir: Optional[Path] = typer.Option(None, "--csv", help="Write brands.csv and appearances.csv here (implies --wait)."),
+            segment_seconds: Optional[float] = typer.Option(None, help="Seconds of video per extract message."),
+            wait_: bool = typer.Option(False, "--wait", help="Show progress; exit 0 only if the job succeeds.")) -> None:
+    """Analyse a video: probe -> frames per segment -> sprites; with --model, detection per segment
+    and the visibility report (screen time, appearances, share, position, size) per brand."""
+    from cli.stack_session import session
+    from shared.jobs import SUCCEEDED, JobStore
+    from shared.storage import Storage
+    from shared.submit import RequestError, Submitter
+
+    require_file(video)
+    chosen = sampling(None if keyframes else fps, keyframes)
+    if (report_out or csv_dir) and model is None:
+        raise RequestError("--out and --csv need --model: without a model there is no report")
+    waiting = wait_ or report_out is not None or csv_dir is not None
+    config = load_config()
+    with session(config.replace(poll_wait_s=1) if waiting else config, run_workers=waiting) as clients:
+        job = Submitter(clients).analyze(video, chosen, segment_seconds, model=model, model_version=model_version,
+                                         min_confidence=min_confidence, gap_s=gap)
+        ref = job.request.get("detect", {}).get("model")
+        err.print(f"job {job.job_id} queued ({video.name}, {chosen.slug}"
+                  + (f", model {ref['name']} v{ref['model_version']})" if ref else ")"))
+        if not waiting:
+            print(job.job_id)
+            return
+        final = wait(JobStore(clients.dynamodb, clients.names.jobs_table), job.job_id)
+        if final.status == SUCCEEDED and model:
+            data = load_report(Storage(clients.s3, clients.names.bucket), final.job_id)
+            print_report(data)
+            save_report(data, report_out, csv_dir)
+        finish(final)
+
+
+def report(job_id: str = typer.Argument(..., help="An analysis job id (`brandvis jobs`)."),
+           report_out: Optional[Path] = typer.Option(None, "--out", help="Also save the report JSON here."),
+           csv_dir: Optional[Path] = typer.Option(None, "--csv", help="Also write brands.csv and appearances.csv here."),
+           appearances: bool = typer.Option(False, "--appearances", help="List every appearance too."),
+           as_json: bool = typer.Option(False, "--json", help="Print the report JSON instead of tables.")) -> None:
+    """Print an analysis job's visibility report as a table."""
+    from cli.stack_session import session
+    from shared.jobs import SUCCEEDED, JobStore
+    from shared.storage import Storage
+    from shared.submit import RequestError
+
+    with session(load_config(), quiet=True) as clients:
+        job = JobStore(clients.dynamodb, clients.names.jobs_table).get_job(job_id)
+        if job is None:
+            raise RequestError(f"no job {job_id}; `brandvis jobs` lists them")
+        if job.kind != "analyze" or "detect" not in job.request:
+            raise RequestError(f"job {job_id} is not an analysis with a model: it has no report")
+        if job.status != SUCCEEDED:
+            raise RequestError(f"job {job_id} is {job.status}: the report exists once it has SUCCEEDED"
+                               + (f" ({job.error})" if job.error else ""))
+        data = load_report(Storage(clients.s3, clients.names.bucket), job_id)
+    if as_json:
+        print(json.dumps(data, indent=1))
+    else:
+        print_report(data, appearances)
+    save_report(data, report_out, csv_dir)
+
+
+def load_report(storage: Any, job_id: str) -> dict[str, Any]:
+    from shared import layout
+
+    return storage.get_json(layout.report_key(job_id))
+
+
+def save_report(data: dict[str, Any], report_out: Path | None, csv_dir: Path | None) -> None:
+    from shared.report.tables import write_csvs
+
+    if report_out is not None:
+        report_out.parent.mkdir(parents=True, exist_ok=True)
+        report_out.write_text(json.dumps(data, indent=1))
+        err.print(f"report written to {report_out}")
+    if csv_dir is not None:
+        paths = write_csvs(data, csv_dir)
+        err.print(f"tables written: {', '.join(str(p) for p in paths)}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(analyze)
+    app.command()(report)

@@ -1,0 +1,92 @@
+"""Media tools that need no stack: `probe`, `frames`, and `demo-data` (sample data to try with)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from cli.commands import config as load_config
+from cli.output import err
+from shared.messages import Sampling
+
+
+def require_file(path: Path) -> None:
+    from shared.submit import RequestError
+
+    if not path.exists():
+        raise RequestError(f"no such file: {path}")
+    if not path.is_file():
+        raise RequestError(f"not a file: {path}")
+
+
+def sampling(fps: str | None, keyframes: bool) -> Sampling:
+    from shared.submit import RequestError, parse_fps
+
+    if keyframes:
+        return Sampling.every_keyframe()
+    if fps is None:
+        raise RequestError("choose --keyframes or --fps N")
+    return parse_fps(fps)
+
+
+def probe(video: Path = typer.Argument(..., help="A video file.")) -> None:
+    """Print stream info and the keyframe list as JSON (the seed's ffprobe fields)."""
+    from shared.media.probe import probe_video
+
+    require_file(video)
+    print(json.dumps(probe_video(video).to_ffprobe(), indent=2))
+
+
+def frames(video: Path = typer.Argument(..., help="A video file."),
+           out_dir: Path = typer.Option(..., "--out", help="Folder for the JPEGs."),
+           keyframes: bool = typer.Option(False, "--keyframes", help="Every keyframe (training)."),
+           fps: Optional[str] = typer.Option(None, help="Uniform sampling rate, e.g. 2 or 0.5.")) -> None:
+    """Write frames to a folder with the same code the extract stage uses."""
+    from shared.media.extraction import extract_segment
+    from shared.media.frames import SegmentReader
+    from shared.media.probe import probe_video
+    from shared.media.segments import plan_segments
+
+    require_file(video)
+    chosen = sampling(fps, keyframes)
+    started = time.perf_counter()
+    info = probe_video(video)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for segment in plan_segments(info, segment_seconds=1e9):
+        reader = SegmentReader(video, segment, chosen, info.time_base, info.origin_pts, info.end_s, tiles=False)
+        result = extract_segment(reader, lambda name, jpeg, _meta: (out_dir / f"{name}.jpg").write_bytes(jpeg),
+                                 load_config().jpeg_quality)
+        count += len(result.frames)
+        if result.stopped_early:
+            err.print(f"[yellow]warning:[/] {result.stopped_early}")
+    if info.truncation_warning:
+        err.print(f"[yellow]warning:[/] {info.truncation_warning}")
+    err.print(f"{count} frames ({chosen.slug}) written to {out_dir} in {time.perf_counter() - started:.2f} s")
+
+
+def demo_data(out_dir: Path = typer.Argument(..., help="Folder to write the sample data into."),
+              seconds: float = typer.Option(60.0, min=5.0, help="Length of the sample video.")) -> None:
+    """Write sample data to try brandvis with: 60 labeled frames (a Ground Truth manifest) and a
+    1280x720 video with the same brands at known times (generated here, nothing downloaded)."""
+    from devtools.synth.benchmark import export_ground_truth, make_benchmark
+    from devtools.synth.video import make_brand_video
+
+    bench = make_benchmark(seed=7, n_test=0, photos=[])
+    manifest = export_ground_truth(bench.train, out_dir / "labels")
+    video = make_brand_video(out_dir / "match.mp4", bench.brands, bench.distractors, seconds=seconds,
+                             size=(1280, 720), seed=2)
+    truth = {b.name: round(video.screen_time(b.name), 2) for b in bench.brands}
+    (out_dir / "truth.json").write_text(json.dumps({"screen_time_s": truth, "absent": video.absent}, indent=1))
+    err.print(f"labeled frames: {manifest}\nvideo: {video.path} ({seconds:g} s)\n"
+              f"true screen times: {out_dir / 'truth.json'}\nnext: brandvis train {manifest} --name logos --wait")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(probe)
+    app.command()(frames)
+    app.command("demo-data")(demo_data)

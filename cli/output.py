@@ -1,0 +1,129 @@
+"""What the CLI prints: consoles, tables, clocks, progress bars. Commands decide, this formats."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from shared.jobs import FAILED, RUNNING, SUCCEEDED, WAITING, Job, JobStore
+from shared.models.store import ModelVersion
+from shared.names import CONSUMERS, STAGES
+
+# Piped output (scripts, tests) gets wide lines instead of rich's 80-column default.
+out = Console(width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+
+
+def clock(seconds: float | None) -> str:
+    """m:ss.s, how analysts read positions in a video."""
+    if seconds is None or seconds != seconds:
+        return "–"
+    m, s = divmod(float(seconds), 60)
+    return f"{int(m)}:{s:04.1f}"
+
+
+def num(value: float | None, fmt: str) -> str:
+    return "–" if value is None or value != value else fmt.format(value)
+
+
+def status_text(status: str) -> str:
+    colour = {SUCCEEDED: "green", FAILED: "red", RUNNING: "cyan", WAITING: "yellow"}.get(status, "white")
+    return f"[{colour}]{status}[/]"
+
+
+def stage_order(job: Job) -> list[str]:
+    return [s for s in STAGES + CONSUMERS if s in job.stages]
+
+
+def print_report(data: dict[str, Any], appearances: bool = False) -> None:
+    from shared.report.tables import appearances_table, brands_table
+
+    v, m = data["video"], data["model"]
+    rate = f"{v['sampled_fps']:g} frames/s" if v["sampled_fps"] else "keyframes"
+    out.print(f"{data['extras'].get('video_name', 'video')}: {v['duration_s']:.1f} s, {v['width']}x{v['height']}, "
+              f"sampled at {rate}; model {m['name']} ({m['backend']}), min confidence {m['min_confidence']:g}")
+    table = Table(box=None)
+    for col in ("brand", "screen time", "share", "of video", "appearances", "first seen", "last seen", "solus",
+                "confidence", "mean size", "prominence"):
+        table.add_column(col, justify="left" if col == "brand" else "right", no_wrap=True)
+    for r in brands_table(data).to_dict("records"):
+        seen = r["screen_time_s"] > 0
+        table.add_row(str(r["label"]), clock(r["screen_time_s"]), f"{r['share_of_screen_time']:.1%}",
+                      f"{(r['share_of_video'] or 0):.1%}", str(r["appearances"]),
+                      clock(r["first_seen_s"]) if seen else "–", clock(r["last_seen_s"]) if seen else "–",
+                      clock(r["solus_time_s"] or 0), num(r["mean_confidence"], "{:.2f}") if seen else "–",
+                      num(r["mean_area_pct"], "{:.1f} %") if seen else "–",
+                      num(r["prominence"], "{:.0f}") if seen else "–")
+    out.print(table)
+    if appearances:
+        t = Table("brand", "#", "from", "to", "on screen", "confidence", "prominence", box=None)
+        for r in appearances_table(data).to_dict("records"):
+            t.add_row(str(r["label"]), str(r["appearance"]), clock(r["start_s"]), clock(r["end_s"]),
+                      f"{r['screen_time_s']:.1f} s", num(r["mean_confidence"], "{:.2f}"), num(r["prominence"], "{:.0f}"))
+        out.print(t)
+
+
+def print_version(mv: ModelVersion | None) -> None:
+    if mv is None or not mv.metrics:
+        return
+    m = mv.metrics
+    err.print(f"{mv.name} v{mv.version}: F1 {m['f1']:.2f} (precision {m['precision']:.2f}, recall {m['recall']:.2f}) "
+              f"on {m['test_images']} held-out images; trained in {mv.training_seconds or 0:.0f} s")
+    for label, v in m.get("per_label", {}).items():
+        if v.get("tp", 0) + v.get("fn", 0) == 0 and "fp" in v:  # recall means nothing without an example
+            err.print(f"  {label:20s} no held-out example; {v['fp']} false detection(s)")
+            continue
+        err.print(f"  {label:20s} precision {v['precision']:.2f}  recall {v['recall']:.2f}  F1 {v['f1']:.2f}")
+
+
+def job_dict(job: Job) -> dict[str, Any]:
+    return {"job_id": job.job_id, "kind": job.kind, "status": job.status, "created_at": job.created_at,
+            "finished_at": job.finished_at, "error": job.error, "warnings": job.warnings,
+            "video": job.video.model_dump() if job.video else None, "outputs": job.outputs,
+            "result": job.result, "stages": {s: {"expected": p.expected, "done": p.done, "metrics": p.metrics,
+                                                 "last_error": p.last_error} for s, p in job.stages.items()}}
+
+
+def wait(jobs: JobStore, job_id: str) -> Job:
+    """Progress bars per stage until the job ends (reads the job record; workers do the work)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bars: dict[str, Any] = {}
+    with Progress(TextColumn("{task.description:>11}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=False) as progress:
+        while True:
+            job = jobs.get_job(job_id)
+            if job is None:
+                raise RuntimeError(f"job {job_id} disappeared")
+            for stage in stage_order(job):
+                p = job.stages[stage]
+                if stage not in bars:
+                    bars[stage] = progress.add_task(stage, total=p.expected)
+                progress.update(bars[stage], total=p.expected, completed=p.done)
+            if job.finished:
+                return job
+            time.sleep(0.25)
+
+
+def finish(job: Job) -> None:
+    """The job's end on stderr, its result as JSON on stdout; exit 1 when it failed."""
+    import typer
+
+    for w in job.warnings:
+        err.print(f"[yellow]warning:[/] {w}")
+    if job.status == SUCCEEDED:
+        result = job.result or {}
+        if job.kind == "analyze":
+            err.print(f"[green]job {job.job_id} succeeded[/]: {result.get('frames', 0)} frames in "
+                      f"{result.get('segments', 0)} segments, {len(result.get('sprites', []))} sprite sheet(s)")
+        else:
+            err.print(f"[green]job {job.job_id} succeeded[/]")
+        print(json.dumps(result, indent=2))
+        return
+    err.print(f"[red]job {job.job_id} failed:[/] {job.error}")
+    raise typer.Exit(1)
