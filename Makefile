@@ -26,8 +26,15 @@ run: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The typeset brand family draws its marks in Debian's ordinary faces (devtools/synth/typeset.py).
+FONTS := fonts-dejavu-core fonts-liberation fonts-freefont-ttf fonts-lato fonts-open-sans \
+         fonts-roboto-unhinted fonts-crosextra-carlito
+
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	@[ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
+	  apt-get install -y -qq --no-install-recommends $(FONTS) >/dev/null 2>&1 || \
+	  echo "fonts not installed: the typeset benchmark uses the faces this machine has"
 	$(BIN)/python bench/media.py
 	$(BIN)/python bench/models.py
 	$(BIN)/python bench/analysis.py

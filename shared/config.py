@@ -57,7 +57,17 @@ class Config:
     min_inference_units: int = 1  # Rekognition units a started model runs (and bills) with
     model_idle_stop_s: float = 900.0  # a running Rekognition model with no detect work this long is stopped
     detect_concurrency: int = 4  # DetectCustomLabels calls in flight per detect message (Rekognition)
+    detect_text_usd_per_1000: float = 1.0  # DetectText list price (Group 2 image API, first 1M a month, us-east-1)
     appearance_gap_s: float = 1.0  # detections closer than this are one appearance in reports
+    identity_tracks: bool = False  # local models: carry a mark's reading along its track (measured, not on by
+    # default: docs/models.md)
+    # Labeling.
+    labeler: str = "builtin"  # builtin (the dashboard's Label page, no bill) | groundtruth (SageMaker Ground Truth)
+    labeling_max_frames: int = 1200  # per video, as the AWS sample thins them (Ground Truth's limit is 2,000)
+    groundtruth_workteam_arn: str = ""  # a private or vendor work team (video-frame tasks take no public one)
+    groundtruth_role_arn: str = ""  # the role Ground Truth assumes to read frames and write labels
+    groundtruth_task_seconds: int = 10800  # time a worker has per task (the sample's 3 h)
+    groundtruth_available_seconds: int = 259200  # how long a task waits for a worker (the sample's 3 days)
     # Dashboard.
     dashboard_address: str = "127.0.0.1"
     dashboard_port: int = 8501
@@ -126,6 +136,14 @@ def _coerce(cls: type[Config], name: str, value: Any) -> Any:
             return float(value)
         if kind == "Path":
             return Path(value).expanduser()
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            if str(value).lower() in ("1", "true", "yes", "on"):
+                return True
+            if str(value).lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(value)
     except ValueError as exc:
         raise ConfigError(f"{ENV_PREFIX}{name.upper()}={value!r} is not a valid {kind}") from exc
     if name == "mode" and value not in ("local", "aws"):

@@ -55,7 +55,7 @@ class Dispatcher:
             by_job[m.job_id].append(m)
         if record:
             for job_id, group in by_job.items():
-                self.ledger.put_messages(job_id, [(m.stage, m.message_id, m.encode()) for m in group])
+                self.ledger.put_messages(job_id, [(m.stage, m.counter, m.message_id, m.encode()) for m in group])
         self.send_bodies([(m.stage, m.encode()) for m in messages], delay_s)
 
     def send_bodies(self, bodies: Iterable[tuple[str, str]], delay_s: int = 0) -> None:

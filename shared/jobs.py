@@ -88,10 +88,20 @@ class JobStore(Table):
         self.update(f"job#{job_id}", "job", "SET #s = :run, updated_at = :now",
                     {":run": RUNNING, ":q": QUEUED, ":now": now_iso()}, {"#s": "status"}, condition="#s = :q")
 
-    def set_waiting(self, job_id: str, waiting: bool) -> None:
-        old, new = (RUNNING, WAITING) if waiting else (WAITING, RUNNING)
-        self.update(f"job#{job_id}", "job", "SET #s = :new, updated_at = :now",
-                    {":new": new, ":old": old, ":now": now_iso()}, {"#s": "status"}, condition="#s = :old")
+    def set_waiting(self, job_id: str, waiting: bool) -> bool:
+        """RUNNING -> WAITING while people label; WAITING -> RUNNING when they are done. The end of
+        the wait is remembered (`resumed_at`), so a wait recorded late, after its own end, is not."""
+        at = now_iso()
+        if waiting:
+            return self.update(f"job#{job_id}", "job", "SET #s = :new, updated_at = :now",
+                               {":new": WAITING, ":old": RUNNING, ":now": at}, {"#s": "status"},
+                               condition="#s = :old AND attribute_not_exists(resumed_at)") is not None
+        self.update(f"job#{job_id}", "job", "SET resumed_at = if_not_exists(resumed_at, :now), updated_at = :now",
+                    {":now": at, ":a": QUEUED, ":b": RUNNING, ":c": WAITING}, {"#s": "status"},
+                    condition="#s IN (:a, :b, :c)")
+        return self.update(f"job#{job_id}", "job", "SET #s = :new, updated_at = :now",
+                           {":new": RUNNING, ":old": WAITING, ":now": at}, {"#s": "status"},
+                           condition="#s = :old") is not None
 
     def fail_job(self, job_id: str, reason: str) -> bool:
         """FAILED with a reason, unless it already ended. True if this call failed it."""

@@ -14,12 +14,12 @@ from shared.table import Table
 
 
 class MessageLedger(Table):
-    def put_messages(self, job_id: str, messages: Iterable[tuple[str, str, str]]) -> None:
-        """Record (stage, message_id, body) before sending, so a lost queue can be refilled."""
+    def put_messages(self, job_id: str, messages: Iterable[tuple[str, str, str, str]]) -> None:
+        """Record (stage, counter, message_id, body) before sending, so a lost queue can be refilled."""
         requests = [{"PutRequest": {"Item": {
             "pk": {"S": f"job#{job_id}"}, "sk": {"S": f"msg#{stage}#{mid}"},
-            "stage_name": {"S": stage}, "message_id": {"S": mid}, "body": {"S": body}}}}
-            for stage, mid, body in messages]
+            "stage_name": {"S": stage}, "counter": {"S": counter}, "message_id": {"S": mid}, "body": {"S": body}}}}
+            for stage, counter, mid, body in messages]
         for i in range(0, len(requests), 25):
             batch = {self.table: requests[i:i + 25]}
             while batch:
@@ -32,7 +32,7 @@ class MessageLedger(Table):
         stages = StageCounters(self.ddb, self.table).stages(job_id)
         pending = []
         for item in self.query_prefix(f"job#{job_id}", "msg#"):
-            progress = stages.get(item["stage_name"])
+            progress = stages.get(item.get("counter", item["stage_name"]))
             done_ids = set(progress.done_ids) if progress else set()
             if item["message_id"] not in done_ids:
                 pending.append((item["stage_name"], item["body"]))

@@ -84,6 +84,12 @@ class Message(_Frozen):
     job_id: str
     message_id: str
     stage: str
+    group: str | None = None  # counted apart from the stage's other messages (one video of several)
+
+    @property
+    def counter(self) -> str:
+        """The fan-in counter this message completes: `extract`, or `extract@<video>` in a group."""
+        return self.stage if self.group is None else f"{self.stage}@{self.group}"
 
     def encode(self) -> str:
         return self.model_dump_json()
@@ -95,12 +101,13 @@ class ProbeMessage(Message):
     sampling: Sampling
     segment_seconds: float = 30.0
     detect: Detecting | None = None  # set: every segment is also run through this model
+    per_video: bool = False  # one of several videos: its segments are counted as their own group
 
     @classmethod
     def for_video(cls, job_id: str, video: VideoRef, sampling: Sampling, segment_seconds: float,
-                  detect: Detecting | None = None) -> ProbeMessage:
+                  detect: Detecting | None = None, per_video: bool = False) -> ProbeMessage:
         return cls(job_id=job_id, message_id=f"probe:{video.video_id}", video=video,
-                   sampling=sampling, segment_seconds=segment_seconds, detect=detect)
+                   sampling=sampling, segment_seconds=segment_seconds, detect=detect, per_video=per_video)
 
 
 class ExtractMessage(Message):
@@ -115,10 +122,11 @@ class ExtractMessage(Message):
 
     @classmethod
     def for_segment(cls, job_id: str, video: VideoRef, sampling: Sampling, segment: Segment,
-                    time_base: str, origin_pts: int, end_s: float, detect: Detecting | None = None) -> ExtractMessage:
+                    time_base: str, origin_pts: int, end_s: float, detect: Detecting | None = None,
+                    per_video: bool = False) -> ExtractMessage:
         return cls(job_id=job_id, message_id=f"extract:{video.video_id}:{sampling.slug}:{segment.index:04d}",
                    video=video, sampling=sampling, segment=segment, time_base=time_base,
-                   origin_pts=origin_pts, end_s=end_s, detect=detect)
+                   origin_pts=origin_pts, end_s=end_s, detect=detect, group=video.video_id if per_video else None)
 
 
 class SpriteMessage(Message):
@@ -136,22 +144,50 @@ class SpriteMessage(Message):
                    video=video, sampling=sampling, sheet=sheet, segments=segments, facts=facts)
 
 
+class LabelMessage(Message):
+    """Frames are extracted: write Ground Truth's input files and start labeling (the seed's
+    "prepare labeling" and "start and wait labeling job" steps)."""
+
+    stage: Literal["label"] = "label"
+    model: str
+    model_version: int
+    kind: Literal["object", "concept"]
+    labels: list[str]
+    labeler: Literal["builtin", "groundtruth"]
+    videos: list[VideoRef] = Field(default_factory=list)
+    sampling: Sampling
+    images_key: str | None = None  # JSON in the bucket: [{"name", "key"}] of uploaded images
+    max_frames: int = 1200  # per video
+    prelabel: ModelRef | None = None  # propose this model's detections (built-in labeler)
+
+    @classmethod
+    def for_job(cls, job_id: str, **fields: object) -> LabelMessage:
+        return cls(job_id=job_id, message_id=f"label:{job_id}", **fields)  # type: ignore[arg-type]
+
+
 class CollectMessage(Message):
-    """Turn labels into a training manifest: a Ground Truth or COCO file the user uploaded, with the
-    images it names (the seed's "collect annotations" step, then train)."""
+    """Turn labels into a training manifest, then train (the seed's "collect annotations" step):
+    a Ground Truth or COCO file the user uploaded with the images it names, or the output of the
+    labeling job this training waited for."""
 
     stage: Literal["collect"] = "collect"
     model: str
     model_version: int
-    manifest_key: str  # the uploaded file, in the data bucket
+    manifest_key: str | None = None  # the uploaded file, in the data bucket
     images_key: str | None = None  # JSON in the bucket: source-ref as written -> the s3:// URI where it is
     kind: Literal["object", "concept"] | None = None  # None: as the file says
+    labeling_job: str | None = None  # or: the labeling job whose output this is
 
     @classmethod
     def for_version(cls, job_id: str, model: str, version: int, manifest_key: str, images_key: str | None,
                     kind: str | None) -> CollectMessage:
         return cls(job_id=job_id, message_id=f"collect:{model}:{version}", model=model, model_version=version,
                    manifest_key=manifest_key, images_key=images_key, kind=kind)  # type: ignore[arg-type]
+
+    @classmethod
+    def for_labeling(cls, job_id: str, model: str, version: int, labeling_job: str, kind: str) -> CollectMessage:
+        return cls(job_id=job_id, message_id=f"collect:{model}:{version}", model=model, model_version=version,
+                   labeling_job=labeling_job, kind=kind)  # type: ignore[arg-type]
 
 
 class TrainMessage(Message):
@@ -232,7 +268,17 @@ class RedriveMessage(Message):
         return cls(job_id=job_id, message_id=f"redrive:{target}:{job_id}", target=target)
 
 
-AnyMessage = Annotated[Union[ProbeMessage, ExtractMessage, SpriteMessage, CollectMessage, TrainMessage,
+class LabelingEvent(Message):
+    """A labeling job ended (Ground Truth's state-change event, or our labeler's): decoded from the
+    EventBridge envelope on the events queue by the workers' events consumer, never sent."""
+
+    stage: Literal["events"] = "events"
+    labeling_job: str
+    status: str  # Completed | Failed | Stopped
+    source: str  # aws.sagemaker | brandvis.labeler
+
+
+AnyMessage = Annotated[Union[ProbeMessage, ExtractMessage, SpriteMessage, LabelMessage, CollectMessage, TrainMessage,
                              StartModelMessage, StopModelMessage, DetectMessage, AggregateMessage, RedriveMessage],
                        Field(discriminator="stage")]
 _ADAPTER: TypeAdapter[Message] = TypeAdapter(AnyMessage)

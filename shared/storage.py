@@ -18,6 +18,17 @@ class Storage:
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
 
+    def key_of(self, uri: str) -> str:
+        """The key of an s3:// URI in this bucket (ValueError for another bucket or scheme)."""
+        prefix = f"s3://{self.bucket}/"
+        if not uri.startswith(prefix):
+            raise ValueError(f"{uri} is not in bucket {self.bucket}")
+        return uri[len(prefix):]
+
+    def copy(self, source_key: str, key: str) -> None:
+        """Server-side copy within the bucket (nothing passes through this machine)."""
+        self.s3.copy_object(Bucket=self.bucket, Key=key, CopySource={"Bucket": self.bucket, "Key": source_key})
+
     def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream",
                   metadata: dict[str, str] | None = None) -> None:
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type,

@@ -10,6 +10,7 @@ themselves.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -20,16 +21,21 @@ from shared.aws import Clients
 from shared.dispatch import Dispatcher, QueueUrls
 from shared.jobs import Job, JobStore, new_job_id
 from shared.ledger import MessageLedger
-from shared.messages import (MIN_FPS, CollectMessage, Detecting, Message, ModelRef, ProbeMessage, RedriveMessage,
-                             Sampling, StartModelMessage, StopModelMessage, VideoRef)
+from shared.labeling import groundtruth
+from shared.labeling.formats import check_labels
+from shared.labeling.task import LABELERS
+from shared.messages import (MIN_FPS, CollectMessage, Detecting, LabelMessage, Message, ModelRef, ProbeMessage,
+                             RedriveMessage, Sampling, StartModelMessage, StopModelMessage, TrainMessage, VideoRef)
 from shared.models.backend import BACKENDS, TRAINING_COMPLETED
 from shared.models.dataset import TYPES
 from shared.models.manifest import ManifestError, line_of, parse_manifest, problems, refuse, resolve_sources
 from shared.models.store import ModelStore, ModelVersion, model_prefix
+from shared.models.text.match import normalize, parse_words
 from shared.names import STAGES
 from shared.storage import Storage
 from shared.uploads import safe_name, upload_path, upload_stream
 
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}  # anything else given to label is a video
 MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 
@@ -53,12 +59,13 @@ class Submitter:
     def storage(self) -> Storage:
         return Storage(self.clients.s3, self.clients.names.bucket)
 
-    def _start(self, kind: str, request: dict[str, Any], messages: list[Message],
-               expect: dict[str, int] | None = None) -> Job:
-        """Create the job, then send its first messages (recorded in its ledger first)."""
+    def _start(self, kind: str, request: dict[str, Any], messages: list[Message]) -> Job:
+        """Create the job, then send its first messages (recorded in its ledger first); each counter
+        expects as many as are sent to it (one probe per video...)."""
         job_id = messages[0].job_id
-        jobs = self.jobs
-        job = jobs.create_job(job_id, kind, request, first_stage=messages[0].stage)
+        expect = Counter(m.counter for m in messages)
+        job = self.jobs.create_job(job_id, kind, request, first_stage=messages[0].counter,
+                                   first_expected=expect.pop(messages[0].counter))
         if expect:
             from shared.counters import StageCounters
 
@@ -106,7 +113,7 @@ class Submitter:
         if detect is not None:
             request.update(detect=detect.model_dump(), gap_s=gap)
             messages.append(StartModelMessage.for_model(job_id, detect.model))
-        return self._start("analyze", request, messages, expect={"start-model": 1} if detect else None)
+        return self._start("analyze", request, messages)
 
     def _detecting(self, name: str, version: int | None, min_confidence: float) -> Detecting:
         """The trained model version a job will use, or why it cannot."""
@@ -132,8 +139,10 @@ class Submitter:
                          min_confidence=min_confidence)
 
     # -- training ----------------------------------------------------------------------------
-    def train(self, manifest: str, name: str, kind: str | None = None, backend: str = "local") -> tuple[Job, ModelVersion]:
-        """From a manifest on this machine (its local images are uploaded) or in S3."""
+    def train(self, manifest: str, name: str, kind: str | None = None, backend: str = "local",
+              words: dict[str, str] | None = None) -> tuple[Job, ModelVersion]:
+        """From a manifest on this machine (its local images are uploaded) or in S3; `words`: what
+        some labels' marks read as, when the reading learned from their boxes should not decide."""
         self._check_training(name, kind, backend)
         if manifest.startswith("s3://"):
             bucket, _, key = manifest[5:].partition("/")
@@ -159,19 +168,21 @@ class Submitter:
                 images[item.source_ref] = self.storage.uri(upload_path(self.storage, Path(ref), layout.dataset_file_key)[1])
             else:
                 found.append(f"{line_of(dataset, item)}: image not found: {ref}")
+        found += self._word_problems(words or {}, dataset.labels)
         refuse(found)
         manifest_key = self._upload_manifest(text.encode(), Path(location).name)
         return self._queue_training(name, backend, dataset.type, dataset.labels, dataset.count(), manifest_key,
-                                    images, {"manifest": location, "images": len(dataset.items)})
+                                    images, {"manifest": location, "images": len(dataset.items)}, words or {})
 
     def train_uploaded(self, manifest: BinaryIO, manifest_name: str, images: list[tuple[str, BinaryIO]],
-                       name: str, kind: str | None = None, backend: str = "local") -> tuple[Job, ModelVersion]:
+                       name: str, kind: str | None = None, backend: str = "local",
+                       words: dict[str, str] | None = None) -> tuple[Job, ModelVersion]:
         """From files the dashboard received: the manifest may name only the images sent with it
         (matched by file name) or objects in S3; nothing on the server's own disk."""
         self._check_training(name, kind, backend)
         data = manifest.read()
         dataset = parse_manifest(data.decode("utf-8-sig"), kind=kind, name=manifest_name)
-        refuse(problems(dataset))
+        refuse(problems(dataset) + self._word_problems(words or {}, dataset.labels))
         keys = {safe_name(n): self.storage.uri(upload_stream(self.storage, stream, n, layout.dataset_file_key)[1])
                 for n, stream in images}
         by_name = {item.source_ref: keys[safe_name(item.source_ref)] for item in dataset.items
@@ -181,7 +192,132 @@ class Submitter:
         refuse(missing)
         manifest_key = self._upload_manifest(data, manifest_name)
         return self._queue_training(name, backend, dataset.type, dataset.labels, dataset.count(), manifest_key,
-                                    by_name, {"manifest": manifest_name, "images": len(dataset.items)})
+                                    by_name, {"manifest": manifest_name, "images": len(dataset.items)}, words or {})
+
+    def train_media(self, media: list[Path] | list[tuple[str, BinaryIO]], labels: str | list[str], name: str,
+                    kind: str = "object", labeler: str | None = None, backend: str = "local",
+                    sampling: Sampling | None = None, prelabel: str | None = None) -> tuple[Job, ModelVersion]:
+        """From raw videos and images (paths here, or files the dashboard received): frames are
+        extracted, people label them (WAITING), then collect and train. `prelabel`: "MODEL" or
+        "MODEL:VERSION" whose detections are proposed, "none" for none; by default the newest
+        trained version of this model, if there is one."""
+        self._check_training(name, kind, backend)
+        if kind not in TYPES:
+            raise RequestError(f"--type must be one of {', '.join(TYPES)} to label from media")
+        try:
+            names = check_labels(labels.split(",") if isinstance(labels, str) else labels)
+        except ValueError as exc:
+            raise RequestError(f"--labels: {exc}") from None
+        labeler = labeler or self.clients.config.labeler
+        if labeler not in LABELERS:
+            raise RequestError(f"unknown labeler {labeler!r}; labelers: {', '.join(LABELERS)}")
+        if labeler == "groundtruth":
+            if self.clients.config.is_local:
+                raise RequestError("the groundtruth labeler runs on AWS: set BRANDVIS_MODE=aws, or use --labeler builtin")
+            found = groundtruth.problems(self.clients.config, kind, names)
+            if found:
+                raise RequestError("; ".join(found))
+        sampling = sampling or Sampling.every_keyframe()
+        proposer = self._prelabel_model(name, prelabel, kind) if labeler == "builtin" else None
+        if not media:
+            raise RequestError("give at least one video or image to label (--media FILE...)")
+        for item in media:
+            if isinstance(item, Path) and not item.is_file():
+                raise RequestError(f"no such file: {item}")
+
+        videos: dict[str, VideoRef] = {}
+        images: dict[str, dict[str, str]] = {}
+        for item in media:
+            file_name = item.name if isinstance(item, Path) else item[0]
+            if Path(file_name).suffix.lower() in IMAGE_SUFFIXES:
+                content, key = (upload_path(self.storage, item, layout.dataset_file_key) if isinstance(item, Path)
+                                else upload_stream(self.storage, item[1], safe_name(file_name, "image"),
+                                                   layout.dataset_file_key))
+                images.setdefault(content, {"id": content, "key": key, "name": file_name})
+            else:
+                ref = self.upload_video(item) if isinstance(item, Path) else self.upload_video_stream(item[1], file_name)
+                videos.setdefault(ref.video_id, ref)
+        job_id = new_job_id()
+        mv = self.models.create_version(name, backend, kind, names, job_id, {},
+                                        lambda v: f"{model_prefix(name, v)}/manifest.jsonl")
+        images_key = None
+        if images:
+            images_key = f"{mv.prefix}/label-images.json"
+            self.storage.put_json(images_key, list(images.values()))
+        request: dict[str, Any] = {
+            "model": name, "version": mv.version, "backend": backend, "type": kind, "labels": names,
+            "labeler": labeler, "videos": [v.model_dump() for v in videos.values()], "images": len(images),
+            "images_key": images_key, "sampling": sampling.model_dump(), "max_frames": self.clients.config.labeling_max_frames,
+            "segment_seconds": self.clients.config.segment_seconds,
+            "prelabel": proposer.model_dump() if proposer else None}
+        messages: list[Message] = [ProbeMessage.for_video(job_id, v, sampling, self.clients.config.segment_seconds,
+                                                          per_video=True) for v in videos.values()]
+        if not messages:  # images only: straight to labeling
+            messages = [LabelMessage.for_job(job_id, model=name, model_version=mv.version, kind=kind, labels=names,
+                                             labeler=labeler, sampling=sampling, images_key=images_key,
+                                             max_frames=self.clients.config.labeling_max_frames, prelabel=proposer)]
+        return self._start("train", request, messages), mv
+
+    def _prelabel_model(self, name: str, prelabel: str | None, kind: str) -> ModelRef | None:
+        if prelabel is not None and prelabel.strip().lower() in ("", "none"):
+            return None
+        if prelabel is None:
+            mv = self.models.get_version(name)
+            if mv is None or mv.type != kind:
+                return None
+        else:
+            model, _, version = prelabel.partition(":")
+            try:
+                mv = self.models.get_version(model, int(version) if version else None)
+            except ValueError:
+                raise RequestError(f"--prelabel {prelabel!r}: write MODEL or MODEL:VERSION") from None
+            if mv is None or mv.status != TRAINING_COMPLETED:
+                raise RequestError(f"--prelabel: model {prelabel} has no trained version")
+            if mv.type == "concept" and kind == "object":
+                raise RequestError(f"--prelabel: model {prelabel} labels whole frames; it cannot propose boxes")
+        return ModelRef(name=mv.name, model_version=mv.version, backend=mv.backend)
+
+    def train_text(self, brands: str | dict[str, str], name: str, backend: str = "local") -> tuple[Job, ModelVersion]:
+        """A text-only model from brand names alone ("voltix,norda,axiom-labs=AXIOM LABS"): no images,
+        no labeling; brands are found by reading their names (Rekognition: DetectText)."""
+        self._check_training(name, None, backend)
+        try:
+            words = parse_words(brands) if isinstance(brands, str) else dict(brands)
+        except ValueError as exc:
+            raise RequestError(f"--text: {exc}") from None
+        labels = list(words)
+        job_id = new_job_id()
+        mv = self.models.create_version(name, backend, "text", labels, job_id, {label: 0 for label in labels},
+                                        lambda v: "", words=words)
+        request = {"model": name, "version": mv.version, "backend": backend, "type": "text", "labels": labels,
+                   "words": words}
+        return self._start("train", request, [TrainMessage.for_version(job_id, name, mv.version)]), mv
+
+    def retext(self, name: str, version: int, words: dict[str, str]) -> tuple[Job, ModelVersion]:
+        """A new version that differs only in what some labels read as (the head is not retrained)."""
+        base = self.models.get_version(name, version)
+        if base is None or base.status != TRAINING_COMPLETED:
+            raise RequestError(f"model {name} version {version} is not a trained model")
+        if base.type == "concept":
+            raise RequestError(f"model {name} labels whole frames (concept): it has no text to set")
+        problems_ = self._word_problems(words, base.labels, allow_empty=True)
+        if problems_:
+            raise RequestError("; ".join(problems_))
+        job_id = new_job_id()
+        merged = {**base.words, **words}
+        mv = self.models.create_version(name, base.backend, base.type, base.labels, job_id, base.counts,
+                                        lambda v: base.manifest_key, words=merged, base_version=version)
+        request = {"model": name, "version": mv.version, "backend": base.backend, "type": base.type,
+                   "labels": base.labels, "from_version": version, "words": words}
+        return self._start("train", request, [TrainMessage.for_version(job_id, name, mv.version)]), mv
+
+    @staticmethod
+    def _word_problems(words: dict[str, str], labels: list[str], allow_empty: bool = False) -> list[str]:
+        found = [f"--text: no label {label!r} in the model (labels: {', '.join(labels)})"
+                 for label in words if label not in labels]
+        found += [f"--text: {label}: {word!r} has too few letters to read" for label, word in words.items()
+                  if label in labels and len(normalize(word)) < 2 and not (allow_empty and not word.strip())]
+        return found
 
     def _check_training(self, name: str, kind: str | None, backend: str) -> None:
         if not MODEL_NAME.match(name):
@@ -200,13 +336,15 @@ class Submitter:
         return upload_stream(self.storage, io.BytesIO(data), name, layout.dataset_file_key)[1]
 
     def _queue_training(self, name: str, backend: str, kind: str, labels: list[str], counts: dict[str, int],
-                        manifest_key: str, images: dict[str, str], about: dict[str, Any]) -> tuple[Job, ModelVersion]:
+                        manifest_key: str, images: dict[str, str], about: dict[str, Any],
+                        words: dict[str, str]) -> tuple[Job, ModelVersion]:
         job_id = new_job_id()
         mv = self.models.create_version(name, backend, kind, labels, job_id, counts,
-                                        lambda v: f"{model_prefix(name, v)}/manifest.jsonl")
+                                        lambda v: f"{model_prefix(name, v)}/manifest.jsonl", words=words)
         images_key = f"{mv.prefix}/images.json"
         self.storage.put_json(images_key, images)  # thousands of names would not fit in a message
-        request = {"model": name, "version": mv.version, "backend": backend, "type": kind, "labels": labels, **about}
+        request = {"model": name, "version": mv.version, "backend": backend, "type": kind, "labels": labels, **about,
+                   **({"words": words} if words else {})}
         message = CollectMessage.for_version(job_id, name, mv.version, manifest_key, images_key, kind)
         return self._start("train", request, [message]), mv
 

@@ -137,6 +137,37 @@ def test_models_page_shows_versions_and_per_label_evaluation(clients, model, das
     assert at.get("image")[0].proto.imgs[0].caption == "missed: Acme · false: Borealis"
 
 
+def test_models_page_says_what_labels_read_as_and_asks_for_a_version_with_new_text(clients, store, model,
+                                                                                  dashboard_env):
+    mv = install_model(clients, model)
+    ModelStore(clients.dynamodb, clients.names.jobs_table).update_version(mv.name, mv.version, texts={
+        "Dynamo": {"words": ["zexadowy"], "source": "read", "support": [4, 12], "says": "reads as zexadowy in 4 of 12 boxes"},
+        "Acme": {"words": [], "source": None, "support": [0, 17], "says": "no text signature (not read as a word)"}})
+    at = run(PAGES / "models.py")
+    texts = at.dataframe[1].value
+    assert list(texts["label"]) == ["Dynamo", "Acme"]
+    assert list(texts["reads as"]) == ["zexadowy", "–"] and texts.iloc[0]["detail"] == "reads as zexadowy in 4 of 12 boxes"
+    # Setting a label's words is a request: a new version, the same head, trained by a worker
+    form_select = [s for s in at.selectbox if s.label == "Label"][0]
+    form_select.set_value("Dynamo")
+    at.text_input[0].input("DYNAMO")
+    at.button[0].click().run()
+    assert "version 2 requested" in at.success[0].value
+    job = store.list_jobs(limit=1)[0]
+    assert (job.kind, job.request["from_version"], job.request["words"]) == ("train", 1, {"Dynamo": "DYNAMO"})
+
+
+def test_train_page_makes_a_text_only_model_from_names(clients, store, dashboard_env):
+    at = run(PAGES / "train.py")
+    brands = [t for t in at.text_input if t.label == "Brands"][0]
+    brands.input("voltix, axiom-labs=AXIOM LABS")
+    [t for t in at.text_input if t.key == "text_name"][0].input("names")
+    [b for b in at.button if b.label == "Make the model"][0].click().run()
+    assert "names version 1 (text-only)" in at.success[0].value and "axiom-labs reads as AXIOM LABS" in at.success[0].value
+    job = store.list_jobs(limit=1)[0]
+    assert job.request["words"] == {"voltix": "voltix", "axiom-labs": "AXIOM LABS"}
+
+
 def test_models_page_warns_what_a_running_rekognition_model_costs(clients, dashboard_env):
     models = ModelStore(clients.dynamodb, clients.names.jobs_table)
     models.create_version("cloud", "rekognition", "object", ["Acme"], "job", {}, lambda v: f"models/cloud/{v}")

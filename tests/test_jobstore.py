@@ -58,7 +58,7 @@ def test_status_transitions_and_terminal_states_stick(store: JobStore):
 
 def test_pending_messages_are_those_not_counted(store: JobStore, counters: StageCounters, ledger: MessageLedger):
     store.create_job("j6", "analyze", {}, first_stage="extract", first_expected=3)
-    ledger.put_messages("j6", [("extract", f"m{i}", f"body{i}") for i in range(3)])
+    ledger.put_messages("j6", [("extract", "extract", f"m{i}", f"body{i}") for i in range(3)])
     counters.record_done("j6", "extract", "m1")
     assert sorted(b for _, b in ledger.pending_messages("j6")) == ["body0", "body2"]
     counters.record_done("j6", "extract", "m0")
@@ -82,7 +82,7 @@ def test_reading_a_job_never_reads_its_message_ledger(store: JobStore, counters:
                                                       ledger: MessageLedger, clients):
     # Given a job that sent many large messages
     store.create_job("j7", "analyze", {}, first_stage="extract", first_expected=40)
-    ledger.put_messages("j7", [("extract", f"m{i}", "x" * 20_000) for i in range(40)])
+    ledger.put_messages("j7", [("extract", "extract", f"m{i}", "x" * 20_000) for i in range(40)])
     counters.record_done("j7", "extract", "m0")
     # When the job is read (every dashboard and CLI poll, every fan-in)
     seen: list[dict] = []

@@ -398,3 +398,90 @@ def test_stored_frames_are_detected_concurrently_and_answered_in_order() -> None
     found = backend.detect_stored(HANDLE, BUCKET, ["f0", "f1", "f2"], (640, 480))
     assert [d.labels.tolist() for d in found] == [["f0"], ["f1"], ["f2"]]
     assert all(d.image_size == (640, 480) for d in found)
+
+
+# -- text: DetectText for text-only models and as evidence ---------------------------------------
+def detect_text_response(*lines: tuple[str, float, tuple[float, float, float, float]]) -> dict[str, Any]:
+    """The documented DetectText shape: a LINE per line, a WORD per word (ParentId = its line)."""
+    detections, n = [], 0
+    for text, confidence, (left, top, width, height) in lines:
+        line_id = n
+        poly = [{"X": left, "Y": top}, {"X": left + width, "Y": top}, {"X": left + width, "Y": top + height},
+                {"X": left, "Y": top + height}]
+        detections.append({"DetectedText": text, "Type": "LINE", "Id": line_id, "Confidence": confidence,
+                           "Geometry": {"BoundingBox": {"Width": width, "Height": height, "Left": left, "Top": top},
+                                        "Polygon": poly}})
+        n += 1
+        words = text.split()
+        for k, word in enumerate(words):
+            w = width / len(words)
+            detections.append({"DetectedText": word, "Type": "WORD", "Id": n, "ParentId": line_id,
+                               "Confidence": confidence,
+                               "Geometry": {"BoundingBox": {"Width": w, "Height": height, "Left": left + k * w,
+                                                            "Top": top}, "Polygon": poly}})
+            n += 1
+    return {"TextDetections": detections, "TextModelVersion": "3.0"}
+
+
+def text_params(key: str) -> dict[str, Any]:
+    return {"Image": {"S3Object": {"Bucket": BUCKET, "Name": key}}}
+
+
+def test_a_text_only_model_trains_nothing_and_reads_brands_with_detect_text(aws: Aws) -> None:
+    # Given a text-only model (no AWS call to make one: nothing to train, nothing to start)
+    handle = aws.backend.train("brands", "1", Dataset("text", ["voltix", "axiom"], []), "", OUTPUT_PREFIX,
+                               words={"axiom": "AXIOM LABS"})
+    assert aws.backend.training_state(handle).status == TRAINING_COMPLETED
+    assert aws.backend.start(handle) == RUNNING and aws.backend.ready(handle)
+    assert handle["texts"]["axiom"]["words"] == ["AXIOM LABS"] and handle["texts"]["voltix"]["words"] == ["voltix"]
+    # When a frame reads a board "VOLTIX", a two-line "AXIOM" over "LABS", and a rival "VOLTEK"
+    aws.rekognition.add_response("detect_text", detect_text_response(
+        ("VOLTIX", 99.1, (0.1, 0.1, 0.2, 0.05)), ("AXIOM", 97.0, (0.5, 0.5, 0.2, 0.06)),
+        ("LABS", 95.0, (0.55, 0.57, 0.1, 0.03)), ("VOLTEK", 98.0, (0.1, 0.8, 0.2, 0.05))), text_params("f0.jpg"))
+    [found] = aws.backend.detect_stored(handle, BUCKET, ["f0.jpg"], (1000, 500))
+    # Then the brands are boxed by their lines (the two lines as one), the rival is not a brand
+    assert sorted(found.labels.tolist()) == ["axiom", "voltix"]
+    boxes = dict(zip(found.labels.tolist(), found.xyxy.tolist()))
+    np.testing.assert_allclose(boxes["voltix"], [100, 50, 300, 75], atol=0.01)
+    np.testing.assert_allclose(boxes["axiom"], [500, 250, 700, 300], atol=0.01)
+    aws.verify()
+
+
+def test_detect_text_evidence_drops_a_box_that_reads_as_another_word_and_adds_one_that_reads_as_the_brand(
+        aws: Aws) -> None:
+    # Given a Custom Labels model whose label "voltix" reads as VOLTIX (set by the user)
+    handle = {**HANDLE, **aws.backend.retext(HANDLE, ["voltix", "acme"], {"voltix": "VOLTIX"}, OUTPUT_PREFIX)}
+    box = {"Width": 0.2, "Height": 0.1, "Left": 0.1, "Top": 0.1}
+    # Frame 1: the model says voltix where the board reads VOLTEK (a rival), and acme (an emblem)
+    aws.rekognition.add_response("detect_custom_labels", {"CustomLabels": [
+        {"Name": "voltix", "Confidence": 90.0, "Geometry": {"BoundingBox": box}},
+        {"Name": "acme", "Confidence": 80.0, "Geometry": {"BoundingBox": {**box, "Left": 0.6}}}]},
+        {"ProjectVersionArn": VERSION_ARN, "Image": text_params("f1.jpg")["Image"], "MinConfidence": 50.0})
+    aws.rekognition.add_response("detect_text", detect_text_response(("VOLTEK", 99.0, (0.12, 0.12, 0.15, 0.05))),
+                                 text_params("f1.jpg"))
+    # Frame 2: the model saw nothing, yet a board reads VOLTIX
+    aws.rekognition.add_response("detect_custom_labels", {"CustomLabels": []},
+                                 {"ProjectVersionArn": VERSION_ARN, "Image": text_params("f2.jpg")["Image"],
+                                  "MinConfidence": 50.0})
+    aws.rekognition.add_response("detect_text", detect_text_response(("VOLTIX", 98.0, (0.4, 0.4, 0.2, 0.05))),
+                                 text_params("f2.jpg"))
+    first, second = aws.backend.detect_stored(handle, BUCKET, ["f1.jpg", "f2.jpg"], (1000, 500))
+    # Then the rival's board is not reported as voltix, acme (no text) is untouched, and the board
+    # that reads VOLTIX is
+    assert first.labels.tolist() == ["acme"]
+    assert second.labels.tolist() == ["voltix"]
+    np.testing.assert_allclose(second.xyxy[0], [400, 200, 600, 225], atol=0.01)
+    aws.verify()
+
+
+def test_detect_text_throttling_is_absorbed_then_sent_back_later(aws: Aws) -> None:
+    handle = aws.backend.train("brands", "1", Dataset("text", ["voltix"], []), "", OUTPUT_PREFIX)
+    aws.error("detect_text", "ThrottlingException", params=text_params("f0.jpg"))
+    aws.rekognition.add_response("detect_text", detect_text_response(("VOLTIX", 99.0, (0.1, 0.1, 0.2, 0.05))),
+                                 text_params("f0.jpg"))
+    assert aws.backend.detect_stored(handle, BUCKET, ["f0.jpg"], (1000, 500))[0].labels.tolist() == ["voltix"]
+    for _ in range(4):
+        aws.error("detect_text", "ThrottlingException", params=text_params("f0.jpg"))
+    with pytest.raises(RetryLater):
+        aws.backend.detect_stored(handle, BUCKET, ["f0.jpg"], (1000, 500))
+    aws.verify()

@@ -45,6 +45,11 @@ class Delivery:
         return self.message.job_id if self.message else None
 
     @property
+    def counter(self) -> str:
+        """The fan-in counter this delivery completes (its stage, or `stage@group`)."""
+        return self.message.counter if self.message else self.stage
+
+    @property
     def message_id(self) -> str:
         return self.message.message_id if self.message else self.sqs_message_id
 

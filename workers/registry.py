@@ -23,9 +23,11 @@ class Result:
     video: VideoFacts | None = None  # what probe learned: stored on the job
     outputs: dict[str, Any] = field(default_factory=dict)  # merged into the job's outputs
     warnings: list[str] = field(default_factory=list)  # shown with the job, which still succeeds
+    waiting: bool | None = None  # True: the job now waits on people (WAITING); False: they are done, it runs on
 
 
 Handler = Callable[[Any, Any], "Result | None"]
+Decoder = Callable[[str, Any], Message]  # (queue body, StageContext) -> message; raises MessageDecodeError
 
 
 @dataclass(frozen=True)
@@ -35,13 +37,14 @@ class StageSpec:
     visibility_timeout: int = 60  # seconds; the heartbeat keeps extending it while the handler runs
     max_attempts: int = MAX_RECEIVES  # receives before the job fails and SQS dead-letters the message
     time_limit: int = 900  # seconds one attempt may run; past it the attempt is abandoned and retried
+    decode: Decoder | None = None  # for bodies that are not our messages (EventBridge events)
 
 
 _REGISTRY: dict[str, StageSpec] = {}
 
 
 def stage(name: str, *, visibility_timeout: int = 60, max_attempts: int = MAX_RECEIVES,
-          time_limit: int = 900) -> Callable[[Handler], Handler]:
+          time_limit: int = 900, decode: Decoder | None = None) -> Callable[[Handler], Handler]:
     if name not in STAGES and name not in CONSUMERS:
         raise ValueError(f"unknown stage {name!r}; declare it in shared/names.py")
     if not 1 <= max_attempts <= MAX_RECEIVES:
@@ -50,7 +53,7 @@ def stage(name: str, *, visibility_timeout: int = 60, max_attempts: int = MAX_RE
         raise ValueError(f"stage {name}: time_limit {time_limit} s is shorter than its visibility timeout")
 
     def register(fn: Handler) -> Handler:
-        _REGISTRY[name] = StageSpec(name, fn, visibility_timeout, max_attempts, time_limit)
+        _REGISTRY[name] = StageSpec(name, fn, visibility_timeout, max_attempts, time_limit, decode)
         return fn
 
     return register
@@ -59,6 +62,7 @@ def stage(name: str, *, visibility_timeout: int = 60, max_attempts: int = MAX_RE
 def _load() -> None:
     importlib.import_module("workers.stages")
     importlib.import_module("workers.control")
+    importlib.import_module("workers.events")
 
 
 def implemented() -> list[str]:

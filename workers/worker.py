@@ -181,7 +181,7 @@ class Worker:
         ran: list[Middleware] = []
         try:
             try:
-                d.message = decode(d.body)
+                d.message = d.spec.decode(d.body, self.ctx) if d.spec.decode else decode(d.body)
             except MessageDecodeError as exc:
                 d.error = exc
             try:

@@ -10,22 +10,40 @@ from cli.commands import config as load_config
 from cli.output import err, finish, out, print_version, status_text, wait
 
 
-def train(manifest: str = typer.Argument(..., help="Ground Truth output manifest (JSON lines) or COCO JSON; path or s3://"),
+def train(manifest: Optional[str] = typer.Argument(None, help="Ground Truth output manifest (JSON lines) or COCO "
+                                                                "JSON; path or s3://. Leave out with --text alone."),
           name: str = typer.Option(..., "--name", help="Model name; each training adds a version."),
           kind: Optional[str] = typer.Option(None, "--type", help="object (boxes) or concept (whole frame)."),
           backend: str = typer.Option("local", help="local (this machine's CPU) or rekognition (AWS)."),
+          text: Optional[str] = typer.Option(None, "--text", help="Without MANIFEST: a text-only model from brand "
+                                             "names, \"voltix,norda,axiom-labs=AXIOM LABS\". With one: what labels "
+                                             "read as, \"Dynamo=DYNAMO\" (else learned from their boxes)."),
           wait_: bool = typer.Option(False, "--wait", help="Show progress; exit 0 only if training succeeds.")) -> None:
-    """Train a model version from a labeled manifest."""
+    """Train a model version from a labeled manifest, or from brand names alone (--text)."""
     from cli.stack_session import session
     from shared.jobs import SUCCEEDED, JobStore
     from shared.models.store import ModelStore
-    from shared.submit import Submitter
+    from shared.models.text.match import parse_words
+    from shared.submit import RequestError, Submitter
 
+    if manifest is None and text is None:
+        raise RequestError("give a MANIFEST of labeled images, or --text \"brand,brand=WORDS\" for a text-only model")
+    try:
+        words = parse_words(text) if text and manifest is not None else None
+    except ValueError as exc:
+        raise RequestError(f"--text: {exc}") from None
     config = load_config()
     with session(config.replace(poll_wait_s=1) if wait_ else config, run_workers=wait_) as clients:
-        job, mv = Submitter(clients).train(manifest, name, kind, backend)
-        err.print(f"job {job.job_id} queued: {name} version {mv.version} ({mv.type}, {backend}, "
-                  f"{sum(mv.counts.values())} examples of {len(mv.labels)} labels)")
+        submit = Submitter(clients)
+        if manifest is None:
+            assert text is not None
+            job, mv = submit.train_text(text, name, backend)
+            err.print(f"job {job.job_id} queued: {name} version {mv.version} (text-only, {backend}: "
+                      + ", ".join(f"{label} = {w}" for label, w in mv.words.items()) + ")")
+        else:
+            job, mv = submit.train(manifest, name, kind, backend, words=words)
+            err.print(f"job {job.job_id} queued: {name} version {mv.version} ({mv.type}, {backend}, "
+                      f"{sum(mv.counts.values())} examples of {len(mv.labels)} labels)")
         if not wait_:
             print(job.job_id)
             return
@@ -35,7 +53,9 @@ def train(manifest: str = typer.Argument(..., help="Ground Truth output manifest
         finish(final)
 
 
-def models(name: Optional[str] = typer.Argument(None, help="Only this model's versions.")) -> None:
+def models(name: Optional[str] = typer.Argument(None, help="Only this model's versions (and what its labels "
+                                                     "read as)."),
+           as_json: bool = typer.Option(False, "--json", help="Machine-readable.")) -> None:
     """List model versions: backend, status, examples, training time, evaluation."""
     from rich.table import Table
 
@@ -45,6 +65,12 @@ def models(name: Optional[str] = typer.Argument(None, help="Only this model's ve
     with session(load_config(), quiet=True) as clients:
         store = ModelStore(clients.dynamodb, clients.names.jobs_table)
         rows = store.list_versions(name) if name else store.list_all()
+    if as_json:
+        import json
+        from dataclasses import asdict
+
+        print(json.dumps([{k: v for k, v in asdict(r).items() if k != "handle"} for r in rows], indent=1))
+        return
     table = Table(box=None)
     for col in ("model", "version", "backend", "type", "status", "running", "labels", "train s", "F1", "P", "R",
                 "created"):
@@ -56,9 +82,37 @@ def models(name: Optional[str] = typer.Argument(None, help="Only this model's ve
                       ", ".join(v.labels), f"{v.training_seconds:.0f}" if v.training_seconds else "–", *scores,
                       v.created_at[:19].replace("T", " "))
     out.print(table if rows else "no models yet: `brandvis train MANIFEST --name NAME`")
+    newest = next((v for v in rows if v.texts), None) if name else None
+    if newest is not None:
+        out.print(f"\nwhat {newest.name} v{newest.version}'s labels read as:")
+        for label, t in newest.texts.items():
+            out.print(f"  {label}: {t.get('says', '')}")
 
 
-def _deploy(name: str, version: Optional[int], start: bool, wait_: bool) -> None:
+def retext(name: str = typer.Argument(..., help="Model name."),
+           words: str = typer.Argument(..., help="\"LABEL=WORDS,LABEL=WORDS\": what those labels' marks read as "
+                                                 "(LABEL= with nothing: no text for it)."),
+           model_version: Optional[int] = typer.Option(None, help="Version (default: the newest trained)."),
+           wait_: bool = typer.Option(False, "--wait", help="Wait for the new version.")) -> None:
+    """Make a new version that differs only in what some labels read as (no retraining)."""
+    from shared.submit import RequestError
+
+    pairs = {}
+    for item in words.split(","):
+        label, eq, word = item.partition("=")
+        if not eq or not label.strip():
+            raise RequestError(f"{item.strip()!r}: write LABEL=WORDS")
+        pairs[label.strip()] = word.strip()
+
+    def submit_job(submit, version):
+        job, new = submit.retext(name, version, pairs)
+        return job, f"{name} version {new.version} from version {version}"
+
+    _on_version(name, model_version, wait_, submit_job)
+
+
+def _on_version(name: str, version: Optional[int], wait_: bool, submit_job) -> None:
+    """Resolve the version (newest trained by default), submit one job about it, optionally wait."""
     from cli.stack_session import session
     from shared.jobs import JobStore
     from shared.models.store import ModelStore
@@ -71,13 +125,18 @@ def _deploy(name: str, version: Optional[int], start: bool, wait_: bool) -> None
             if mv is None:
                 raise RequestError(f"model {name} has no trained version")
             version = mv.version
-        submit = Submitter(clients)
-        job = submit.start_model(name, version) if start else submit.stop_model(name, version)
-        err.print(f"job {job.job_id} queued: {'start' if start else 'stop'} {name} version {version}")
+        job, what = submit_job(Submitter(clients), version)
+        err.print(f"job {job.job_id} queued: {what}")
         if not wait_:
             print(job.job_id)
             return
         finish(wait(JobStore(clients.dynamodb, clients.names.jobs_table), job.job_id))
+
+
+def _deploy(name: str, version: Optional[int], start: bool, wait_: bool) -> None:
+    _on_version(name, version, wait_,
+                lambda submit, v: ((submit.start_model if start else submit.stop_model)(name, v),
+                                   f"{'start' if start else 'stop'} {name} version {v}"))
 
 
 def start_model(name: str = typer.Argument(..., help="Model name."),
@@ -99,3 +158,4 @@ def register(app: typer.Typer) -> None:
     app.command()(models)
     app.command("start-model")(start_model)
     app.command("stop-model")(stop_model)
+    app.command()(retext)

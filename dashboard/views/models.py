@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import data
 from shared.models.backend import RUNNING, STARTING, TRAINING_COMPLETED
+from shared.submit import RequestError
 
 st.title("Models")
 versions = data.model_versions()
@@ -47,6 +48,29 @@ if m.get("per_label"):
     st.dataframe(pd.DataFrame(rows).rename(columns={"tp": "found", "fp": "false", "fn": "missed"}),
                  hide_index=True, column_config={c: st.column_config.NumberColumn(c, format="%.2f")
                                                  for c in ("precision", "recall", "f1", "threshold")})
+texts = v.get("texts") or {}
+if texts:
+    st.markdown("**What each label reads as** (text evidence: a candidate that reads as another word is dropped, "
+                "one that reads as its label's word is kept)")
+    st.dataframe(pd.DataFrame([{"label": label, "reads as": " / ".join(t.get("words") or []) or "–",
+                                "from": {"user": "set by hand", "read": "its boxes"}.get(t.get("source"), "–"),
+                                "detail": t.get("says", "")} for label, t in texts.items()]),
+                 hide_index=True, width="stretch")
+    if v["status"] == TRAINING_COMPLETED and v["type"] != "concept":
+        with st.form("retext"):
+            a, b = st.columns([1, 2])
+            label = a.selectbox("Label", list(texts))
+            word = b.text_input("Reads as", placeholder="the words on its mark; empty: no text for this label")
+            if st.form_submit_button("Make a version with this text",
+                                     help="A new version with the same head (no retraining); only the text changes"):
+                try:
+                    job, new = data.submit().retext(v["name"], v["version"], {label: word})
+                except RequestError as exc:
+                    st.error(str(exc))
+                else:
+                    st.success(f"{v['name']} version {new.version} requested (job {job.job_id}): the same head, "
+                               f"{label} reads as {word or 'nothing'}.")
+                    data.model_versions.clear()
 extra = m.get("extra") or {}
 if extra.get("recall_by_size"):
     st.caption("Recall by logo width: " + ", ".join(f"{k} {val:.2f}" for k, val in extra["recall_by_size"].items()

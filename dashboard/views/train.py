@@ -41,6 +41,27 @@ if submitted:
                    "The workers check every image and train; follow it on **Operations**.")
         data.model_versions.clear()
 
+st.subheader("Or: a model from brand names alone")
+st.markdown("No images, no labeling: brands are found by **reading their names** in the frames. Each item is a "
+            "label, optionally `=` the words its mark reads as (a name above a tagline may be on two lines).")
+with st.form("train_text"):
+    spec = st.text_input("Brands", placeholder="voltix, norda, axiom-labs=AXIOM LABS")
+    a, b = st.columns(2)
+    text_name = a.text_input("Model name", placeholder="brands", key="text_name")
+    text_backend = b.selectbox("Backend", ["local", "rekognition"], key="text_backend",
+                               help="local: PP-OCR on the workers' CPU, free; rekognition: Amazon Rekognition "
+                                    f"DetectText, about US${data.config().detect_text_usd_per_1000:g} per 1,000 "
+                                    "frames read")
+    if st.form_submit_button("Make the model"):
+        try:
+            job, mv = data.submit().train_text(spec, text_name, text_backend)
+        except RequestError as exc:
+            st.error(str(exc))
+        else:
+            st.success(f"{mv.name} version {mv.version} (text-only): job {job.job_id}. "
+                       + ", ".join(f"{label} reads as {w}" for label, w in mv.words.items()))
+            data.model_versions.clear()
+
 st.subheader("Models")
 versions = data.model_versions()
 if not versions:

@@ -17,7 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
-from devtools.synth import logos, scenes
+from devtools.synth import logos, scenes, typeset
 from shared.models.local import compose
 
 BRAND_NAMES = ("Acme", "Borealis", "Cobalt", "Dynamo", "Eclipse", "Fjord", "Gala", "Helix")
@@ -29,6 +29,7 @@ class Logo:
     design: logos.Design
     sprite: np.ndarray  # BGRA, high resolution
     is_brand: bool
+    imitates: str | None = None  # a look-alike: the brand it imitates
 
 
 @dataclass
@@ -57,6 +58,26 @@ class Benchmark:
     test: list[Frame]
 
 
+def make_typeset_logos(rng: np.random.Generator, n_lookalikes: int = 3,
+                       n_unrelated: int = 2) -> tuple[list[Logo], list[Logo]]:
+    """Brands set in ordinary typefaces (devtools/synth/typeset.py), look-alikes in their style."""
+    faces = typeset.fonts()
+    order = rng.permutation(len(faces))
+    brands, designs = [], []
+    for n, (word, layout, _) in enumerate(typeset.BRANDS):
+        d = typeset.design(rng, word, layout, faces[order[n % len(faces)]])
+        designs.append(d)
+        brands.append(Logo(word.title(), d, typeset.render(d), True))
+    distractors = []
+    for n, (word, _, rival) in enumerate(typeset.BRANDS[:n_lookalikes]):
+        d = typeset.look_alike(designs[n], rival)
+        distractors.append(Logo(f"lookalike-{rival.title()}", d, typeset.render(d), False, brands[n].name))
+    for n, word in enumerate(typeset.UNRELATED[:n_unrelated]):
+        d = typeset.design(rng, word, str(rng.choice(["badge", "word"])), faces[order[(len(brands) + n) % len(faces)]])
+        distractors.append(Logo(f"other-{word.title()}", d, typeset.render(d), False))
+    return brands, distractors
+
+
 def make_logos(rng: np.random.Generator, n_emblems: int = 3, n_wordmarks: int = 2,
                n_lookalikes: int = 2, n_unrelated: int = 2) -> tuple[list[Logo], list[Logo]]:
     brands = []
@@ -68,8 +89,9 @@ def make_logos(rng: np.random.Generator, n_emblems: int = 3, n_wordmarks: int = 
         brands.append(Logo(name, design, logos.render(design, 128), True))
     distractors = []
     for i in range(n_lookalikes):
-        twin = logos.look_alike(brands[i % len(brands)].design if i % 2 == 0 else brands[-1 - i // 2].design, rng)
-        distractors.append(Logo(f"lookalike-{i}", twin, logos.render(twin, 128), False))
+        original = brands[i % len(brands)] if i % 2 == 0 else brands[-1 - i // 2]
+        twin = logos.look_alike(original.design, rng)
+        distractors.append(Logo(f"lookalike-{i}", twin, logos.render(twin, 128), False, original.name))
     for i in range(n_unrelated):
         design = logos.random_design(rng, style="bench")
         distractors.append(Logo(f"other-{i}", design, logos.render(design, 128), False))
@@ -86,11 +108,12 @@ def _overlaps(box: tuple[int, int, int, int], others: Sequence[tuple[int, int, i
 
 
 def place(image: np.ndarray, logo: Logo, rng: np.random.Generator, taken: list[tuple[int, int, int, int]],
-          min_frac: float = 0.04, max_frac: float = 0.25, occlusion: float = 0.2) -> Instance | None:
+          min_frac: float = 0.04, max_frac: float = 0.25, occlusion: float = 0.2, rotate: float = 25.0,
+          perspective: float = 0.18) -> Instance | None:
     """Paste one logo where it does not cover another; returns its instance (None if no room)."""
     H, W = image.shape[:2]
     frac = math.exp(rng.uniform(math.log(min_frac), math.log(max_frac)))
-    sprite = compose.relight(compose.warp_sprite(logo.sprite, frac * W, rng), rng)
+    sprite = compose.relight(compose.warp_sprite(logo.sprite, frac * W, rng, rotate, perspective), rng)
     h, w = sprite.shape[:2]
     if w >= W or h >= H:
         return None
@@ -110,31 +133,44 @@ def place(image: np.ndarray, logo: Logo, rng: np.random.Generator, taken: list[t
 
 
 def make_frame(rng: np.random.Generator, brands: Sequence[Logo], distractors: Sequence[Logo], width: int = 640,
-               height: int = 360, photos: Sequence[np.ndarray] = (), p_brand: float = 0.7) -> Frame:
+               height: int = 360, photos: Sequence[np.ndarray] = (), p_brand: float = 0.7,
+               min_frac: float = 0.04, rotate: float = 25.0) -> Frame:
     image = scenes.background(rng, width, height, photos)
     taken: list[tuple[int, int, int, int]] = []
     instances = []
     if rng.random() < p_brand:
         for _ in range(int(rng.choice([1, 1, 2, 3]))):
-            inst = place(image, brands[int(rng.integers(0, len(brands)))], rng, taken)
+            inst = place(image, brands[int(rng.integers(0, len(brands)))], rng, taken, min_frac=min_frac,
+                         rotate=rotate)
             if inst:
                 instances.append(inst)
     if distractors and rng.random() < 0.5:
         for _ in range(int(rng.integers(1, 3))):
-            inst = place(image, distractors[int(rng.integers(0, len(distractors)))], rng, taken)
+            inst = place(image, distractors[int(rng.integers(0, len(distractors)))], rng, taken, min_frac=min_frac,
+                         rotate=rotate)
             if inst:
                 instances.append(inst)
     return Frame(compose.degrade(image, rng), instances)
 
 
-def make_benchmark(seed: int = 7, n_train: int = 60, n_test: int = 300, width: int = 640, height: int = 360,
-                   photos: Sequence[np.ndarray] | None = None) -> Benchmark:
+#: The two brand families: `procedural` (invented shapes and lettering, 640x360 frames, logos 4-25 %
+#: of the width, turned up to 25 degrees) and `typeset` (ordinary typefaces, 1280x720 broadcast
+#: frames, logos 3-25 %, turned up to 12 degrees as boards and shirts are).
+FAMILIES = {"procedural": {"size": (640, 360), "min_frac": 0.04, "rotate": 25.0},
+            "typeset": {"size": (1280, 720), "min_frac": 0.03, "rotate": 12.0}}
+
+
+def make_benchmark(seed: int = 7, n_train: int = 60, n_test: int = 300, width: int | None = None,
+                   height: int | None = None, photos: Sequence[np.ndarray] | None = None,
+                   family: str = "procedural") -> Benchmark:
     rng = np.random.default_rng(seed)
     photos = scenes.photo_library() if photos is None else photos
-    brands, distractors = make_logos(rng)
-    train = [make_frame(rng, brands, distractors, width, height, photos) for _ in range(n_train)]
-    test = [make_frame(rng, brands, distractors, width, height, photos) for _ in range(n_test)]
-    return Benchmark(brands, distractors, train, test)
+    spec = FAMILIES[family]
+    width, height = width or spec["size"][0], height or spec["size"][1]
+    brands, distractors = make_typeset_logos(rng) if family == "typeset" else make_logos(rng)
+    frames = [make_frame(rng, brands, distractors, width, height, photos, min_frac=spec["min_frac"],
+                         rotate=spec["rotate"]) for _ in range(n_train + n_test)]
+    return Benchmark(brands, distractors, frames[:n_train], frames[n_train:])
 
 
 def export_ground_truth(frames: Sequence[Frame], folder: Path, kind: str = "object",

@@ -46,54 +46,73 @@ class BrandVideo:
     events: list[Event]
     absent: list[str]
     visible: list[set[str]] = field(default_factory=list)  # per video frame: brands on screen
+    others_visible: list[set[str]] = field(default_factory=list)  # per video frame: distractors on screen
 
     def brands_at(self, t: float) -> set[str]:
         """Brands on the frame shown at time t (the frame with the largest start time <= t)."""
         n = min(len(self.visible) - 1, int(math.floor(t * self.fps + 1e-9)))
         return self.visible[n]
 
+    def others_at(self, t: float) -> set[str]:
+        n = min(len(self.others_visible) - 1, int(math.floor(t * self.fps + 1e-9)))
+        return self.others_visible[n] if self.others_visible else set()
+
     def screen_time(self, label: str) -> float:
         return sum(label in v for v in self.visible) / self.fps
 
 
 def schedule(rng: np.random.Generator, brands: Sequence[Logo], distractors: Sequence[Logo], seconds: float,
-             absent: int = 1) -> tuple[list[Event], list[str]]:
+             absent: int = 1, absent_names: Sequence[str] = (), must_show: Sequence[str] = (),
+             min_frac: float = 0.06) -> tuple[list[Event], list[str]]:
+    """`absent_names`: these brands never appear (else `absent` chosen at random); `must_show`:
+    these distractors appear several times (a brand's look-alike in a video without the brand)."""
     order = rng.permutation(len(brands))
-    shown = [brands[i] for i in sorted(order[absent:])]
-    missing = [brands[i].name for i in sorted(order[:absent])]
+    if absent_names:
+        missing = [b.name for b in brands if b.name in absent_names]
+        shown = [b for b in brands if b.name not in absent_names]
+    else:
+        shown = [brands[i] for i in sorted(order[absent:])]
+        missing = [brands[i].name for i in sorted(order[:absent])]
     events: list[Event] = []
+    for name in must_show:
+        logo = next(d for d in distractors if d.name == name)
+        for k in range(3):
+            s = seconds * (0.1 + 0.3 * k) + float(rng.uniform(0, 2))
+            events.append(_event(rng, logo, s, min(seconds, s + float(rng.uniform(3, 7))), min_frac))
     t = 0.5
     while t < seconds - 1:
         logo = shown[int(rng.integers(0, len(shown)))]
         flash = rng.random() < 0.2
         length = rng.uniform(0.3, 1.0) if flash else rng.uniform(2.0, 8.0)
-        events.append(_event(rng, logo, t, min(seconds, t + length)))
+        events.append(_event(rng, logo, t, min(seconds, t + length), min_frac))
         if rng.random() < 0.35:  # a second brand overlapping in time
             other = shown[int(rng.integers(0, len(shown)))]
             s = t + rng.uniform(0, length)
-            events.append(_event(rng, other, s, min(seconds, s + rng.uniform(1.0, 5.0))))
+            events.append(_event(rng, other, s, min(seconds, s + rng.uniform(1.0, 5.0)), min_frac))
         if distractors and rng.random() < 0.5:
             d = distractors[int(rng.integers(0, len(distractors)))]
             s = t + rng.uniform(-1, length)
-            events.append(_event(rng, d, max(0.0, s), min(seconds, max(0.0, s) + rng.uniform(1.0, 5.0))))
+            events.append(_event(rng, d, max(0.0, s), min(seconds, max(0.0, s) + rng.uniform(1.0, 5.0)), min_frac))
         t += length + rng.uniform(0.5, 4.0)
     return events, missing
 
 
-def _event(rng: np.random.Generator, logo: Logo, start: float, end: float) -> Event:
-    frac = math.exp(rng.uniform(math.log(0.06), math.log(0.25)))
+def _event(rng: np.random.Generator, logo: Logo, start: float, end: float, min_frac: float = 0.06) -> Event:
+    frac = math.exp(rng.uniform(math.log(min_frac), math.log(0.25)))
     return Event(logo.name, logo.is_brand, round(start, 3), round(end, 3), frac, float(rng.uniform(0.02, 0.98 - frac)),
                  float(rng.uniform(0.05, 0.8)), float(rng.uniform(-0.05, 0.05)), float(rng.uniform(-0.03, 0.03)))
 
 
 def make_brand_video(path: Path, brands: Sequence[Logo], distractors: Sequence[Logo], seconds: float = 60.0,
                      fps: int = 25, size: tuple[int, int] = (640, 360), seed: int = 0,
-                     photos: Sequence[np.ndarray] = ()) -> BrandVideo:
+                     photos: Sequence[np.ndarray] = (), absent: Sequence[str] = (), must_show: Sequence[str] = (),
+                     min_frac: float = 0.06, rotate: float = 15.0) -> BrandVideo:
     rng = np.random.default_rng(seed)
     W, H = size
-    events, absent = schedule(rng, brands, distractors, seconds)
+    events, absent = schedule(rng, brands, distractors, seconds, absent_names=absent, must_show=must_show,
+                              min_frac=min_frac)
     logos = {lg.name: lg for lg in list(brands) + list(distractors)}
-    sprites = [compose.relight(compose.warp_sprite(logos[e.logo].sprite, e.width_frac * W, rng, rotate=15,
+    sprites = [compose.relight(compose.warp_sprite(logos[e.logo].sprite, e.width_frac * W, rng, rotate=rotate,
                                                    perspective=0.12), rng) for e in events]
     cuts = [0.0]
     while cuts[-1] < seconds:
@@ -113,6 +132,7 @@ def make_brand_video(path: Path, brands: Sequence[Logo], distractors: Sequence[L
             ox, oy = int(p * (bg.shape[1] - W)), int(p * (bg.shape[0] - H) * 0.5)
             image = bg[oy:oy + H, ox:ox + W].copy()
             seen: set[str] = set()
+            others: set[str] = set()
             for e, sprite in zip(events, sprites):
                 if not e.start_s <= t < e.end_s:
                     continue
@@ -122,9 +142,10 @@ def make_brand_video(path: Path, brands: Sequence[Logo], distractors: Sequence[L
                 if box is None:
                     continue
                 h, w = sprite.shape[:2]
-                if e.is_brand and (box[2] - box[0]) * (box[3] - box[1]) >= 0.6 * w * h:
-                    seen.add(e.logo)
+                if (box[2] - box[0]) * (box[3] - box[1]) >= 0.6 * w * h:
+                    (seen if e.is_brand else others).add(e.logo)
             video.visible.append(seen)
+            video.others_visible.append(others)
             frame = av.VideoFrame.from_ndarray(image, format="bgr24")
             frame.pts = n
             frame.time_base = Fraction(1, fps)

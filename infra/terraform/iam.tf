@@ -36,7 +36,7 @@ data "aws_iam_policy_document" "worker" {
   }
   statement {
     sid       = "CustomLabelsLookup"
-    actions   = ["rekognition:DescribeProjects"] # takes no resource-level condition
+    actions   = ["rekognition:DescribeProjects", "rekognition:DetectText"] # neither takes a resource-level condition
     resources = ["*"]
   }
 }

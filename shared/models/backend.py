@@ -11,7 +11,7 @@ from `Detections.to_rekognition()`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence
+from typing import Any, Iterable, Protocol, Sequence
 
 import numpy as np
 
@@ -57,6 +57,12 @@ class Metrics:
     per_label: dict[str, dict[str, float]] = field(default_factory=dict)  # label -> precision/recall/f1/...
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_dict(cls, e: dict[str, Any]) -> Metrics:
+        return cls(f1=e.get("f1", 0.0), precision=e.get("precision", 0.0), recall=e.get("recall", 0.0),
+                   threshold=e.get("threshold", 0.5), test_images=e.get("test_images", 0),
+                   per_label=e.get("per_label", {}), extra=e.get("extra", {}))
+
     def to_dict(self) -> dict[str, Any]:
         return {"f1": self.f1, "precision": self.precision, "recall": self.recall, "threshold": self.threshold,
                 "test_images": self.test_images, "per_label": self.per_label, **({"extra": self.extra} if self.extra else {})}
@@ -70,8 +76,14 @@ class Backend(Protocol):
     name: str
     reads_bucket: bool  # True: detect_stored reads frames from the bucket; False: detect takes images
 
-    def train(self, model: str, version: str, dataset: Dataset, manifest_key: str,
-                       output_prefix: str) -> Handle: ...
+    def train(self, model: str, version: str, dataset: Dataset, manifest_key: str, output_prefix: str,
+              words: dict[str, str] | None = None) -> Handle:
+        """Start (or run) training; `words`: what labels read as, set by the user."""
+        ...
+
+    def retext(self, handle: Handle, labels: Sequence[str], words: dict[str, str], output_prefix: str) -> Handle:
+        """A trained version's handle, with what some labels read as set by the user (no training)."""
+        ...
 
     def training_state(self, handle: Handle) -> TrainingState: ...
 
@@ -88,6 +100,11 @@ class Backend(Protocol):
         ...
 
     def detect(self, handle: Handle, images: Sequence[np.ndarray], min_confidence: float = 0.5) -> list[Detections]: ...
+
+    def detect_sequence(self, handle: Handle, images: Iterable[np.ndarray],
+                        min_confidence: float = 0.5) -> list[Detections]:
+        """Where not `reads_bucket`: a segment's frames in order (a backend may use their order)."""
+        ...
 
     def detect_stored(self, handle: Handle, bucket: str, keys: Sequence[str], size: tuple[int, int],
                       min_confidence: float = 0.5) -> list[Detections]:

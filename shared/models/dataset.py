@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-TYPES = ("object", "concept")
+TYPES = ("object", "concept")  # what a labeled dataset holds
+#: What a model version detects: boxes, whole-frame labels, or brands read by name (no dataset).
+MODEL_TYPES = (*TYPES, "text")
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,11 @@ class Item:
 
 @dataclass
 class Dataset:
-    type: Literal["object", "concept"]
+    type: Literal["object", "concept", "text"]
     labels: list[str]
     items: list[Item]
     attribute: str = "bounding-box"  # the label attribute the manifest used
-    source_format: str = "groundtruth"  # or "coco"
+    source_format: str = "groundtruth"  # or "coco", or "labeling" (a labeling job's output)
 
     def count(self) -> dict[str, int]:
         """Examples per label: boxes in object mode, images in concept mode."""

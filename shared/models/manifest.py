@@ -201,8 +201,9 @@ def _dataset(kind: str, items: list[Item], attribute: str, source_format: str) -
 
 # -- validation --------------------------------------------------------------------------------
 def line_of(dataset: Dataset, item: Item) -> str:
-    """Where an item is in the analyst's file: its line, or its COCO image id."""
-    return f"{'image' if dataset.source_format == 'coco' else 'line'} {item.line}"
+    """Where an item is in the analyst's file: its line, its COCO image id, or its labeling sequence."""
+    kind = {"coco": "image", "labeling": "sequence"}.get(dataset.source_format, "line")
+    return f"{kind} {item.line}"
 
 
 def where(dataset: Dataset, item: Item) -> str:

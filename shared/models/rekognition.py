@@ -22,8 +22,11 @@ from typing import Any, Iterator, Sequence
 from botocore.exceptions import ClientError
 
 from shared.errors import RetryLater
-from shared.models.backend import RUNNING, BackendError, Handle, Metrics, TrainingState
+from shared.models.backend import RUNNING, STOPPED, TRAINING_COMPLETED, BackendError, Handle, Metrics, TrainingState
 from shared.models.dataset import Dataset
+from shared.models.text.match import TextSignatures, summary
+from shared.models.text.reader import Reading
+from shared.models.text.spotting import ReadLine, brands_in_lines, fuse
 from shared.detections import Detections
 
 THROTTLED = {"ThrottlingException", "ProvisionedThroughputExceededException", "LimitExceededException"}
@@ -80,9 +83,13 @@ class RekognitionBackend:
             raise
 
     # -- training ---------------------------------------------------------------------------
-    def train(self, model: str, version: str, dataset: Dataset, manifest_key: str,
-                       output_prefix: str) -> Handle:
-        """Create (or find) the project and the version; object and concept manifests train alike."""
+    def train(self, model: str, version: str, dataset: Dataset, manifest_key: str, output_prefix: str,
+              words: dict[str, str] | None = None) -> Handle:
+        """Create (or find) the project and the version; object and concept manifests train alike.
+        A text-only model trains nothing: DetectText reads the brands' names (`words`)."""
+        if dataset.type == "text":
+            words = {label: (words or {}).get(label) or label for label in dataset.labels}
+            return {"backend": self.name, "type": "text", **self._text(words, dataset.labels)}
         project_name, version_name = _name(f"{self.project_prefix}-{model}"), _name(version)
         with self._aws(f"create project {project_name}", TRAINING_RETRY_S):
             project_arn = self._project_arn(project_name)
@@ -100,7 +107,18 @@ class RekognitionBackend:
                     raise
                 version_arn = self._describe(project_arn, version_name)["ProjectVersionArn"]  # redelivery
         return {"backend": self.name, "project_arn": project_arn, "version_arn": version_arn,
-                "version_name": version_name}
+                "version_name": version_name, **(self._text(words, dataset.labels) if words else {})}
+
+    @staticmethod
+    def _text(words: dict[str, str], labels: Sequence[str]) -> Handle:
+        """What labels read as, kept in the handle: DetectText's lines are judged against it."""
+        sig = TextSignatures().with_user_words(words)
+        return {"words": sig.to_dict(), "texts": summary(sig, labels)}
+
+    def retext(self, handle: Handle, labels: Sequence[str], words: dict[str, str], output_prefix: str) -> Handle:
+        old = TextSignatures.from_dict(handle["words"]) if handle.get("words") else TextSignatures()
+        sig = old.with_user_words(words)
+        return {**handle, "words": sig.to_dict(), "texts": summary(sig, labels)}
 
     def _project_arn(self, project_name: str) -> str:
         try:
@@ -128,11 +146,16 @@ class RekognitionBackend:
 
     def training_state(self, handle: Handle) -> TrainingState:
         """Status plus StatusMessage: on TRAINING_FAILED it says why (bad manifest...)."""
+        if handle.get("type") == "text":
+            return TrainingState(TRAINING_COMPLETED)
         desc = self._version(handle, TRAINING_RETRY_S)
         return TrainingState(desc["Status"], desc.get("StatusMessage", ""))
 
     def evaluation(self, handle: Handle) -> Metrics:
         """Read the evaluation summary file that DescribeProjectVersions points at."""
+        if handle.get("type") == "text":
+            return Metrics(f1=0.0, precision=0.0, recall=0.0, threshold=0.5, test_images=0,
+                           extra={"note": "text-only: nothing labeled to hold out"})
         desc = self._version(handle, TRAINING_RETRY_S)
         result = desc.get("EvaluationResult") or {}
         s3_object = (result.get("Summary") or {}).get("S3Object")
@@ -148,6 +171,8 @@ class RekognitionBackend:
 
     # -- running ----------------------------------------------------------------------------
     def start(self, handle: Handle, min_inference_units: int = 1) -> str:
+        if handle.get("type") == "text":
+            return RUNNING  # DetectText needs no model of ours running
         with self._aws(f"start model version {handle['version_name']}"):
             try:
                 return self.rekognition.start_project_version(
@@ -158,12 +183,16 @@ class RekognitionBackend:
         return self.status(handle)
 
     def status(self, handle: Handle) -> str:
+        if handle.get("type") == "text":
+            return RUNNING
         return self._version(handle, RETRY_S)["Status"]
 
     def ready(self, handle: Handle) -> bool:
         return self.status(handle) == RUNNING
 
     def stop(self, handle: Handle) -> str:
+        if handle.get("type") == "text":
+            return STOPPED
         with self._aws(f"stop model version {handle['version_name']}"):
             try:
                 return self.rekognition.stop_project_version(ProjectVersionArn=handle["version_arn"])["Status"]
@@ -179,14 +208,32 @@ class RekognitionBackend:
         A call takes a round trip of ~0.1-0.3 s, so `detect_concurrency` of them are in flight
         at once; answers come back in the frames' order.
         """
+        text = TextSignatures.from_dict(handle["words"]) if handle.get("words") else None
+
         def one(key: str) -> Detections:
             image = {"S3Object": {"Bucket": bucket, "Name": key}}
-            return Detections.from_rekognition(self._detect_one(handle, image, min_confidence * 100), *size)
+            if handle.get("type") == "text":
+                assert text is not None
+                return brands_in_lines(self._lines(image, size), text, size, min_confidence)
+            found = Detections.from_rekognition(self._detect_one(handle, image, min_confidence * 100), *size)
+            return fuse(found, self._lines(image, size), text, min_confidence) if text else found
 
         if self.detect_concurrency == 1 or len(keys) < 2:
             return [one(key) for key in keys]
         with ThreadPoolExecutor(max_workers=min(self.detect_concurrency, len(keys))) as pool:
             return list(pool.map(one, keys))
+
+    def _lines(self, image: dict[str, Any], size: tuple[int, int]) -> list[ReadLine]:
+        """DetectText on one frame (Group 2 image pricing, ~US$1 per 1,000 images), its lines."""
+        delays = list(self.retry_delays)
+        with self._aws("read text with DetectText"):
+            while True:
+                try:
+                    return lines_from_detect_text(self.rekognition.detect_text(Image=image), size)
+                except ClientError as error:
+                    if _code(error) not in THROTTLED or not delays:
+                        raise
+                    time.sleep(delays.pop(0))
 
     def _detect_one(self, handle: Handle, image: dict[str, Any], min_confidence: float) -> dict[str, Any]:
         """Short throttling bursts are absorbed here; a longer one re-sends the message later."""
@@ -203,6 +250,20 @@ class RekognitionBackend:
                     if _code(error) not in THROTTLED or not delays:
                         raise
                     time.sleep(delays.pop(0))
+
+
+def lines_from_detect_text(response: dict[str, Any], size: tuple[int, int]) -> list[ReadLine]:
+    """DetectText's LINE detections as read lines: box in pixels, Confidence (0-100) as 0..1."""
+    w, h = size
+    out = []
+    for t in response.get("TextDetections", []):
+        bb = (t.get("Geometry") or {}).get("BoundingBox")
+        if t.get("Type") != "LINE" or not bb or not t.get("DetectedText"):
+            continue
+        conf = float(t.get("Confidence", 0.0)) / 100
+        xyxy = (bb["Left"] * w, bb["Top"] * h, (bb["Left"] + bb["Width"]) * w, (bb["Top"] + bb["Height"]) * h)
+        out.append(ReadLine(xyxy, Reading(t["DetectedText"], conf, (conf,) * len(t["DetectedText"]))))
+    return out
 
 
 def summary_to_metrics(summary: dict[str, Any], f1_score: float | None = None) -> Metrics:

@@ -38,6 +38,9 @@ class ModelVersion:
     last_used: str | None = None  # last start-model or detect work (idle models are stopped)
     stopped_at: str | None = None
     stop_reason: str | None = None
+    words: dict[str, str] = field(default_factory=dict)  # label -> the words its mark reads as, set by the user
+    texts: dict[str, Any] = field(default_factory=dict)  # label -> what it reads as (shared/models/text/match.py)
+    base_version: int | None = None  # a version made from this one by changing `words` only (same head)
 
     @property
     def prefix(self) -> str:
@@ -50,7 +53,8 @@ def model_prefix(name: str, version: int) -> str:
 
 class ModelStore(Table):
     def create_version(self, name: str, backend: str, type: str, labels: list[str], job_id: str,
-                       counts: dict[str, int], manifest_key_for: Any) -> ModelVersion:
+                       counts: dict[str, int], manifest_key_for: Any, words: dict[str, str] | None = None,
+                       base_version: int | None = None) -> ModelVersion:
         """The next version number, claimed with a conditional put (two trainings never share one)."""
         for _ in range(20):
             latest = self.list_versions(name, limit=1)
@@ -58,7 +62,7 @@ class ModelStore(Table):
             at = now_iso()
             mv = ModelVersion(name=name, version=version, backend=backend, type=type, status=QUEUED, labels=labels,
                               manifest_key=manifest_key_for(version), created_at=at, updated_at=at, job_id=job_id,
-                              counts=counts)
+                              counts=counts, words=words or {}, base_version=base_version)
             item = {"pk": f"model#{name}", "sk": f"v#{version:06d}", "gsi1pk": "model",
                     "gsi1sk": f"{at}#{name}#{version:06d}", **{k: v for k, v in mv.__dict__.items() if v is not None}}
             if self.put_new(item):

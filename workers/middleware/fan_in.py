@@ -26,7 +26,7 @@ class FanIn(Middleware):
         if d.error is not None or d.skipped or d.message is None:
             return
         result = d.result or Result()
-        job_id, stage = d.message.job_id, d.stage
+        job_id, stage = d.message.job_id, d.counter
         for child_stage, n in result.expect.items():
             worker.counters.set_expected(job_id, child_stage, n)
         if result.video is not None:

@@ -4,6 +4,8 @@ Before a message: skip work for a job that ended or is gone; QUEUED -> RUNNING. 
 job FAILS with the reason Retries decided (`d.failure`), or SUCCEEDS with the result its flow
 produced (`d.finish`). The group that finished the job is marked triggered only after the job's
 end is recorded, so a crash in between re-triggers on redelivery instead of leaving it RUNNING.
+A handler that hands the job to people (labeling) or gets it back says so in `Result.waiting`:
+RUNNING <-> WAITING.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ class JobStatus(Middleware):
         if status in TERMINAL:
             raise Skip(f"job already {status}")
         worker.jobs.mark_running(d.message.job_id)
-        worker.counters.mark_started(d.message.job_id, d.stage)
+        worker.counters.mark_started(d.message.job_id, d.counter)
 
     def after_process(self, worker: Worker, d: Delivery) -> None:
         job_id = d.job_id or job_id_of(d.body)
@@ -37,4 +39,6 @@ class JobStatus(Middleware):
             worker.jobs.fail_job(job_id, d.failure)
         elif d.finish is not None and d.error is None and job_id:
             worker.jobs.succeed_job(job_id, d.finish)
-            worker.counters.mark_triggered(job_id, d.stage)
+            worker.counters.mark_triggered(job_id, d.counter)
+        elif d.error is None and d.result is not None and d.result.waiting is not None and job_id:
+            worker.jobs.set_waiting(job_id, d.result.waiting)

@@ -41,7 +41,7 @@ class Retries(Middleware):
         job_id = d.job_id or job_id_of(d.body)
         if isinstance(exc, JobError):
             if job_id:
-                worker.counters.record_error(job_id, d.stage, str(exc))
+                worker.counters.record_error(job_id, d.counter, str(exc))
             d.failure = str(exc)
             d.ack, d.outcome = True, "failed"
             return
@@ -52,7 +52,7 @@ class Retries(Middleware):
 
         reason = f"{type(exc).__name__}: {exc}" if not isinstance(exc, MessageDecodeError) else str(exc)
         if job_id:
-            worker.counters.record_error(job_id, d.stage, reason)
+            worker.counters.record_error(job_id, d.counter, reason)
         if d.receive_count >= d.spec.max_attempts:
             d.failure = f"{d.stage} failed after {d.receive_count} attempts: {reason}"
             d.outcome = "dead"

@@ -1,7 +1,9 @@
 """Collect: labels in, training manifest out (the seed's "collect annotations" step), then train.
 
-The labels are a Ground Truth output manifest or a COCO file with the images it names; the request
-uploaded both (images by content hash) and says where each `source-ref` as written is in S3.
+The labels are the output of the labeling job the training waited for (Ground Truth's format,
+whichever labeler wrote it; frames left without a box stay as negatives), or a Ground Truth
+output manifest or COCO file with the images it names, which the request uploaded (images by
+content hash), saying where each `source-ref` as written is in S3.
 Every image is checked here, where the data is: one that is missing or not an image is named
 with its line, beside every other problem, in one failure. The manifest written is Ground Truth's output format, which both backends train from.
 """
@@ -9,11 +11,16 @@ with its line, beside every other problem, in one failure. The manifest written 
 from __future__ import annotations
 
 import posixpath
+from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
 
+from shared.errors import JobError
+from shared.labeling import formats
+from shared.labeling.task import LabelingTask
 from shared.messages import CollectMessage, TrainMessage
+from shared.models.dataset import Dataset
 from shared.models.lifecycle import version_to_train
 from shared.models.manifest import ManifestError, line_of, parse_manifest, problems, refuse, to_ground_truth_lines
 from workers.context import StageContext
@@ -23,30 +30,26 @@ from workers.registry import Result, stage
 @stage("collect", visibility_timeout=300, time_limit=1800)
 def collect(msg: CollectMessage, ctx: StageContext) -> Result:
     mv = version_to_train(ctx.models, msg.model, msg.model_version)
-    text = ctx.storage.get_bytes(msg.manifest_key).decode("utf-8-sig")
-    dataset = parse_manifest(text, kind=msg.kind, name=posixpath.basename(msg.manifest_key))
+    if msg.labeling_job is not None:
+        dataset, where_is = _labeled(msg.labeling_job, ctx), {}
+    else:
+        assert msg.manifest_key is not None
+        text = ctx.storage.get_bytes(msg.manifest_key).decode("utf-8-sig")
+        dataset = parse_manifest(text, kind=msg.kind, name=posixpath.basename(msg.manifest_key))
+        where_is = ctx.storage.get_json(msg.images_key) if msg.images_key else {}
     found = problems(dataset)
-    where_is: dict[str, str] = ctx.storage.get_json(msg.images_key) if msg.images_key else {}
-    refs = []
-    for item in dataset.items:
-        ref = where_is.get(item.source_ref, item.source_ref)
-        if not ref.startswith("s3://"):
+    refs = [where_is.get(item.source_ref, item.source_ref) for item in dataset.items]
+    with ThreadPoolExecutor(max_workers=8) as pool:  # thousands of frames: read them side by side
+        shapes = list(pool.map(lambda ref: _shape(ctx, ref), refs))
+    for item, ref, shape in zip(dataset.items, refs, shapes):
+        if isinstance(shape, tuple):
+            item.height, item.width = shape
+        elif not ref.startswith("s3://"):
             found.append(f"{line_of(dataset, item)}: image not found: {ref} (not uploaded with the manifest)")
-            refs.append(ref)
-            continue
-        bucket, _, obj = ref[5:].partition("/")
-        try:
-            data = ctx.clients.s3.get_object(Bucket=bucket, Key=obj)["Body"].read()
-        except Exception:
+        elif shape == "missing":
             found.append(f"{line_of(dataset, item)}: image not found: {ref}")
-            refs.append(ref)
-            continue
-        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-        if image is None:
-            found.append(f"{line_of(dataset, item)}: not an image: {item.source_ref}")
         else:
-            item.height, item.width = image.shape[:2]
-        refs.append(ref)
+            found.append(f"{line_of(dataset, item)}: not an image: {item.source_ref}")
     if not found:
         found = problems(dataset)  # again: image sizes read from the files can put boxes outside them
     refuse(found)
@@ -54,5 +57,42 @@ def collect(msg: CollectMessage, ctx: StageContext) -> Result:
         raise ManifestError(f"the labels changed since the request ({', '.join(mv.labels)} -> "
                             f"{', '.join(dataset.labels)}); train again")
     ctx.storage.put_bytes(mv.manifest_key, to_ground_truth_lines(dataset, refs).encode(), "application/jsonl")
+    counts = dataset.count()
+    ctx.models.update_version(msg.model, msg.model_version, counts=counts)
+    negatives = sum(1 for item in dataset.items if not item.boxes and not item.labels)
     return Result(messages=[TrainMessage.for_version(msg.job_id, msg.model, msg.model_version)], expect={"train": 1},
-                  metrics={"images": len(dataset.items)})
+                  metrics={"images": len(dataset.items)},
+                  outputs={"examples": {"images": len(dataset.items), "negatives": negatives, "per_label": counts}})
+
+
+def _shape(ctx: StageContext, ref: str) -> tuple[int, int] | str:
+    """(height, width) of an image in S3, or why there is none."""
+    if not ref.startswith("s3://"):
+        return "missing"
+    bucket, _, obj = ref[5:].partition("/")
+    try:
+        data = ctx.clients.s3.get_object(Bucket=bucket, Key=obj)["Body"].read()
+    except Exception:
+        return "missing"
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    return "unreadable" if image is None else (int(image.shape[0]), int(image.shape[1]))
+
+
+def _labeled(name: str, ctx: StageContext) -> Dataset:
+    """The labeling job's output (Ground Truth's format, whichever labeler wrote it) as a dataset."""
+    record = ctx.labels.get(name)
+    if record is None:
+        raise JobError(f"labeling job {name} is not known here")
+    task = LabelingTask.model_validate(ctx.storage.get_json(record.task_key))
+    key = ctx.storage.key_of(formats.output_manifest_key(task.output_prefix, name))
+    if not ctx.storage.exists(key):
+        raise JobError(f"labeling job {name} completed without an output manifest ({ctx.storage.uri(key)})")
+
+    def fetch(uri: str) -> bytes:
+        return ctx.storage.get_bytes(ctx.storage.key_of(uri))
+
+    try:
+        return formats.read_output(ctx.storage.get_bytes(key).decode("utf-8-sig"), task.kind, task.labels, fetch,
+                                   unlisted_are_negatives=task.labeler == "groundtruth")
+    except formats.LabelingFormatError as exc:
+        raise JobError(f"labeling job {name}: {exc}") from None

@@ -19,9 +19,7 @@ import numpy as np
 
 from shared import layout
 from shared.errors import JobError, RetryLater
-from shared.detections import Detections
 from shared.messages import DetectMessage
-from shared.models.backend import Backend, Handle
 from shared.models.lifecycle import START_RECHECK_S, trained_version
 from shared.storage import Storage
 from shared.table import now_iso
@@ -68,24 +66,12 @@ def detect(msg: DetectMessage, ctx: StageContext) -> Result:
         found = backend.detect_stored(mv.handle, ctx.storage.bucket, [f["key"] for f in frames],
                                       tuple(index["frame_size"]), spec.min_confidence)
     else:
-        found = _detect_decoded(backend, mv.handle, ctx.storage, frames, spec.min_confidence)
+        found = backend.detect_sequence(mv.handle, decoded_frames(ctx.storage, frames), spec.min_confidence)
     out = [{"t_s": f["t"], "name": f["name"], **det.to_rekognition()} for f, det in zip(frames, found)]
     ctx.storage.put_json(key, {"segment": msg.segment, "model": spec.model.model_dump(),
                                "min_confidence": spec.min_confidence, "frames": out})
     ctx.models.update_version(spec.model.name, spec.model.model_version, last_used=now_iso())
     return Result(metrics=_metrics(out))
-
-
-def _detect_decoded(backend: Backend, handle: Handle, storage: Storage, frames: Sequence[dict[str, Any]],
-                    min_confidence: float) -> list[Detections]:
-    found: list[Detections] = []
-    batch: list[np.ndarray] = []
-    for image in decoded_frames(storage, frames):
-        batch.append(image)
-        if len(batch) == BATCH or len(found) + len(batch) == len(frames):
-            found += backend.detect(handle, batch, min_confidence)
-            batch = []
-    return found
 
 
 def _metrics(frames: list[dict[str, Any]]) -> dict[str, int]:

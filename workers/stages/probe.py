@@ -28,12 +28,13 @@ def probe(msg: ProbeMessage, ctx: StageContext) -> Result:
     segments = plan_segments(info, msg.segment_seconds)
     tb = f"{info.time_base.numerator}/{info.time_base.denominator}"
     children = [ExtractMessage.for_segment(msg.job_id, msg.video, msg.sampling, seg, tb, info.origin_pts, info.end_s,
-                                           msg.detect) for seg in segments]
+                                           msg.detect, per_video=msg.per_video) for seg in segments]
     spans = [SegmentSpan(index=s.index, start_s=round(float((s.start_pts - info.origin_pts) * info.time_base), 6),
                          end_s=round(float((s.end_pts - info.origin_pts) * info.time_base), 6)
                          if s.end_pts is not None else info.end_s) for s in segments]
     warning = info.truncation_warning
-    expect = {"extract": len(children), **({"detect": len(children)} if msg.detect else {})}
+    expect = {f"extract@{msg.video.video_id}" if msg.per_video else "extract": len(children),
+              **({"detect": len(children)} if msg.detect else {})}
     return Result(messages=children, expect=expect,
                   video=VideoFacts(**info.facts(), truncated=info.truncated, segments=spans),
                   warnings=[warning] if warning else [])

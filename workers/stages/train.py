@@ -3,15 +3,18 @@
 The backend starts training once (the handle is recorded on the model version, so a redelivered
 message does not start a second one). Rekognition then takes about an hour: the stage re-checks
 with a delayed message (RetryLater) instead of a worker sleeping, like the seed's 15-minute waits.
-The local backend trains within the call and is done at the first check.
+The local backend trains within the call and is done at the first check. Two versions need no
+images: a text-only model (brand names alone), and a version that only changes what some labels
+read as (`base_version`: the same head, new words).
 """
 
 from __future__ import annotations
 
 from shared.errors import JobError, RetryLater
 from shared.messages import TrainMessage
-from shared.models.backend import TRAINING_COMPLETED, TRAINING_IN_PROGRESS
-from shared.models.lifecycle import TRAINING_RECHECK_S
+from shared.models.backend import TRAINING_COMPLETED, TRAINING_IN_PROGRESS, Metrics
+from shared.models.dataset import Dataset
+from shared.models.lifecycle import TRAINING_RECHECK_S, trained_version
 from shared.models.manifest import parse_manifest
 from workers.context import StageContext
 from workers.registry import Result, stage
@@ -25,17 +28,29 @@ def train(msg: TrainMessage, ctx: StageContext) -> Result:
     backend = ctx.backend(mv.backend)
     handle = mv.handle
     if handle is None:
-        dataset = parse_manifest(ctx.storage.get_bytes(mv.manifest_key).decode(), kind=mv.type)
         ctx.models.update_version(msg.model, msg.model_version, status=TRAINING_IN_PROGRESS)
-        handle = backend.train(msg.model, str(msg.model_version), dataset, mv.manifest_key, f"{mv.prefix}/output")
-        ctx.models.update_version(msg.model, msg.model_version, handle=handle)
+        output = f"{mv.prefix}/output"
+        if mv.base_version is not None:
+            base = trained_version(ctx.models, mv.name, mv.base_version)
+            assert base.handle is not None
+            handle = {**backend.retext(base.handle, mv.labels, mv.words, output),
+                      "evaluation": {**(base.metrics or {}), "extra": {
+                          **(base.metrics or {}).get("extra", {}),
+                          "note": f"evaluated as version {base.version}, before its text was changed"}}}
+        else:
+            dataset = (Dataset("text", mv.labels, []) if mv.type == "text" else
+                       parse_manifest(ctx.storage.get_bytes(mv.manifest_key).decode(), kind=mv.type))
+            handle = backend.train(msg.model, str(msg.model_version), dataset, mv.manifest_key, output,
+                                   words=mv.words)
+        ctx.models.update_version(msg.model, msg.model_version, handle=handle, texts=handle.get("texts", {}))
     state = backend.training_state(handle)
     if not state.done:
         raise RetryLater(TRAINING_RECHECK_S, f"training {state.status.lower()}")
     if state.failed:
         ctx.models.update_version(msg.model, msg.model_version, status=state.status, error=state.message)
         raise JobError(f"training failed: {state.message or state.status}")
-    metrics = backend.evaluation(handle)
+    metrics = (Metrics.from_dict(handle["evaluation"]) if mv.base_version is not None
+               else backend.evaluation(handle))
     seconds = handle.get("training_seconds")
     ctx.models.update_version(msg.model, msg.model_version, status=TRAINING_COMPLETED, metrics=metrics.to_dict(),
                               **({"training_seconds": seconds} if seconds is not None else {}))

@@ -1,12 +1,19 @@
-"""Local object detection: base-model peaks -> the user's head -> boxes with labels."""
+"""Local object detection: base-model peaks -> the user's head -> (text evidence) -> boxes with labels."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Sequence
+
 import numpy as np
 
-from shared.detections import Detections
+from shared.detections import Detections, box_iou
 from shared.models.local.base import BaseModel, load_base
-from shared.models.local.head import OTHER, Head, candidates
+from shared.models.local.head import OTHER, Candidates, Head, candidates
+from shared.models.local.reading import Fusion, crop
+from shared.models.text.lexicon import Lexicon
+from shared.models.text.match import Evidence, TextSignatures
+from shared.models.text.reader import TextReader
 
 
 def suppress_inside(det: Detections) -> Detections:
@@ -25,21 +32,97 @@ def suppress_inside(det: Detections) -> Detections:
     return det[np.array(keep)]
 
 
+def same_box(xyxy: np.ndarray, iou: float) -> list[list[int]]:
+    """Greedy: each box, in the order given, takes the later ones that overlap it by `iou`."""
+    ious = box_iou(xyxy.astype(np.float32), xyxy.astype(np.float32)) if len(xyxy) else np.zeros((0, 0))
+    taken = np.zeros(len(xyxy), bool)
+    groups = []
+    for i in range(len(xyxy)):
+        if taken[i]:
+            continue
+        members = [j for j in range(i, len(xyxy)) if not taken[j] and (j == i or ious[i, j] >= iou)]
+        taken[members] = True
+        groups.append(members)
+    return groups
+
+
+@dataclass
+class Scored:
+    """One frame's candidates after the head (and text evidence): what tracks link and finish."""
+
+    cand: Candidates
+    probs: np.ndarray  # (n, labels + 1)
+    size: tuple[int, int]
+    evidence: dict[int, Evidence] = field(default_factory=dict)  # candidate -> what its reading said
+
+
 class LocalDetector:
-    def __init__(self, head: Head, base: BaseModel | None = None) -> None:
+    def __init__(self, head: Head, base: BaseModel | None = None, text: TextSignatures | None = None,
+                 reader: TextReader | None = None, fusion: Fusion | None = None) -> None:
         self.head = head
         self.base = base or load_base(head.base)
         self.labels = np.array(head.labels + [OTHER], dtype=object)
+        self.text = text if text else None
+        self.reader = reader
+        self.fusion = fusion or Fusion()
+        self.text_labels = np.array([label in (text.signatures if text else {}) for label in head.labels] + [False])
+        self.reads = 0  # crops read so far (for the bench's figures)
+        self.lexicon = (Lexicon(reader.chars, [w for w, _ in text.known()])
+                        if text and reader and self.fusion.spot else None)
 
     def detect(self, image: np.ndarray, min_confidence: float = 0.5) -> Detections:
-        maps = self.base.run(image)
-        cand = candidates(maps, self.head.min_heat)
-        size = (image.shape[1], image.shape[0])
-        if len(cand.cells) == 0:
-            return Detections.empty(size)
-        probs = self.head.probabilities(cand.features)[:, :len(self.head.labels)]
+        return self.detect_many([image], min_confidence)[0]
+
+    def detect_many(self, images: Sequence[np.ndarray], min_confidence: float = 0.5) -> list[Detections]:
+        """A batch of frames: their candidates' readings (if any) go to the recogniser together."""
+        return [self.finish(s, min_confidence) for s in self.score_many(images)]
+
+    def score_many(self, images: Sequence[np.ndarray]) -> list[Scored]:
+        scored = [self._score(image) for image in images]
+        if self.text is not None and self.reader is not None:
+            self._read(images, scored)
+        return scored
+
+    def _score(self, image: np.ndarray) -> Scored:
+        cand = candidates(self.base.run(image), self.head.min_heat)
+        probs = self.head.probabilities(cand.features) if len(cand.cells) else np.zeros((0, len(self.labels)))
+        return Scored(cand, probs, (image.shape[1], image.shape[0]))
+
+    def _read(self, images: Sequence[np.ndarray], scored: list[Scored]) -> None:
+        """Read each mark once: candidates whose boxes overlap share one reading, taken from the
+        largest of their boxes (the most complete view of the mark; a wordmark gives a peak per
+        letter or two, some with a box around a few letters only)."""
+        assert self.text is not None and self.reader is not None
+        wanted: list[tuple[int, list[int]]] = []
+        crops = []
+        for i, (image, s) in enumerate(zip(images, scored)):
+            if not len(s.probs):
+                continue
+            idx = np.nonzero(s.probs[:, self.text_labels].max(axis=1) >= self.fusion.read_from)[0]
+            boxes = s.cand.xyxy[idx]
+            idx = idx[np.argsort(-(boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))]
+            for group in same_box(s.cand.xyxy[idx], self.fusion.group_iou):
+                members = [int(idx[g]) for g in group]
+                c = crop(image, s.cand.xyxy[members[0]])
+                if c is not None:
+                    wanted.append((i, members))
+                    crops.append(c)
+        if not crops:
+            return
+        self.reads += len(crops)
+        for (i, members), probs in zip(wanted, self.reader.probabilities(crops)):
+            costs = self.lexicon.costs(probs) if self.lexicon is not None else None
+            evidence = self.text.judge(self.reader.decode(probs), costs)
+            for k in members:
+                self.fusion.apply(scored[i].probs[k], self.head.labels, self.text_labels, evidence)
+                scored[i].evidence[k] = evidence
+
+    def finish(self, s: Scored, min_confidence: float) -> Detections:
+        if len(s.cand.cells) == 0:
+            return Detections.empty(s.size)
+        probs = s.probs[:, :len(self.head.labels)]
         cls = probs.argmax(axis=1)
         conf = probs[np.arange(len(cls)), cls]
         keep = conf >= min_confidence
-        det = Detections(cand.xyxy[keep], conf[keep], self.labels[cls[keep]], size)
+        det = Detections(s.cand.xyxy[keep], conf[keep], self.labels[cls[keep]], s.size)
         return suppress_inside(det.with_nms(0.4))
