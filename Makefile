@@ -38,6 +38,7 @@ bench: install
 	$(BIN)/python bench/media.py
 	$(BIN)/python bench/models.py
 	$(BIN)/python bench/analysis.py
+	$(BIN)/python bench/labeling.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

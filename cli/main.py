@@ -7,6 +7,7 @@ import sys
 
 def main() -> None:
     from botocore.exceptions import BotoCoreError, ClientError
+    from rich.markup import escape
 
     from cli.app import app
     from cli.output import err
@@ -20,7 +21,7 @@ def main() -> None:
     try:
         app()
     except (JobError, MediaError, RequestError, StackError, ConfigError, BackendError) as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(str(exc))}")  # a message may hold [brackets]
         sys.exit(2)
     except (BotoCoreError, ClientError) as exc:
         err.print(f"[red]error:[/] AWS request failed: {exc}")

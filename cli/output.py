@@ -10,9 +10,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from shared.jobs import FAILED, RUNNING, SUCCEEDED, WAITING, Job, JobStore
+from shared.jobs import FAILED, RUNNING, SUCCEEDED, WAITING, Job, JobStore, counter_name, ordered_counters
 from shared.models.store import ModelVersion
-from shared.names import CONSUMERS, STAGES
 
 # Piped output (scripts, tests) gets wide lines instead of rich's 80-column default.
 out = Console(width=None if sys.stdout.isatty() else 200)
@@ -34,10 +33,6 @@ def num(value: float | None, fmt: str) -> str:
 def status_text(status: str) -> str:
     colour = {SUCCEEDED: "green", FAILED: "red", RUNNING: "cyan", WAITING: "yellow"}.get(status, "white")
     return f"[{colour}]{status}[/]"
-
-
-def stage_order(job: Job) -> list[str]:
-    return [s for s in STAGES + CONSUMERS if s in job.stages]
 
 
 def print_report(data: dict[str, Any], appearances: bool = False) -> None:
@@ -81,6 +76,19 @@ def print_version(mv: ModelVersion | None) -> None:
         err.print(f"  {label:20s} precision {v['precision']:.2f}  recall {v['recall']:.2f}  F1 {v['f1']:.2f}")
 
 
+def labeling_line(job: Job, labeling: dict[str, Any]) -> str:
+    """Where the labels stand, and where to give them."""
+    head = f"labeling job {labeling['name']} ({labeling['labeler']}, {labeling['status']})"
+    if labeling["labeler"] != "builtin":
+        return f"{head}: {labeling['total']} frames on SageMaker Ground Truth (its console shows the workers' progress)"
+    per_label = ", ".join(f"{k} {v}" for k, v in sorted(labeling.get("per_label", {}).items())) or "none yet"
+    line = f"{head}: {labeling.get('done', 0)} of {labeling['total']} frames done; examples per label: {per_label}"
+    if job.status == "WAITING":
+        line += (f"\n  label them on the dashboard's Label page (/label?job={job.job_id}) and press Finish, or "
+                 f"bring another tool's labels: `brandvis label import {job.job_id} FILE`")
+    return line
+
+
 def job_dict(job: Job) -> dict[str, Any]:
     return {"job_id": job.job_id, "kind": job.kind, "status": job.status, "created_at": job.created_at,
             "finished_at": job.finished_at, "error": job.error, "warnings": job.warnings,
@@ -90,8 +98,13 @@ def job_dict(job: Job) -> dict[str, Any]:
 
 
 def wait(jobs: JobStore, job_id: str) -> Job:
-    """Progress bars per stage until the job ends (reads the job record; workers do the work)."""
+    """Progress bars per stage until the job ends (reads the job record; workers do the work), and
+    the frames labeled while it waits for people."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from shared.labeling.store import LabelStore, job_labeling
+
+    labels = LabelStore(jobs.ddb, jobs.table)
 
     bars: dict[str, Any] = {}
     with Progress(TextColumn("{task.description:>11}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -100,11 +113,17 @@ def wait(jobs: JobStore, job_id: str) -> Job:
             job = jobs.get_job(job_id)
             if job is None:
                 raise RuntimeError(f"job {job_id} disappeared")
-            for stage in stage_order(job):
+            for stage in ordered_counters(job):
                 p = job.stages[stage]
                 if stage not in bars:
-                    bars[stage] = progress.add_task(stage, total=p.expected)
+                    bars[stage] = progress.add_task(counter_name(job, stage), total=p.expected)
                 progress.update(bars[stage], total=p.expected, completed=p.done)
+            if job.status == "WAITING" and labels is not None:
+                done = job_labeling(labels, job.outputs)
+                if done and "done" in done:
+                    if "labeling" not in bars:
+                        bars["labeling"] = progress.add_task("labeling", total=done["total"])
+                    progress.update(bars["labeling"], total=done["total"], completed=done["done"])
             if job.finished:
                 return job
             time.sleep(0.25)

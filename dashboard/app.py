@@ -14,8 +14,9 @@ pages = {
         st.Page("views/results.py", title="Results", icon=":material/insights:", default=True),
         st.Page("views/analyze.py", title="Analyze a video", icon=":material/movie:"),
     ],
-    "Models": [  # the built-in labeler will join here
+    "Models": [
         st.Page("views/train.py", title="Train a model", icon=":material/model_training:"),
+        st.Page("views/label.py", title="Label", icon=":material/label:"),
         st.Page("views/models.py", title="Models", icon=":material/category:"),
     ],
     "System": [

@@ -3,7 +3,8 @@
 `cache_resource` holds the clients (shared, thread-safe); `cache_data` holds plain results with a
 short TTL so pages stay live without hammering the stack. Reports and images never change once
 written, so they are cached longer. The dashboard writes nothing but requests (`submit()`: jobs,
-model start/stop, redrive); the workers carry them out.
+model start/stop, redrive); the workers carry them out. The one exception is people's own work
+on the Label page (`labeler()`: a frame's boxes, Finish), which is the built-in labeler's input.
 """
 
 from __future__ import annotations
@@ -11,14 +12,22 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+import cv2
+import numpy as np
 import streamlit as st
 
 from shared import layout
 from shared.aws import Clients, make_clients
 from shared.config import Config
-from shared.jobs import SUCCEEDED, Job, JobStore
+from shared.jobs import SUCCEEDED, WAITING, Job, JobStore, counter_name, ordered_counters
+from shared.labeling import prelabels as label_proposals
+from shared.labeling.builtin import BuiltinLabeler
+from shared.labeling.propagate import Proposal, carry, merge
+from shared.labeling.store import FrameLabel
+from shared.labeling.task import LabelingTask
 from shared.messages import Detecting, Sampling
 from shared.models.backend import TRAINING_COMPLETED
+from shared.models.dataset import Box
 from shared.models.store import ModelStore
 from shared.presence import WorkerPresence
 from shared.stack.server import health
@@ -75,9 +84,10 @@ def job(job_id: str) -> dict[str, Any] | None:
 
 
 def _plain(job: Job) -> dict[str, Any]:
-    """Plain data for cache_data: the video facts as a dict."""
+    """Plain data for cache_data: the video facts as a dict, the counters in workflow order with names."""
     out = asdict(job)
     out["video"] = job.video.model_dump() if job.video else None
+    out["counters"] = [(c, counter_name(job, c)) for c in ordered_counters(job)]
     return out
 
 
@@ -164,3 +174,91 @@ def uploaded_videos() -> dict[str, dict[str, Any]]:
         if video and {"video_id", "key", "name"} <= set(video) and video["video_id"] not in seen:
             seen[video["video_id"]] = video
     return seen
+
+
+# -- the Label page (the built-in labeler) -------------------------------------------------------
+def labeler() -> BuiltinLabeler:
+    """Where the Label page saves frames and finishes: a person's labels, not a stage's work."""
+    return BuiltinLabeler(clients())
+
+
+def labeling_jobs() -> list[dict[str, Any]]:
+    """Training jobs waiting for people on the built-in labeler, newest first."""
+    return [j for j in jobs() if j["status"] == WAITING
+            and (j["outputs"].get("labeling") or {}).get("labeler") == "builtin"]
+
+
+@st.cache_data(ttl=2, show_spinner=False)
+def labeling(job_id: str) -> tuple[dict[str, Any], LabelingTask]:
+    """(the labeling job record, its task) for a training job; LabelingError says why there is none."""
+    record, task = labeler().for_job(job_id)
+    return asdict(record), task
+
+
+@st.cache_data(ttl=2, show_spinner=False)
+def labeled_frames(name: str) -> dict[tuple[int, int], FrameLabel]:
+    """The frames people saved, by (seq_no, frame_no). Cleared by the page after each save."""
+    return labeler().store.frames(name)
+
+
+@st.cache_data(ttl=2, show_spinner=False)
+def label_progress(name: str, total: int) -> dict[str, Any]:
+    return labeler().store.progress(name, total)
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def frame_jpeg(uri: str) -> bytes | None:
+    """A frame to label (s3:// URI from the task)."""
+    return object_bytes(storage().key_of(uri))
+
+
+def _decode(jpeg: bytes | None) -> np.ndarray | None:
+    return None if jpeg is None else cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def frame_size(uri: str) -> tuple[int, int] | None:
+    """(width, height) of a frame to label."""
+    image = _decode(frame_jpeg(uri))
+    return None if image is None else (image.shape[1], image.shape[0])
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def thumbnail(uri: str, width: int = 160) -> bytes | None:
+    image = _decode(frame_jpeg(uri))
+    if image is None:
+        return None
+    small = cv2.resize(image, (width, max(1, round(image.shape[0] * width / image.shape[1]))),
+                       interpolation=cv2.INTER_AREA)
+    return cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes()
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def prelabels(name: str, seq_no: int, _task: LabelingTask) -> dict[int, list[dict[str, Any]]]:
+    """The model's proposals the label stage stored for a sequence ({} when it made none)."""
+    return label_proposals.load(_task, storage(), seq_no)
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def proposals(name: str, seq_no: int, frame_no: int, previous: tuple[tuple[str, float, float, float, float], ...],
+              rejected: tuple[tuple[str, float, float, float, float], ...],
+              _task: LabelingTask) -> tuple[list[Proposal], list[Proposal]]:
+    """What a frame not yet saved starts with: the boxes saved on the frame before it (`previous`),
+    carried to where their contents moved, then the model's pre-labels where none is and where the
+    person did not delete the same one on the frame before (`rejected`, carried the same way).
+    Returns (proposals, the rejected boxes as carried here: still refused on this frame)."""
+    seq = _task.sequence(seq_no)
+    model = prelabels(name, seq_no, _task).get(frame_no, [])
+    if _task.kind == "concept":  # whole-frame labels: the model's, best first
+        return [Proposal(Box(p["label"], 0, 0, 0, 0), "model", float(p.get("confidence", 0.0)))
+                for p in sorted(model, key=lambda p: -float(p.get("confidence", 0.0)))
+                if p.get("label") in _task.labels], []
+    carried: list[Proposal] = []
+    refused: list[Proposal] = []
+    if (previous or rejected) and frame_no > 0:
+        before = _decode(frame_jpeg(seq.prefix + seq.frames[frame_no - 1]))
+        now = _decode(frame_jpeg(seq.prefix + seq.frames[frame_no]))
+        if before is not None and now is not None:
+            carried = carry(before, now, [Box(*b) for b in previous])
+            refused = carry(before, now, [Box(*b) for b in rejected])
+    return merge(carried, model, _task.labels, refused), refused

@@ -53,6 +53,22 @@ class Job:
                    finished_at=item.get("finished_at"))
 
 
+def ordered_counters(job: Job) -> list[str]:
+    """The job's counters in workflow order; a stage counted per video (`extract@<id>`) once per video."""
+    from shared.names import CONSUMERS, STAGES
+
+    order = {s: i for i, s in enumerate(STAGES + CONSUMERS)}
+    counters = [c for c in job.stages if c.partition("@")[0] in order]
+    return sorted(counters, key=lambda c: (order[c.partition("@")[0]], c))
+
+
+def counter_name(job: Job, counter: str) -> str:
+    """`extract@<video id>` as `extract match.mp4`, for people."""
+    stage, _, group = counter.partition("@")
+    names = {v.get("video_id"): v.get("name") for v in job.request.get("videos") or []}
+    return f"{stage} {names.get(group, group[:8])}" if group else stage
+
+
 class JobStore(Table):
     def create_job(self, job_id: str, kind: str, request: dict[str, Any],
                    first_stage: str, first_expected: int = 1) -> Job:

@@ -52,7 +52,7 @@ def test_frames_writes_samples_or_keyframes(videos, tmp_path):
 @pytest.mark.parametrize("args,message", [
     (["frames", "{video}", "--out", "x"], "choose --keyframes or --fps N"),
     (["frames", "{video}", "--fps", "fast", "--out", "x"], "--fps must be a number"),
-    (["train", "--name", "x"], "give a MANIFEST of labeled images, or --text"),
+    (["train", "--name", "x"], "give a MANIFEST of labeled images, --media FILE... --labels A,B to label raw media, or --text"),
     (["train", "--name", "x", "--text", "ab,ab"], "--text: label 'ab' is given twice"),
     (["analyze", "{video}", "--out", "r.json"], "--out and --csv need --model"),
     (["analyze", "{video}", "--fps", "0.1"], "--fps must be between 0.2"),

@@ -83,6 +83,18 @@ def test_results_page_without_analyses_says_how_to_start(clients, dashboard_env)
     assert "No finished analysis with a model yet" in at.info[0].value
 
 
+def test_label_page_says_how_to_start_and_why_a_job_cannot_be_labeled(clients, store, dashboard_env):
+    at = run(PAGES / "label.py")
+    assert "No training job is waiting for labels" in at.info[0].value and "--media" in at.info[0].value
+    # A link to a job that is not waiting on the built-in labeler says why, without a traceback
+    at = run(PAGES / "label.py", {"job": "20261125-100000-aaaaaa"})
+    assert at.error[0].value == "no job 20261125-100000-aaaaaa"
+    store.create_job("20261125-100000-bbbbbb", "analyze", {"video": {"name": "final.mp4"}}, first_stage="probe")
+    at = run(PAGES / "label.py", {"job": "20261125-100000-bbbbbb"})
+    assert at.error[0].value == "job 20261125-100000-bbbbbb is not a training job from media"
+    assert at.caption[0].value == "Job 20261125-100000-bbbbbb is QUEUED."
+
+
 def test_analyze_page_offers_trained_models_only(clients, dashboard_env):
     models = ModelStore(clients.dynamodb, clients.names.jobs_table)
     for name, status in (("logos", "TRAINING_COMPLETED"), ("draft", "TRAINING_IN_PROGRESS")):
@@ -180,8 +192,15 @@ def test_models_page_warns_what_a_running_rekognition_model_costs(clients, dashb
 def test_train_page_offers_types_and_backends_and_lists_models(clients, model, dashboard_env):
     at = run(PAGES / "train.py")
     assert "No models yet." in at.info[0].value
-    assert at.selectbox[0].options == ["from the manifest", "object", "concept"]
-    assert at.selectbox[1].options == ["local", "rekognition"]
+    assert [t.label for t in at.tabs] == ["Label videos and images", "Labeled manifest", "Brand names only"]
+    by_label = {(s.label, s.key): s.options for s in at.selectbox}
+    assert by_label[("Type", None)] == ["from the manifest", "object", "concept"]
+    assert by_label[("Backend", None)] == ["local", "rekognition"]
+    assert by_label[("Labeler", None)] == ["builtin", "groundtruth"]  # the built-in labeler first: no bill
+    assert by_label[("Type", "media_kind")] == ["object", "concept"]
+    # labeling from media asks for files, labels and a name before anything is uploaded
+    [b for b in at.button if b.label == "Extract frames and label"][0].click().run()
+    assert "Choose videos or images" in at.error[0].value
     install_model(clients, model)
     table = run(PAGES / "train.py").dataframe[0].value
     assert table.iloc[0][["model", "version", "type", "backend", "status"]].tolist() == [
@@ -243,7 +262,7 @@ def test_operations_page_lists_jobs_queues_dead_letters_and_workers(clients, sto
 def test_pages_say_how_to_start_the_stack_when_none_runs(tmp_path):
     with env(BRANDVIS_ENDPOINT_URL="", BRANDVIS_STACK_PORT="1"):
         at = run(ROOT / "dashboard" / "app.py")
-        for page in ("views/results.py", "views/analyze.py", "views/train.py", "views/models.py",
+        for page in ("views/results.py", "views/analyze.py", "views/train.py", "views/label.py", "views/models.py",
                      "views/operations.py"):
             at.switch_page(page).run()
             assert not at.exception, at.exception

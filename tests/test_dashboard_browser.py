@@ -88,8 +88,10 @@ def test_every_page_in_a_real_browser(clients, storage, run_worker, dashboard, t
         # A broken manifest: each problem is listed, nothing starts
         bad = tmp_path / "broken.manifest"
         bad.write_text('{"source-ref": "a.jpg"}\n{not json\n')
-        b.page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(bad))
-        b.page.get_by_label("Model name").first.fill("broken")
+        b.page.get_by_role("tab", name="Labeled manifest").click()
+        form = b.page.locator('[data-testid="stForm"]').nth(1)  # media, manifest, names
+        form.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(bad))
+        form.get_by_label("Model name").fill("broken")
         b.page.get_by_role("button", name="Start training").click()
         b.page.wait_for_function("() => document.body.innerText.includes('was not accepted')", timeout=60000)
         text = b.page.inner_text("body")

@@ -66,3 +66,18 @@ def test_the_worker_policy_allows_every_rekognition_call_the_backend_makes():
     needed = {"".join(part.title() for part in call.split("_")) for call in calls}
     assert needed <= granted, f"missing from the worker policy: {sorted(needed - granted)}"
     assert "rekognition:*" not in worker.group(1)
+
+
+def test_the_policies_allow_the_labelers_calls():
+    source = (ROOT / "shared" / "labeling" / "groundtruth.py").read_text()
+    calls = set(re.findall(r"self\.sagemaker\.([a-z_]+)\(", source))
+    assert calls == {"create_labeling_job", "describe_labeling_job"}
+    iam = (TF / "iam.tf").read_text()
+    worker = re.search(r'data "aws_iam_policy_document" "worker" \{(.*?)\n\}', iam, re.S).group(1)
+    granted = set(re.findall(r'"sagemaker:([A-Za-z]+)"', worker))
+    assert {"".join(p.title() for p in c.split("_")) for c in calls} | {"AddTags"} <= granted  # Tags need AddTags
+    assert "iam:PassedToService" in worker and "sagemaker:*" not in worker
+    # the built-in labeler's Finish runs as a client: it puts its own events only
+    client = re.search(r'data "aws_iam_policy_document" "client" \{(.*?)\n\}', iam, re.S).group(1)
+    assert '"events:PutEvents"' in client and '"brandvis.labeler"' in client
+    assert "put_events" in (ROOT / "shared" / "labeling" / "builtin.py").read_text()

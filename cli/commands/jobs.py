@@ -7,7 +7,7 @@ import json
 import typer
 
 from cli.commands import config as load_config
-from cli.output import err, finish, job_dict, out, stage_order, status_text, wait
+from cli.output import err, finish, job_dict, labeling_line, out, status_text, wait
 
 
 def jobs(limit: int = typer.Option(20, help="How many, newest first.")) -> None:
@@ -39,15 +39,17 @@ def status(job_id: str = typer.Argument(..., help="A job id from `brandvis jobs`
     from rich.table import Table
 
     from cli.stack_session import session
-    from shared.jobs import JobStore
+    from shared.jobs import JobStore, counter_name, ordered_counters
+    from shared.labeling.store import LabelStore, job_labeling
     from shared.submit import RequestError
 
     with session(load_config(), quiet=True) as clients:
         job = JobStore(clients.dynamodb, clients.names.jobs_table).get_job(job_id)
+        labeling = job_labeling(LabelStore(clients.dynamodb, clients.names.jobs_table), job.outputs) if job else None
     if job is None:
         raise RequestError(f"no job {job_id}; `brandvis jobs` lists them")
     if as_json:
-        print(json.dumps(job_dict(job), indent=2))
+        print(json.dumps({**job_dict(job), "labeling": labeling}, indent=2))
         return
     out.print(f"job {job.job_id} ({job.kind}): {status_text(job.status)}")
     video = job.request.get("video", {}).get("name")
@@ -56,11 +58,13 @@ def status(job_id: str = typer.Argument(..., help="A job id from `brandvis jobs`
         detail = f", {facts.duration_s} s, {facts.width}x{facts.height}" if facts else ""
         out.print(f"video: {video}{detail}")
     table = Table("stage", "done", "expected", "started", "finished", "last error", box=None)
-    for stage in stage_order(job):
+    for stage in ordered_counters(job):
         p = job.stages[stage]
-        table.add_row(stage, str(p.done), "?" if p.expected is None else str(p.expected),
+        table.add_row(counter_name(job, stage), str(p.done), "?" if p.expected is None else str(p.expected),
                       (p.started_at or "")[11:19], (p.finished_at or "")[11:19], (p.last_error or "")[:60])
     out.print(table)
+    if labeling:
+        out.print(labeling_line(job, labeling))
     for w in job.warnings:
         out.print(f"[yellow]warning:[/] {w}")
     if job.error:

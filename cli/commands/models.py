@@ -10,24 +10,54 @@ from cli.commands import config as load_config
 from cli.output import err, finish, out, print_version, status_text, wait
 
 
-def train(manifest: Optional[str] = typer.Argument(None, help="Ground Truth output manifest (JSON lines) or COCO "
-                                                                "JSON; path or s3://. Leave out with --text alone."),
+def train(sources: Optional[list[str]] = typer.Argument(None, metavar="MANIFEST | FILE...",
+                                                        help="A Ground Truth output manifest (JSON lines) or COCO "
+                                                             "JSON, path or s3://; with --media, the videos and images "
+                                                             "to label. Leave out with --text alone."),
           name: str = typer.Option(..., "--name", help="Model name; each training adds a version."),
+          media: bool = typer.Option(False, "--media", help="Train from raw videos/images: frames are extracted and "
+                                     "labeled first (the job WAITS for the labels)."),
+          labels: Optional[str] = typer.Option(None, "--labels", help="With --media: the labels, \"A,B,C\" (1-16 "
+                                               "characters each)."),
+          labeler: Optional[str] = typer.Option(None, "--labeler", help="With --media: builtin (the dashboard's Label "
+                                                "page, default) or groundtruth (SageMaker Ground Truth, AWS)."),
+          fps: Optional[str] = typer.Option(None, "--fps", help="With --media: label N frames a second instead of "
+                                            "the keyframes."),
+          keyframes: bool = typer.Option(False, "--keyframes", help="With --media: label the keyframes (default; at "
+                                         "most 1,200 a video, evenly thinned)."),
+          prelabel: Optional[str] = typer.Option(None, "--prelabel", help="With --media: MODEL[:VERSION] whose "
+                                                 "detections are proposed, or none (default: this model's newest)."),
           kind: Optional[str] = typer.Option(None, "--type", help="object (boxes) or concept (whole frame)."),
           backend: str = typer.Option("local", help="local (this machine's CPU) or rekognition (AWS)."),
           text: Optional[str] = typer.Option(None, "--text", help="Without MANIFEST: a text-only model from brand "
                                              "names, \"voltix,norda,axiom-labs=AXIOM LABS\". With one: what labels "
                                              "read as, \"Dynamo=DYNAMO\" (else learned from their boxes)."),
           wait_: bool = typer.Option(False, "--wait", help="Show progress; exit 0 only if training succeeds.")) -> None:
-    """Train a model version from a labeled manifest, or from brand names alone (--text)."""
+    """Train a model version from a labeled manifest, from raw media labeled first (--media), or from brand
+    names alone (--text)."""
+    from pathlib import Path
+
     from cli.stack_session import session
     from shared.jobs import SUCCEEDED, JobStore
     from shared.models.store import ModelStore
     from shared.models.text.match import parse_words
-    from shared.submit import RequestError, Submitter
+    from shared.submit import RequestError, Submitter, parse_fps
 
-    if manifest is None and text is None:
-        raise RequestError("give a MANIFEST of labeled images, or --text \"brand,brand=WORDS\" for a text-only model")
+    if media:
+        if not sources:
+            raise RequestError("--media: give the videos and images to label")
+        if not labels:
+            raise RequestError("--media: give the labels to draw, --labels \"A,B,C\"")
+        if fps and keyframes:
+            raise RequestError("choose --fps or --keyframes, not both")
+    elif labels or labeler or fps or keyframes or prelabel:
+        raise RequestError("--labels, --labeler, --fps, --keyframes and --prelabel go with --media FILE...")
+    elif sources and len(sources) > 1:
+        raise RequestError(f"one MANIFEST, not {len(sources)} files (videos and images to label: --media)")
+    manifest = sources[0] if sources and not media else None
+    if manifest is None and text is None and not media:
+        raise RequestError("give a MANIFEST of labeled images, --media FILE... --labels A,B to label raw media, "
+                           "or --text \"brand,brand=WORDS\" for a text-only model")
     try:
         words = parse_words(text) if text and manifest is not None else None
     except ValueError as exc:
@@ -35,7 +65,14 @@ def train(manifest: Optional[str] = typer.Argument(None, help="Ground Truth outp
     config = load_config()
     with session(config.replace(poll_wait_s=1) if wait_ else config, run_workers=wait_) as clients:
         submit = Submitter(clients)
-        if manifest is None:
+        if media:
+            assert sources is not None and labels is not None
+            job, mv = submit.train_media([Path(s) for s in sources], labels, name, kind or "object", labeler, backend,
+                                         parse_fps(fps) if fps else None, prelabel)
+            err.print(f"job {job.job_id} queued: {name} version {mv.version} ({mv.type}, {backend}) from "
+                      f"{len(sources)} file(s); it WAITS while the frames are labeled "
+                      f"({job.request['labeler']} labeler: `brandvis status {job.job_id}`)")
+        elif manifest is None:
             assert text is not None
             job, mv = submit.train_text(text, name, backend)
             err.print(f"job {job.job_id} queued: {name} version {mv.version} (text-only, {backend}: "

@@ -7,7 +7,6 @@ import streamlit as st
 
 from dashboard import data
 from shared.jobs import SUCCEEDED
-from shared.names import STAGES
 
 st.title("Operations")
 
@@ -47,10 +46,22 @@ if ids:
         cols[0].metric("Status", detail["status"])
         cols[1].metric("Kind", detail["kind"])
         cols[2].metric("Duration (s)", (detail["video"] or {}).get("duration_s", "–"))
-        stages = [{"stage": s, "done": detail["stages"][s]["done"], "expected": detail["stages"][s]["expected"],
+        stages = [{"stage": name, "done": detail["stages"][s]["done"], "expected": detail["stages"][s]["expected"],
                    "errors": detail["stages"][s]["errors"], "last error": detail["stages"][s]["last_error"] or ""}
-                  for s in STAGES if s in detail["stages"]]
+                  for s, name in detail["counters"]]
         st.dataframe(pd.DataFrame(stages), hide_index=True, width="stretch")
+        labeling = detail["outputs"].get("labeling")
+        if labeling and labeling["labeler"] == "builtin":
+            done = data.label_progress(labeling["name"], labeling["frames"])
+            per_label = ", ".join(f"{k} {v}" for k, v in sorted(done["per_label"].items())) or "none yet"
+            st.progress(done["done"] / max(1, done["total"]),
+                        text=f"Labeling: {done['done']} of {done['total']} frames done; examples per label: {per_label}")
+            if detail["status"] == "WAITING":
+                st.page_link("views/label.py", label="Label the frames", icon=":material/draw:",
+                             query_params={"job": detail["job_id"]})
+        elif labeling:
+            st.info(f"Labeling job {labeling['name']}: {labeling['frames']} frames on SageMaker Ground Truth "
+                    "(its console shows the workers' progress).")
         for w in detail["warnings"]:
             st.warning(w)
         if detail["error"]:

@@ -47,6 +47,12 @@ class BrandVideo:
     absent: list[str]
     visible: list[set[str]] = field(default_factory=list)  # per video frame: brands on screen
     others_visible: list[set[str]] = field(default_factory=list)  # per video frame: distractors on screen
+    boxes: list[list[tuple[str, tuple[int, int, int, int]]]] = field(default_factory=list)  # per frame: brand, xyxy
+
+    def boxes_at(self, t: float) -> list[tuple[str, tuple[int, int, int, int]]]:
+        """The brands' boxes (pixels, x0 y0 x1 y1) on the frame shown at time t, as a labeler would draw them."""
+        n = min(len(self.boxes) - 1, int(math.floor(t * self.fps + 1e-9)))
+        return self.boxes[n]
 
     def brands_at(self, t: float) -> set[str]:
         """Brands on the frame shown at time t (the frame with the largest start time <= t)."""
@@ -133,6 +139,7 @@ def make_brand_video(path: Path, brands: Sequence[Logo], distractors: Sequence[L
             image = bg[oy:oy + H, ox:ox + W].copy()
             seen: set[str] = set()
             others: set[str] = set()
+            drawn: list[tuple[str, tuple[int, int, int, int]]] = []
             for e, sprite in zip(events, sprites):
                 if not e.start_s <= t < e.end_s:
                     continue
@@ -144,7 +151,10 @@ def make_brand_video(path: Path, brands: Sequence[Logo], distractors: Sequence[L
                 h, w = sprite.shape[:2]
                 if (box[2] - box[0]) * (box[3] - box[1]) >= 0.6 * w * h:
                     (seen if e.is_brand else others).add(e.logo)
+                    if e.is_brand:
+                        drawn.append((e.logo, tuple(int(v) for v in box)))  # type: ignore[misc]
             video.visible.append(seen)
+            video.boxes.append(drawn)
             video.others_visible.append(others)
             frame = av.VideoFrame.from_ndarray(image, format="bgr24")
             frame.pts = n

@@ -18,3 +18,8 @@ output "worker_policy_arn" {
 output "client_policy_arn" {
   value = aws_iam_policy.client.arn
 }
+
+output "groundtruth_role_arn" {
+  description = "Set BRANDVIS_GROUNDTRUTH_ROLE_ARN to this to label on SageMaker Ground Truth (with a work team's ARN in BRANDVIS_GROUNDTRUTH_WORKTEAM_ARN)."
+  value       = aws_iam_role.groundtruth.arn
+}

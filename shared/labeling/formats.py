@@ -148,12 +148,16 @@ def class_map(labels: Sequence[str], used: Iterable[str] | None = None) -> dict[
     return {str(i): label for i, label in enumerate(labels) if wanted is None or label in wanted}
 
 
+def _pixels(b: Box) -> dict[str, int]:
+    """Whole pixels, rounded at the corners (rounding left and width apart can cross the frame's edge)."""
+    x0, y0, x1, y1 = (round(v) for v in b.xyxy)
+    return {"height": y1 - y0, "width": x1 - x0, "top": y0, "left": x0}
+
+
 def seq_label(frames: Iterable[FrameBoxes], labels: Sequence[str]) -> dict[str, Any]:
     ids = {label: str(i) for i, label in enumerate(labels)}
     return {"detection-annotations": [
-        {"annotations": [{"height": round(b.height), "width": round(b.width), "top": round(b.top),
-                          "left": round(b.left), "class-id": ids[b.label], "label-category-attributes": {}}
-                         for b in f.boxes],
+        {"annotations": [{**_pixels(b), "class-id": ids[b.label], "label-category-attributes": {}} for b in f.boxes],
          "frame-no": f.frame_no, "frame": f.frame, "frame-attributes": {}}
         for f in frames]}
 

@@ -19,7 +19,7 @@ from shared.models.backend import TRAINING_COMPLETED, Backend
 from shared.models.store import ModelStore
 from shared.storage import Storage
 
-MIN_CONFIDENCE = 0.5  # a proposal below this costs a delete more often than it saves a draw
+MIN_CONFIDENCE = 0.9  # bench/labeling.py: at 0.5 a proposal cost a delete far more often than it saved a draw
 
 
 def _images(storage: Storage, keys: list[str]) -> Iterator[np.ndarray]:

@@ -10,6 +10,7 @@ frames, and a session picks up where any earlier one stopped.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -48,18 +49,26 @@ class FrameLabel:
     labels: list[str] = field(default_factory=list)
     source: str = "drawn"  # drawn | accepted | imported
     at: str = ""
+    rejected: list[Box] = field(default_factory=list)  # model proposals the person deleted here: not proposed again
 
     def to_item(self) -> dict[str, Any]:
-        return {"boxes": [{"label": b.label, "left": float(b.left), "top": float(b.top), "width": float(b.width),
-                           "height": float(b.height)} for b in self.boxes],
-                "labels": list(self.labels), "source": self.source, "at": self.at or now_iso()}
+        return {"boxes": _boxes_out(self.boxes), "labels": list(self.labels), "source": self.source,
+                "at": self.at or now_iso(), "rejected": _boxes_out(self.rejected)}
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> FrameLabel:
         _, seq, no = item["sk"].split("#")
-        return cls(int(seq), int(no), [Box(b["label"], float(b["left"]), float(b["top"]), float(b["width"]),
-                                           float(b["height"])) for b in item.get("boxes", [])],
-                   list(item.get("labels", [])), item.get("source", "drawn"), item.get("at", ""))
+        return cls(int(seq), int(no), _boxes_in(item.get("boxes", [])), list(item.get("labels", [])),
+                   item.get("source", "drawn"), item.get("at", ""), _boxes_in(item.get("rejected", [])))
+
+
+def _boxes_out(boxes: list[Box]) -> list[dict[str, Any]]:
+    return [{"label": b.label, "left": float(b.left), "top": float(b.top), "width": float(b.width),
+             "height": float(b.height)} for b in boxes]
+
+
+def _boxes_in(items: list[dict[str, Any]]) -> list[Box]:
+    return [Box(b["label"], float(b["left"]), float(b["top"]), float(b["width"]), float(b["height"])) for b in items]
 
 
 def _frame_sk(seq_no: int, frame_no: int) -> str:
@@ -101,9 +110,9 @@ class LabelStore(Table):
     def save_frame(self, name: str, frame: FrameLabel) -> None:
         item = frame.to_item()
         self.update(f"labeling#{name}", _frame_sk(frame.seq_no, frame.frame_no),
-                    "SET boxes = :b, labels = :l, #src = :src, #at = :at",
-                    {":b": item["boxes"], ":l": item["labels"], ":src": item["source"], ":at": item["at"]},
-                    {"#src": "source", "#at": "at"})
+                    "SET boxes = :b, labels = :l, #src = :src, #at = :at, rejected = :r",
+                    {":b": item["boxes"], ":l": item["labels"], ":src": item["source"], ":at": item["at"],
+                     ":r": item["rejected"]}, {"#src": "source", "#at": "at"})
 
     def save_frames(self, name: str, frames: Iterable[FrameLabel]) -> int:
         """Many frames at once (an import): batches of 25."""
@@ -114,8 +123,13 @@ class LabelStore(Table):
                                                                  **f.to_item()})}})
         for i in range(0, len(requests), 25):
             batch = {self.table: requests[i:i + 25]}
-            while batch:
+            for attempt in range(10):
                 batch = self.ddb.batch_write_item(RequestItems=batch).get("UnprocessedItems") or {}
+                if not batch:
+                    break
+                time.sleep(min(2.0, 0.05 * 2 ** attempt))  # throttled: DynamoDB asks callers to back off
+            else:
+                raise RuntimeError(f"DynamoDB kept refusing to save the frames of {name}")
         return len(requests)
 
     @staticmethod
@@ -138,3 +152,17 @@ class LabelStore(Table):
             for label in [b.label for b in f.boxes] + f.labels:
                 per_label[label] = per_label.get(label, 0) + 1
         return {"done": len(done), "total": total, "per_label": per_label}
+
+
+def job_labeling(store: LabelStore, outputs: dict[str, Any]) -> dict[str, Any] | None:
+    """What a job's labeling stands at, for `brandvis status` and the job's page: its labeling job,
+    labeler and state, and (built-in labeler) frames done of total and examples per label."""
+    labeling = outputs.get("labeling")
+    if not labeling:
+        return None
+    record = store.get(labeling["name"])
+    out = {"name": labeling["name"], "labeler": labeling["labeler"], "total": labeling.get("frames", 0),
+           "status": record.status if record else "unknown"}
+    if labeling["labeler"] == "builtin":
+        out.update(store.progress(labeling["name"], out["total"]))
+    return out

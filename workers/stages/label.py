@@ -10,6 +10,7 @@ A redelivered message finds the task written and the labeling job registered, an
 
 from __future__ import annotations
 
+import logging
 import posixpath
 from typing import Any
 
@@ -24,6 +25,8 @@ from shared.messages import LabelMessage, Sampling, VideoRef
 from shared.table import now_iso
 from workers.context import StageContext
 from workers.registry import Result, stage
+
+log = logging.getLogger("brandvis.worker")
 
 
 def video_frames(ctx: StageContext, video: VideoRef, sampling: Sampling) -> tuple[list[dict[str, Any]], list[int]]:
@@ -102,7 +105,11 @@ def label(msg: LabelMessage, ctx: StageContext) -> Result:
     if task.prelabel is not None and task.labeler == "builtin":
         done = all(ctx.storage.exists(prelabels_key(name, s.seq_no)) for s in task.sequences)
         if not done:
-            warnings += propose(task, ctx.models, ctx.backend, ctx.storage)
+            try:
+                warnings += propose(task, ctx.models, ctx.backend, ctx.storage)
+            except Exception as exc:  # proposals save work; their absence must not stop the labeling
+                log.warning("event=prelabels-failed labeling=%s error=%s", name, exc)
+                warnings.append(f"pre-labels: not made ({type(exc).__name__}: {exc}); label without them")
     ctx.labels.register(LabelingJob(name=name, job_id=msg.job_id, labeler=task.labeler, kind=task.kind,
                                     status=IN_PROGRESS, task_key=key, frames=task.frame_count,
                                     created_at=task.created_at))
