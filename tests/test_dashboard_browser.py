@@ -83,12 +83,12 @@ def test_every_page_in_a_real_browser(clients, storage, run_worker, dashboard, t
             "e => e.innerText + ' ' + [...e.querySelectorAll('input')].map(i => i.value).join(' ')")
         assert "logos" in shown  # the trained model is preselected
         text = b.open(f"{dashboard}/train", wait_for_text="TRAINING_COMPLETED")  # the models table
-        assert "logos" in text and "Ground Truth" in text and "Start training" in text
+        assert "logos" in text and "Ground Truth" in text and "Extract frames and label" in text
         b.screenshot(SHOTS / "train.png")
         # A broken manifest: each problem is listed, nothing starts
         bad = tmp_path / "broken.manifest"
         bad.write_text('{"source-ref": "a.jpg"}\n{not json\n')
-        b.page.get_by_role("tab", name="Labeled manifest").click()
+        b.page.get_by_role("tab", name="Labeled manifest").click()  # a hidden tab's text is not shown text
         form = b.page.locator('[data-testid="stForm"]').nth(1)  # media, manifest, names
         form.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(bad))
         form.get_by_label("Model name").fill("broken")
