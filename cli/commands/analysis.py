@@ -29,10 +29,11 @@ def analyze(video: Path = typer.Argument(..., metavar="VIDEO", help="The video t
     from cli.stack_session import session
     from shared.jobs import SUCCEEDED, JobStore
     from shared.storage import Storage
-    from shared.submit import RequestError, Submitter
+    from shared.submit import RequestError, Submitter, check_sampling
 
     require_file(video)
     chosen = sampling(None if keyframes else fps, keyframes)
+    check_sampling(video, chosen)  # --fps above the video's rate: refused before any stack starts
     if (report_out or csv_dir) and model is None:
         raise RequestError("--out and --csv need --model: without a model there is no report")
     waiting = wait_ or report_out is not None or csv_dir is not None
