@@ -1,33 +1,48 @@
-"""`brandvis`: the entry point. User errors become one clear line on stderr, never a traceback."""
+"""`brandvis`: the entry point. User errors become one clear line on stderr, never a traceback.
+
+Nothing heavy is imported before a command runs (boto3, PyAV, numpy, pydantic, rich): `--help`
+and `--version` answer at once, and the error types are looked up only when something failed.
+"""
 
 from __future__ import annotations
 
 import sys
 
+# (module, class) of the errors a user causes; each is printed as one line, exit code 2.
+USER_ERRORS = [("shared.errors", "JobError"), ("shared.media.errors", "MediaError"), ("shared.submit", "RequestError"),
+               ("shared.stack.server", "StackError"), ("shared.config", "ConfigError"),
+               ("shared.models.backend", "BackendError")]
+AWS_ERRORS = [("botocore.exceptions", "BotoCoreError"), ("botocore.exceptions", "ClientError")]
+
+
+def _is(exc: BaseException, kinds: list[tuple[str, str]]) -> bool:
+    """A class not imported yet cannot be what was raised, so only loaded modules are looked at."""
+    return any(isinstance(exc, getattr(sys.modules[m], name)) for m, name in kinds if m in sys.modules)
+
 
 def main() -> None:
-    from botocore.exceptions import BotoCoreError, ClientError
-    from rich.markup import escape
-
-    from cli.app import app
-    from cli.output import err
-    from shared.config import ConfigError
-    from shared.errors import JobError
-    from shared.media.errors import MediaError
-    from shared.models.backend import BackendError
-    from shared.stack.server import StackError
-    from shared.submit import RequestError
+    from cli.app import command
 
     try:
-        app()
-    except (JobError, MediaError, RequestError, StackError, ConfigError, BackendError) as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}")  # a message may hold [brackets]
-        sys.exit(2)
-    except (BotoCoreError, ClientError) as exc:
-        err.print(f"[red]error:[/] AWS request failed: {exc}")
-        sys.exit(3)
+        command()()
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:
+        if _is(exc, USER_ERRORS):
+            from rich.markup import escape
+
+            from cli.output import err
+
+            err.print(f"[red]error:[/] {escape(str(exc))}")  # a message may hold [brackets]
+            sys.exit(2)
+        if _is(exc, AWS_ERRORS):
+            from rich.markup import escape
+
+            from cli.output import err
+
+            err.print(f"[red]error:[/] AWS request failed: {escape(str(exc))}")
+            sys.exit(3)
+        raise
 
 
 if __name__ == "__main__":

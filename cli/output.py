@@ -5,17 +5,42 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:  # rich and the stores load when a command prints, not for `--help`
+    from rich.console import Console
 
-from shared.jobs import FAILED, RUNNING, SUCCEEDED, WAITING, Job, JobStore, counter_name, ordered_counters
-from shared.models.store import ModelVersion
+    from shared.jobs import Job, JobStore
+    from shared.models.store import ModelVersion
 
-# Piped output (scripts, tests) gets wide lines instead of rich's 80-column default.
-out = Console(width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+class LazyConsole:
+    """A rich Console made on first use. Piped output (scripts, tests) gets wide lines instead of
+    rich's 80-column default."""
+
+    def __init__(self, stderr: bool) -> None:
+        self.stderr = stderr
+        self._console: Console | None = None
+
+    def get(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            stream = sys.stderr if self.stderr else sys.stdout
+            self._console = Console(stderr=self.stderr, width=None if stream.isatty() else 200)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.get(), name)
+
+
+out = LazyConsole(stderr=False)
+err = LazyConsole(stderr=True)
+
+
+def Table(*args: Any, **kwargs: Any) -> Any:  # noqa: N802 - rich's Table, imported on first use
+    from rich.table import Table as RichTable
+
+    return RichTable(*args, **kwargs)
 
 
 def clock(seconds: float | None) -> str:
@@ -31,6 +56,8 @@ def num(value: float | None, fmt: str) -> str:
 
 
 def status_text(status: str) -> str:
+    from shared.jobs import FAILED, RUNNING, SUCCEEDED, WAITING
+
     colour = {SUCCEEDED: "green", FAILED: "red", RUNNING: "cyan", WAITING: "yellow"}.get(status, "white")
     return f"[{colour}]{status}[/]"
 
@@ -102,13 +129,14 @@ def wait(jobs: JobStore, job_id: str) -> Job:
     the frames labeled while it waits for people."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from shared.jobs import counter_name, ordered_counters
     from shared.labeling.store import LabelStore, job_labeling
 
     labels = LabelStore(jobs.ddb, jobs.table)
 
     bars: dict[str, Any] = {}
     with Progress(TextColumn("{task.description:>11}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=False) as progress:
+                  console=err.get(), transient=False) as progress:
         while True:
             job = jobs.get_job(job_id)
             if job is None:
@@ -132,6 +160,8 @@ def wait(jobs: JobStore, job_id: str) -> Job:
 def finish(job: Job) -> None:
     """The job's end on stderr, its result as JSON on stdout; exit 1 when it failed."""
     import typer
+
+    from shared.jobs import SUCCEEDED
 
     for w in job.warnings:
         err.print(f"[yellow]warning:[/] {w}")

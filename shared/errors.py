@@ -23,6 +23,9 @@ class RetryLater(Exception):
         self.seconds = max(0, min(int(seconds), 900))  # SQS's DelaySeconds range
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type, tuple[int, str]]:  # crosses from an isolated stage's process
+        return RetryLater, (self.seconds, self.reason)
+
 
 class MessageDecodeError(ValueError):
     """A queue message is not a brandvis message of a version we understand (poison)."""

@@ -28,7 +28,9 @@ from shared.messages import (MIN_FPS, CollectMessage, Detecting, LabelMessage, M
                              RedriveMessage, Sampling, StartModelMessage, StopModelMessage, TrainMessage, VideoRef)
 from shared.models.backend import BACKENDS, TRAINING_COMPLETED
 from shared.models.dataset import TYPES
-from shared.models.manifest import ManifestError, line_of, parse_manifest, problems, refuse, resolve_sources
+from shared.models.dataset import Dataset
+from shared.models.manifest import (ManifestError, item_problems, label_problems, line_of, read_manifest, refuse,
+                                    resolve_sources)
 from shared.models.store import ModelStore, ModelVersion, model_prefix
 from shared.models.text.match import normalize, parse_words
 from shared.names import STAGES
@@ -84,8 +86,11 @@ class Submitter:
         video_id, key = upload_path(self.storage, path, layout.source_key)
         return VideoRef(video_id=video_id, key=key, name=path.name)
 
-    def upload_video_stream(self, stream: BinaryIO, name: str) -> VideoRef:
-        """The same for a file the dashboard received: streamed to S3, never written locally."""
+    def upload_video_stream(self, stream: BinaryIO, name: str, sampling: Sampling | None = None) -> VideoRef:
+        """The same for a file the dashboard received: streamed to S3, never written locally;
+        `sampling` is checked against the file's frame rate first."""
+        if sampling is not None:
+            check_sampling(stream, sampling, name)
         video_id, key = upload_stream(self.storage, stream, safe_name(name, "video"), layout.source_key)
         return VideoRef(video_id=video_id, key=key, name=name)
 
@@ -105,7 +110,14 @@ class Submitter:
         seconds = segment_seconds or self.clients.config.segment_seconds
         if seconds <= 0:
             raise RequestError("segment length must be positive")
-        ref = video if isinstance(video, VideoRef) else self.upload_video(video)
+        if isinstance(video, VideoRef):  # uploaded before; probe.json holds its rate once it was analysed
+            key = layout.probe_key(video.video_id)
+            probed = self.storage.get_json(key) if sampling.mode == "fps" and self.storage.exists(key) else None
+            _refuse_rate(sampling, Fraction(probed["streams"][0]["r_frame_rate"]) if probed else None, video.name)
+            ref = video
+        else:
+            check_sampling(video, sampling)
+            ref = self.upload_video(video)
         job_id = new_job_id()
         request: dict[str, Any] = {"video": ref.model_dump(), "sampling": sampling.model_dump(),
                                    "segment_seconds": seconds}
@@ -156,8 +168,8 @@ class Submitter:
             if not path.is_file():
                 raise RequestError(f"no such file: {manifest}")
             text, location = path.read_text(encoding="utf-8-sig"), str(path.resolve())
-        dataset = parse_manifest(text, kind=kind, name=Path(location).name)
-        found = problems(dataset)
+        dataset, unreadable = read_manifest(text, kind=kind, name=Path(location).name)
+        missing: list[str] = []
         images: dict[str, str] = {}
         for item, ref in zip(dataset.items, resolve_sources(dataset, location)):
             if item.source_ref in images:
@@ -167,9 +179,8 @@ class Submitter:
             elif Path(ref).is_file():
                 images[item.source_ref] = self.storage.uri(upload_path(self.storage, Path(ref), layout.dataset_file_key)[1])
             else:
-                found.append(f"{line_of(dataset, item)}: image not found: {ref}")
-        found += self._word_problems(words or {}, dataset.labels)
-        refuse(found)
+                missing.append(f"{line_of(dataset, item)}: image not found: {ref}")
+        refuse(manifest_problems(dataset, unreadable, missing) + self._word_problems(words or {}, dataset.labels))
         manifest_key = self._upload_manifest(text.encode(), Path(location).name)
         return self._queue_training(name, backend, dataset.type, dataset.labels, dataset.count(), manifest_key,
                                     images, {"manifest": location, "images": len(dataset.items)}, words or {})
@@ -181,15 +192,16 @@ class Submitter:
         (matched by file name) or objects in S3; nothing on the server's own disk."""
         self._check_training(name, kind, backend)
         data = manifest.read()
-        dataset = parse_manifest(data.decode("utf-8-sig"), kind=kind, name=manifest_name)
-        refuse(problems(dataset) + self._word_problems(words or {}, dataset.labels))
+        dataset, unreadable = read_manifest(data.decode("utf-8-sig"), kind=kind, name=manifest_name)
+        sent = {safe_name(n) for n, _ in images}
+        missing = [f"{line_of(dataset, item)}: image not found: {item.source_ref} (not uploaded with the manifest)"
+                   for item in dataset.items if not item.source_ref.startswith("s3://")
+                   and safe_name(item.source_ref) not in sent]
+        refuse(manifest_problems(dataset, unreadable, missing) + self._word_problems(words or {}, dataset.labels))
         keys = {safe_name(n): self.storage.uri(upload_stream(self.storage, stream, n, layout.dataset_file_key)[1])
                 for n, stream in images}
         by_name = {item.source_ref: keys[safe_name(item.source_ref)] for item in dataset.items
                    if not item.source_ref.startswith("s3://") and safe_name(item.source_ref) in keys}
-        missing = [f"{line_of(dataset, item)}: image not found: {item.source_ref} (not uploaded with the manifest)"
-                   for item in dataset.items if not item.source_ref.startswith("s3://") and item.source_ref not in by_name]
-        refuse(missing)
         manifest_key = self._upload_manifest(data, manifest_name)
         return self._queue_training(name, backend, dataset.type, dataset.labels, dataset.count(), manifest_key,
                                     by_name, {"manifest": manifest_name, "images": len(dataset.items)}, words or {})
@@ -224,6 +236,8 @@ class Submitter:
         for item in media:
             if isinstance(item, Path) and not item.is_file():
                 raise RequestError(f"no such file: {item}")
+            if isinstance(item, Path) and item.suffix.lower() not in IMAGE_SUFFIXES:
+                check_sampling(item, sampling)
 
         videos: dict[str, VideoRef] = {}
         images: dict[str, dict[str, str]] = {}
@@ -373,6 +387,31 @@ class Submitter:
         return self._start("redrive", {"stage": stage}, [RedriveMessage.for_stage(job_id, stage)])
 
 
+def manifest_problems(dataset: Dataset, unreadable: list[str], missing: list[str]) -> list[str]:
+    """Everything wrong with a manifest at once, in the order the analyst meets it: lines that do
+    not read, each image's labels, images not found, then labels with too few examples."""
+    if not dataset.items:
+        return unreadable or ["the dataset has no images"]
+    return unreadable + item_problems(dataset) + missing + label_problems(dataset)
+
+
+def check_sampling(video: Path | BinaryIO, sampling: Sampling, name: str | None = None) -> None:
+    """Refuse, before anything is uploaded or queued, a sampling rate above the video's frame rate
+    (the probe stage would fail the job for it later). A file whose headers say nothing is left
+    to the probe stage, which names what is wrong with it."""
+    if sampling.mode != "fps":
+        return
+    from shared.media.probe import frame_rate
+
+    _refuse_rate(sampling, frame_rate(video), name or getattr(video, "name", "the video"))
+
+
+def _refuse_rate(sampling: Sampling, rate: Fraction | None, name: str) -> None:
+    if sampling.mode == "fps" and rate and sampling.rate > rate:
+        raise RequestError(f"--fps {float(sampling.rate):g} asks for more frames than {Path(name).name} has "
+                           f"({float(rate):g} frames/s); use --fps {float(rate):g} or less")
+
+
 def parse_fps(fps: str) -> Sampling:
     """`--fps` as the user typed it, checked against what any analysis accepts."""
     try:
@@ -384,4 +423,4 @@ def parse_fps(fps: str) -> Sampling:
     return Sampling.at_fps(rate)
 
 
-__all__ = ["ManifestError", "RequestError", "Submitter", "parse_fps"]
+__all__ = ["ManifestError", "RequestError", "Submitter", "check_sampling", "parse_fps"]

@@ -177,3 +177,155 @@ def test_train_summary_says_when_a_label_had_no_held_out_example(capsys):
     text = capsys.readouterr().err
     assert "Acme                 precision 1.00  recall 1.00" in text
     assert "Dynamo               no held-out example; 3 false detection(s)" in text and "recall 1.00  F1 0.00" not in text
+
+
+# -- issue 13: checks before anything starts, errors in full, a quick --help ----------------------
+def test_fps_above_the_videos_frame_rate_is_refused_before_anything_starts(videos, user_env, tmp_path):
+    # Given a 24 frames/s video and no stack running
+    # When a user asks for 100 frames a second
+    proc = brandvis("analyze", str(videos["h264"]), "--fps", "100", env=user_env, check=False)
+    # Then it is refused at once, naming the video's rate, and no stack was started for it
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("error: --fps 100 asks for more frames than h264.mp4 has (24 frames/s); "
+                                   "use --fps 24 or less")
+    assert not Path(user_env["BRANDVIS_DATA_DIR"]).exists()
+    # And the video's own rate is accepted
+    assert brandvis("analyze", str(videos["h264"]), "--fps", "24", env=user_env).stdout.strip()
+
+
+def test_dashboard_upload_with_too_high_a_rate_is_refused_before_the_upload(clients, storage, videos):
+    from shared.messages import Sampling
+    from shared.submit import RequestError, Submitter
+
+    # Given the dashboard's upload of a 24 frames/s video, sampled at 30 frames/s
+    with videos["h264"].open("rb") as f, pytest.raises(RequestError, match=r"--fps 30 asks for more frames than h264.mp4"):
+        Submitter(clients).upload_video_stream(f, "h264.mp4", Sampling.at_fps(30))
+    # Then nothing was uploaded
+    assert list(storage.list_keys("media/")) == []
+
+
+def test_a_broken_manifest_lists_every_problem_with_its_line(user_env, tmp_path):
+    import cv2
+    import numpy as np
+
+    from tests.test_manifest import boxes_line
+
+    # Given a manifest with a broken line, a missing image and a label with too few examples
+    for n in ("1.png", "2.png", "3.png"):
+        cv2.imwrite(str(tmp_path / n), np.zeros((480, 640, 3), np.uint8))
+    lines = [boxes_line("1.png", [(0, 1, 1, 5, 5), (1, 10, 10, 5, 5)]), "{not json",
+             boxes_line("2.png", [(0, 1, 1, 5, 5), (1, 10, 10, 5, 5)]), boxes_line("3.png", [(0, 1, 1, 5, 5)]),
+             boxes_line("gone.png", [(0, 1, 1, 5, 5)])]
+    (tmp_path / "set.manifest").write_text("\n".join(lines) + "\n")
+
+    # When it is trained from
+    proc = brandvis("train", str(tmp_path / "set.manifest"), "--name", "x", env=user_env, check=False)
+
+    # Then all three are listed, each with its line, and nothing was queued
+    assert proc.returncode == 2
+    listed = proc.stderr[proc.stderr.index("error: "):].removeprefix("error: ").splitlines()
+    assert listed == ["set.manifest line 2: not valid JSON (Expecting property name enclosed in double quotes)",
+                      f"line 5: image not found: {tmp_path / 'gone.png'}",
+                      "label 'Globex' has 2 examples (lines 1, 3); at least 3 are needed"]
+    assert "no jobs yet" in brandvis("jobs", env=user_env).stdout
+
+
+def test_jobs_and_status_show_a_long_error_in_full(clients, store, config):
+    # Given a failed job whose reason is long, with [brackets] in it
+    reason = ("probe failed: " + "the container declares a duration its packets never reach; " * 4
+              + "[moov] box at the end: re-mux the file with the index first and analyse it again")
+    store.create_job("20260101-000000-aaaaaa", "analyze", {"video": {"name": "long.mp4"}}, first_stage="probe")
+    store.fail_job("20260101-000000-aaaaaa", reason)
+    env = {**os.environ, "BRANDVIS_ENDPOINT_URL": config.endpoint}
+
+    def words(text: str) -> str:
+        return " ".join(text.split())
+
+    # When the jobs are listed and the job's status is asked for, Then the whole reason is there, wrapped
+    listing = brandvis("jobs", env=env).stdout
+    assert words(reason) in words(listing)
+    assert max(len(line) for line in listing.splitlines()) <= 200
+    assert words(reason) in words(brandvis("status", "20260101-000000-aaaaaa", env=env).stdout)
+    # And `jobs --json` gives each job as `status --json` does, with its input
+    doc = json.loads(brandvis("jobs", "--json", env=env).stdout)
+    assert [(j["job_id"], j["status"], j["error"], j["input"]) for j in doc] == [
+        ("20260101-000000-aaaaaa", "FAILED", reason, "long.mp4")]
+
+
+def test_status_without_a_job_lists_workers_and_marks_silent_ones_stale(clients, config):
+    from datetime import datetime, timedelta, timezone
+
+    from shared.presence import STALE_AFTER_S, WorkerPresence
+
+    # Given a worker seen just now, one that stopped, and one whose last heartbeat is old
+    presence = WorkerPresence(clients.dynamodb, clients.names.jobs_table)
+    presence.seen("fresh", "host", 1, ["probe"], "2026-01-01T00:00:00Z")
+    presence.seen("done", "host", 2, ["probe"], "2026-01-01T00:00:00Z", stopped=True)
+    presence.seen("silent", "host", 3, ["probe"], "2026-01-01T00:00:00Z")
+    old = (datetime.now(timezone.utc) - timedelta(seconds=STALE_AFTER_S + 5)).isoformat().replace("+00:00", "Z")
+    presence.update("worker#silent", "worker", "SET last_seen = :at", {":at": old})
+    env = {**os.environ, "BRANDVIS_ENDPOINT_URL": config.endpoint}
+
+    # When `brandvis status` is asked without a job
+    doc = json.loads(brandvis("status", "--json", env=env).stdout)
+    table = brandvis("status", env=env).stdout
+
+    # Then each worker has its state, and the silent one is stale
+    assert {w["worker_id"]: w["state"] for w in doc} == {"fresh": "running", "done": "stopped", "silent": "stale"}
+    rows = {line.split()[0]: line.split() for line in table.splitlines()[1:] if line.strip()}
+    assert rows["silent"][3] == "stale", table
+
+
+def test_help_and_version_import_nothing_heavy():
+    # Given the CLI as a user starts it, When it is asked for help or its version
+    script = ("import json, sys\nfrom cli.main import main\nsys.argv = ['brandvis', *sys.argv[1:]]\n"
+              "try:\n    main()\nexcept SystemExit:\n    pass\n"
+              "heavy = ('boto3', 'botocore', 'av', 'numpy', 'pandas', 'moto', 'rich', 'shared.jobs')\n"
+              "print(json.dumps(sorted(m for m in heavy if m in sys.modules)))\n")
+    for args in (["--help"], ["train", "--help"], ["--version"]):
+        proc = subprocess.run([sys.executable, "-c", script, *args], cwd=ROOT, capture_output=True, text=True,
+                              timeout=60)
+        # Then it answers without loading AWS, video, array or table libraries
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout.splitlines()[-1]) == [], args
+    assert brandvis("--version").stdout.startswith("brandvis ")
+
+
+def test_help_lists_every_closed_set_and_names_every_value():
+    import re
+
+    from cli.app import command
+    from cli.choices import Backend, DatasetType, ExportFormat, Labeler, Stage
+    from shared.labeling.exports import FORMATS
+    from shared.labeling.task import LABELERS
+    from shared.models.backend import BACKENDS
+    from shared.models.dataset import TYPES
+    from shared.names import STAGES
+
+    # Given the CLI's closed sets, Then each is the set the requests accept
+    for choice, source in ((Backend, BACKENDS), (DatasetType, TYPES), (Labeler, LABELERS), (ExportFormat, FORMATS),
+                           (Stage, STAGES)):
+        assert [c.value for c in choice] == list(source), choice
+
+    # When every command's help is rendered
+    def helps(cmd, parent=None, path=("brandvis",)):
+        ctx = cmd.make_context(path[-1], [], parent=parent, resilient_parsing=True)
+        yield " ".join(path), cmd.get_help(ctx)
+        for name, sub in getattr(cmd, "commands", {}).items():
+            yield from helps(sub, ctx, path + (name,))
+
+    pages = dict(helps(command()))
+    # Then no value is shown as a bare type placeholder (<str>, <bool>, <float range>...)
+    assert {p: re.findall(r"<[a-z_\[\] ]+>", text) for p, text in pages.items() if re.search(r"<[a-z_\[\] ]+>", text)} == {}
+    # And the choices are listed where they are taken
+    assert "--backend [local|rekognition]" in pages["brandvis train"].replace("<", "[").replace(">", "]")
+    for page, choices in (("brandvis train", "object|concept"), ("brandvis train", "builtin|groundtruth"),
+                          ("brandvis label export", "coco|groundtruth|yolo"), ("brandvis redrive", "|".join(STAGES))):
+        assert choices in pages[page], (page, choices)
+
+
+def test_a_value_outside_a_closed_set_is_one_clear_line(user_env):
+    proc = brandvis("train", "--text", "acme", "--name", "x", "--backend", "cloud", env=user_env, check=False)
+    assert proc.returncode == 2
+    assert "Invalid value for '--backend'" in proc.stderr
+    assert "'cloud' is not one of 'local', 'rekognition'" in proc.stderr

@@ -92,3 +92,27 @@ def test_reading_a_job_never_reads_its_message_ledger(store: JobStore, counters:
     assert job.stages["extract"].done == 1 and job.stages["extract"].expected == 40
     items = [i for r in seen for i in r.get("Items", [])] + [r["Item"] for r in seen if "Item" in r]
     assert items and not any(i["sk"]["S"].startswith("msg#") for i in items)
+
+
+def test_a_worker_is_stale_after_three_missed_heartbeats(clients):
+    from datetime import datetime, timedelta, timezone
+
+    from shared.presence import HEARTBEAT_S, STALE_AFTER_S, WorkerPresence
+
+    # Given a worker that has just reported, and one that has just begun stopping
+    presence = WorkerPresence(clients.dynamodb, clients.names.jobs_table)
+    presence.seen("w1", "host", 1, ["probe"], "2026-01-01T00:00:00Z")
+    presence.seen("w2", "host", 2, ["probe"], "2026-01-01T00:00:00Z", stopping=True)
+    seen = {w.worker_id: w for w in presence.list_workers()}
+    now = datetime.now(timezone.utc)
+
+    # Then it is running, and the other stopping, until three heartbeats are missed; stale after that
+    assert STALE_AFTER_S == 3 * HEARTBEAT_S
+    assert (seen["w1"].state(now), seen["w2"].state(now)) == ("running", "stopping")
+    assert [w.worker_id for w in presence.running()] == ["w1"]
+    later = now + timedelta(seconds=STALE_AFTER_S + 1)
+    assert (seen["w1"].state(later), seen["w2"].state(later)) == ("stale", "stale")
+    # And a stopped worker stays stopped however long ago it was seen
+    presence.seen("w1", "host", 1, ["probe"], "2026-01-01T00:00:00Z", stopped=True)
+    stopped = next(w for w in presence.list_workers() if w.worker_id == "w1")
+    assert stopped.state(later + timedelta(days=1)) == "stopped" and presence.running() == []

@@ -18,7 +18,8 @@ import pytest
 from shared.errors import JobError
 from shared.models.dataset import Box, Dataset, Item
 from shared.models.manifest import (
-    MIN_EXAMPLES, ManifestError, parse_manifest, resolve_sources, to_ground_truth_lines, validate,
+    MIN_EXAMPLES, ManifestError, label_problems, parse_manifest, read_manifest, resolve_sources, to_ground_truth_lines,
+    validate,
 )
 
 # Rekognition, object localization.
@@ -285,7 +286,7 @@ def test_label_with_too_few_examples_says_how_many_are_needed():
     assert MIN_EXAMPLES["object"] == 3
     with pytest.raises(ManifestError) as e:
         validate(dataset)
-    assert str(e.value) == "label 'Globex' has 2 examples; at least 3 are needed"
+    assert str(e.value) == "label 'Globex' has 2 examples (lines 1, 2); at least 3 are needed"
     # And a lower minimum accepts it
     assert validate(dataset, min_examples=2) is None
 
@@ -353,8 +354,8 @@ def test_every_problem_is_listed_at_once():
         validate(parse_manifest(text))
     assert str(e.value).splitlines() == [
         "line 1 (s3://b/1.png): box 'Acme' (left 600, top 1, width 100, height 5) lies outside the 640x480 image",
-        "label 'Acme' has 1 example; at least 3 are needed",
-        "label 'Globex' has 1 example; at least 3 are needed",
+        "label 'Acme' has 1 example (line 1); at least 3 are needed",
+        "label 'Globex' has 1 example (line 2); at least 3 are needed",
     ]
 
 
@@ -471,3 +472,44 @@ def test_concept_manifest_from_csv_style_lines_validates():
     dataset = parse_manifest(text)
     assert validate(dataset) is None
     assert dataset.count() == {"Acme": 3, "Globex": 3}
+
+
+# -- every problem at once ------------------------------------------------------------------------
+def test_every_broken_line_is_listed_not_only_the_first():
+    # Given good lines around four broken ones: bad JSON, no object, no source-ref, an unknown class id
+    good = boxes_line("s3://b/1.png", [(0, 1, 1, 5, 5)])
+    text = "\n".join([good, "{not json", "[1, 2]", good.replace('"source-ref"', '"source"'),
+                      boxes_line("s3://b/5.png", [(7, 1, 1, 5, 5)]), good])
+
+    # When it is read, Then each broken line is named with its number, in file order, and the rest is kept
+    dataset, found = read_manifest(text, name="train.manifest")
+    assert [p.split(":")[0] for p in found] == [f"train.manifest line {n}" for n in (2, 3, 4, 5)]
+    assert "not valid JSON" in found[0] and "expected a JSON object, got list" in found[1]
+    assert "no source-ref" in found[2] and "class_id 7" in found[3]
+    assert [item.line for item in dataset.items] == [1, 6]
+    # And parse_manifest refuses the file with all four
+    with pytest.raises(ManifestError) as e:
+        parse_manifest(text, name="train.manifest")
+    assert str(e.value).splitlines() == found
+
+
+def test_every_broken_coco_annotation_is_listed():
+    # Given two bad annotations (unknown image, unknown category) beside good ones
+    coco = json.loads(json.dumps(COCO))
+    coco["annotations"] += [{"id": 90, "image_id": 99, "category_id": 1, "bbox": [1, 1, 5, 5]},
+                            {"id": 91, "image_id": 1, "category_id": 42, "bbox": [1, 1, 5, 5]}]
+
+    # When it is read, Then both are named by annotation id, and the good boxes are kept
+    dataset, found = read_manifest(json.dumps(coco))
+    assert [p.split(":")[0] for p in found] == ["manifest annotation 90", "manifest annotation 91 (image 1)"]
+    assert sum(len(i.boxes) for i in dataset.items) == len(COCO["annotations"])
+
+
+def test_a_label_with_too_few_examples_names_where_they_are():
+    # Given 'Globex' on lines 2 and 4 only
+    text = "\n".join([boxes_line("s3://b/1.png", [(0, 1, 1, 5, 5)]),
+                      boxes_line("s3://b/2.png", [(0, 1, 1, 5, 5), (1, 9, 9, 5, 5)]),
+                      boxes_line("s3://b/3.png", [(0, 1, 1, 5, 5)]), boxes_line("s3://b/4.png", [(1, 9, 9, 5, 5)])])
+
+    # When its labels are checked, Then the message names the lines of its examples
+    assert label_problems(parse_manifest(text)) == ["label 'Globex' has 2 examples (lines 2, 4); at least 3 are needed"]

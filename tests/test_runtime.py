@@ -266,3 +266,57 @@ def test_stage_policy_is_checked_where_it_is_declared():
         stage("probe", max_attempts=5)
     with pytest.raises(ValueError, match="time_limit 10 s is shorter than its visibility timeout"):
         stage("probe", visibility_timeout=60, time_limit=10)
+
+
+# -- presence: a clean stop survives a restart of the local stack ---------------------------------
+def test_workers_stopped_with_the_stack_are_stopped_after_a_restart(tmp_path):
+    """`make run`, Ctrl-C, `make run`: honcho sends the stack and the worker SIGTERM at once. The
+    worker's "stopped" must reach the stack before it saves its state, or the Operations page shows
+    a worker "running" forever."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from shared.config import Config
+    from shared.presence import WorkerPresence
+    from shared.stack.server import LocalStack
+    from tests.conftest import ROOT, free_port
+
+    # Given a local stack and a worker in their own processes, as the Procfile starts them (default poll wait)
+    port = free_port()
+    env = {**os.environ, "BRANDVIS_STACK_PORT": str(port), "BRANDVIS_DATA_DIR": str(tmp_path / "data"),
+           "BRANDVIS_CACHE_DIR": str(tmp_path / "cache"), "BRANDVIS_DECODE_THREADS": "1"}
+    env.pop("BRANDVIS_ENDPOINT_URL", None)
+    env.pop("BRANDVIS_POLL_WAIT_S", None)
+    logs = {name: open(tmp_path / f"{name}.log", "wb") for name in ("stack", "worker")}
+    procs = {name: subprocess.Popen([sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=env, stdout=logs[name],
+                                    stderr=subprocess.STDOUT)
+             for name, args in (("stack", ["stack", "up"]), ("worker", ["worker", "--concurrency", "2"]))}
+    config = Config(stack_port=port, data_dir=tmp_path / "data")
+    try:
+        from shared.aws import make_clients
+        from shared.stack.server import wait_until_ready
+
+        wait_until_ready(config, timeout_s=120)
+        clients = make_clients(config)
+        presence = WorkerPresence(clients.dynamodb, clients.names.jobs_table)
+        wait_for(lambda: [w.state() for w in presence.list_workers()] == ["running"], 120, "the worker's heartbeat")
+
+        # When both get SIGTERM at the same moment, as honcho sends it on Ctrl-C
+        for p in procs.values():
+            p.send_signal(signal.SIGTERM)
+        codes = {name: p.wait(30) for name, p in procs.items()}
+    finally:
+        for p in procs.values():
+            if p.poll() is None:
+                p.kill()
+        for f in logs.values():
+            f.close()
+    assert codes == {"stack": 0, "worker": 0}, {n: (tmp_path / f"{n}.log").read_text()[-2000:] for n in logs}
+
+    # Then, after a restart from the same data folder, the worker is recorded as stopped
+    with LocalStack(config.replace(stack_port=0), persist=True) as stack:
+        c = stack.clients()
+        seen = WorkerPresence(c.dynamodb, c.names.jobs_table).list_workers()
+    assert [(w.stopped, w.state()) for w in seen] == [(True, "stopped")]

@@ -38,13 +38,14 @@ class StageSpec:
     max_attempts: int = MAX_RECEIVES  # receives before the job fails and SQS dead-letters the message
     time_limit: int = 900  # seconds one attempt may run; past it the attempt is abandoned and retried
     decode: Decoder | None = None  # for bodies that are not our messages (EventBridge events)
+    isolate: bool = False  # run in a child process, so what the handler allocates is freed when it ends
 
 
 _REGISTRY: dict[str, StageSpec] = {}
 
 
 def stage(name: str, *, visibility_timeout: int = 60, max_attempts: int = MAX_RECEIVES,
-          time_limit: int = 900, decode: Decoder | None = None) -> Callable[[Handler], Handler]:
+          time_limit: int = 900, decode: Decoder | None = None, isolate: bool = False) -> Callable[[Handler], Handler]:
     if name not in STAGES and name not in CONSUMERS:
         raise ValueError(f"unknown stage {name!r}; declare it in shared/names.py")
     if not 1 <= max_attempts <= MAX_RECEIVES:
@@ -53,7 +54,7 @@ def stage(name: str, *, visibility_timeout: int = 60, max_attempts: int = MAX_RE
         raise ValueError(f"stage {name}: time_limit {time_limit} s is shorter than its visibility timeout")
 
     def register(fn: Handler) -> Handler:
-        _REGISTRY[name] = StageSpec(name, fn, visibility_timeout, max_attempts, time_limit, decode)
+        _REGISTRY[name] = StageSpec(name, fn, visibility_timeout, max_attempts, time_limit, decode, isolate)
         return fn
 
     return register

@@ -5,8 +5,9 @@ worker holds at most one waiting message per queue, kept alive by the heartbeat)
 is deleted only after its handler and the middleware succeeded. A delivery is settled exactly
 once: by its handler's thread when the handler returns, or by the time limit, which abandons a
 handler that runs too long (a thread cannot be killed; its late result is ignored) and frees its
-slot. `stop()` (SIGTERM) stops polling, lets running handlers finish, and gives waiting messages
-back to the queue. Everything else (retries, counting, job status, logging) is middleware.
+slot. `stop()` (SIGTERM) records "stopping" at once, stops polling, lets running handlers finish,
+records "stopped", and gives waiting messages back to the queue. Everything else (retries,
+counting, job status, logging) is middleware.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import time
 import traceback
 import uuid
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -32,7 +33,7 @@ from shared.errors import MessageDecodeError
 from shared.jobs import JobStore
 from shared.ledger import MessageLedger
 from shared.messages import decode
-from shared.presence import WorkerPresence
+from shared.presence import HEARTBEAT_S, WorkerPresence
 from shared.table import now_iso
 from workers.context import StageContext
 from workers.delivery import Delivery, Skip, TimeLimitExceeded
@@ -40,8 +41,6 @@ from workers.middleware import Middleware, default_middleware
 from workers.registry import StageSpec, get_stage, implemented
 
 log = logging.getLogger("brandvis.worker")
-
-PRESENCE_EVERY_S = 10.0
 
 
 def peak_rss_mb() -> float:
@@ -54,6 +53,25 @@ def peak_rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_isolated(d: Delivery, config: Any) -> Any:
+    """Run an `isolate=True` stage in a fresh (spawned) process: its memory is the OS's again when
+    the attempt ends. The child decodes the body and builds its own clients and context; the
+    handler's Result, or its exception, comes back pickled."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_isolated_attempt, d.spec.name, d.body, config).result()
+
+
+def _isolated_attempt(stage_name: str, body: str, config: Any) -> Any:
+    from shared.aws import make_clients
+
+    ctx = StageContext.create(make_clients(config))
+    spec = get_stage(stage_name)
+    return spec.fn(spec.decode(body, ctx) if spec.decode else decode(body), ctx)
 
 
 class Worker:
@@ -81,6 +99,7 @@ class Worker:
         self._handlers: set[threading.Thread] = set()
         self._in_flight: dict[str, Delivery] = {}
         self._lock = threading.Lock()
+        self._presence_lock = threading.Lock()
         self._started_at = now_iso()
         self.processed = 0
 
@@ -98,16 +117,21 @@ class Worker:
         return self
 
     def stop(self, timeout: float | None = None) -> None:
-        """Finish what is running, give back what waits, then return."""
-        self.stopping.set()
-        for t in self._consumers:
-            t.join(timeout)
-        for t in list(self._handlers):
+        """Finish what is running, give back what waits, then return. "stopping" is recorded first
+        and "stopped" as soon as the handlers are done, before the consumers' long polls end, so
+        both reach the table while a local stack shut down beside this worker still serves."""
+        with self._lock:  # after this no consumer starts a handler (it gives the message back)
+            self.stopping.set()
+            handlers = list(self._handlers)
+        self._seen(stopping=True)
+        for t in handlers:
             t.join(timeout)
         for m in reversed(self.middleware):
             m.on_stop(self)
         self.stopped.set()
         self._seen(stopped=True)
+        for t in self._consumers:
+            t.join(timeout)
         log.info("event=worker-stopped id=%s processed=%d peak_rss_mb=%.0f", self.worker_id, self.processed,
                  peak_rss_mb())
 
@@ -159,15 +183,23 @@ class Worker:
                              deadline=time.monotonic() + self.visibility_timeout(spec))
                 with self._lock:
                     self._in_flight[d.receipt] = d
-                while not self._slots.acquire(timeout=0.2):
-                    if self.stopping.is_set():
-                        self._give_back(d)
-                        break
-                else:
-                    t = threading.Thread(target=self._process, args=(d,), name=f"handle-{spec.name}", daemon=True)
-                    with self._lock:
-                        self._handlers.add(t)
-                    t.start()
+                if not self._hand_over(d):
+                    self._give_back(d)
+
+    def _hand_over(self, d: Delivery) -> bool:
+        """Start d's handler when a slot frees up; False once the worker is stopping."""
+        while not self.stopping.is_set():
+            if not self._slots.acquire(timeout=0.2):
+                continue
+            t = threading.Thread(target=self._process, args=(d,), name=f"handle-{d.spec.name}", daemon=True)
+            with self._lock:
+                if self.stopping.is_set():  # stop() has already listed the handlers it waits for
+                    self._slots.release()
+                    return False
+                self._handlers.add(t)
+            t.start()
+            return True
+        return False
 
     def _give_back(self, d: Delivery) -> None:
         with self._lock:
@@ -195,7 +227,7 @@ class Worker:
             if d.error is None and d.skipped is None:
                 d.started_at = time.monotonic()
                 try:
-                    result = d.spec.fn(d.message, self.ctx)
+                    result = run_isolated(d, self.config) if d.spec.isolate else d.spec.fn(d.message, self.ctx)
                 except Exception as exc:
                     if not d.settled:
                         d.error, d.traceback = exc, traceback.format_exc()
@@ -250,11 +282,15 @@ class Worker:
     def _presence(self) -> None:
         while not self.stopping.is_set():
             self._seen()
-            self.stopping.wait(PRESENCE_EVERY_S)
+            self.stopping.wait(HEARTBEAT_S)
 
-    def _seen(self, stopped: bool = False) -> None:
-        try:
-            self.presence.seen(self.worker_id, socket.gethostname(), os.getpid(), self.stage_names,
-                               self._started_at, stopped=stopped)
-        except (BotoCoreError, ClientError):
-            pass
+    def _seen(self, stopped: bool = False, stopping: bool = False) -> None:
+        """A heartbeat, or the stop; a heartbeat never overwrites a stop recorded before it."""
+        with self._presence_lock:
+            if not (stopped or stopping) and self.stopping.is_set():
+                return
+            try:
+                self.presence.seen(self.worker_id, socket.gethostname(), os.getpid(), self.stage_names,
+                                   self._started_at, stopped=stopped, stopping=stopping)
+            except (BotoCoreError, ClientError):
+                pass

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from shared.config import Config
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from shared.config import Config
 
 
 def config() -> Config:
+    from shared.config import Config
+
     return Config.load()

@@ -13,26 +13,27 @@ from cli.commands.media import require_file, sampling
 from cli.output import err, finish, print_report, wait
 
 
-def analyze(video: Path = typer.Argument(..., help="The video to analyse."),
-            model: Optional[str] = typer.Option(None, help="Model name: adds detection and the visibility report."),
-            model_version: Optional[int] = typer.Option(None, help="Model version (default: the newest trained)."),
-            fps: str = typer.Option("2", help="Frames sampled per second (0.2 up to the video's rate)."),
+def analyze(video: Path = typer.Argument(..., metavar="VIDEO", help="The video to analyse."),
+            model: Optional[str] = typer.Option(None, metavar="NAME", help="Model name: adds detection and the visibility report."),
+            model_version: Optional[int] = typer.Option(None, metavar="N", help="Model version (default: the newest trained)."),
+            fps: str = typer.Option("2", metavar="F", help="Frames sampled per second (0.2 up to the video's rate)."),
             keyframes: bool = typer.Option(False, "--keyframes", help="Keyframes only: a quick look."),
-            min_confidence: float = typer.Option(0.5, min=0.0, max=1.0, help="Detections below this are ignored."),
-            gap: Optional[float] = typer.Option(None, help="Seconds: detections closer than this are one appearance."),
-            report_out: Optional[Path] = typer.Option(None, "--out", help="Download the report JSON here (implies --wait)."),
-            csv_dir: Optional[Path] = typer.Option(None, "--csv", help="Write brands.csv and appearances.csv here (implies --wait)."),
-            segment_seconds: Optional[float] = typer.Option(None, help="Seconds of video per extract message."),
+            min_confidence: float = typer.Option(0.5, min=0.0, max=1.0, metavar="C", help="Detections below this are ignored."),
+            gap: Optional[float] = typer.Option(None, metavar="SECONDS", help="Seconds: detections closer than this are one appearance."),
+            report_out: Optional[Path] = typer.Option(None, "--out", metavar="FILE", help="Download the report JSON here (implies --wait)."),
+            csv_dir: Optional[Path] = typer.Option(None, "--csv", metavar="DIR", help="Write brands.csv and appearances.csv here (implies --wait)."),
+            segment_seconds: Optional[float] = typer.Option(None, metavar="SECONDS", help="Seconds of video per extract message."),
             wait_: bool = typer.Option(False, "--wait", help="Show progress; exit 0 only if the job succeeds.")) -> None:
     """Analyse a video: probe -> frames per segment -> sprites; with --model, detection per segment
     and the visibility report (screen time, appearances, share, position, size) per brand."""
     from cli.stack_session import session
     from shared.jobs import SUCCEEDED, JobStore
     from shared.storage import Storage
-    from shared.submit import RequestError, Submitter
+    from shared.submit import RequestError, Submitter, check_sampling
 
     require_file(video)
     chosen = sampling(None if keyframes else fps, keyframes)
+    check_sampling(video, chosen)  # --fps above the video's rate: refused before any stack starts
     if (report_out or csv_dir) and model is None:
         raise RequestError("--out and --csv need --model: without a model there is no report")
     waiting = wait_ or report_out is not None or csv_dir is not None
@@ -54,9 +55,9 @@ def analyze(video: Path = typer.Argument(..., help="The video to analyse."),
         finish(final)
 
 
-def report(job_id: str = typer.Argument(..., help="An analysis job id (`brandvis jobs`)."),
-           report_out: Optional[Path] = typer.Option(None, "--out", help="Also save the report JSON here."),
-           csv_dir: Optional[Path] = typer.Option(None, "--csv", help="Also write brands.csv and appearances.csv here."),
+def report(job_id: str = typer.Argument(..., metavar="JOB", help="An analysis job id (`brandvis jobs`)."),
+           report_out: Optional[Path] = typer.Option(None, "--out", metavar="FILE", help="Also save the report JSON here."),
+           csv_dir: Optional[Path] = typer.Option(None, "--csv", metavar="DIR", help="Also write brands.csv and appearances.csv here."),
            appearances: bool = typer.Option(False, "--appearances", help="List every appearance too."),
            as_json: bool = typer.Option(False, "--json", help="Print the report JSON instead of tables.")) -> None:
     """Print an analysis job's visibility report as a table."""

@@ -14,6 +14,7 @@ from typing import Any, Optional
 
 import typer
 
+from cli.choices import ExportFormat
 from cli.commands import config as load_config
 from cli.output import err, out
 
@@ -47,10 +48,10 @@ def _finish(labeler: Any, task: Any) -> None:
 
 
 @app.command("import")
-def import_(job: str = typer.Argument(..., help="The training job waiting on labels (or the labeling job's name)."),
-            file: Path = typer.Argument(..., help="Ground Truth output manifest, COCO JSON, Label Studio JSON export "
+def import_(job: str = typer.Argument(..., metavar="JOB", help="The training job waiting on labels (or the labeling job's name)."),
+            file: Path = typer.Argument(..., metavar="FILE", help="Ground Truth output manifest, COCO JSON, Label Studio JSON export "
                                                   "or CVAT for images 1.1 XML (or CVAT's zip)."),
-            images: Optional[Path] = typer.Option(None, "--images", help="The folder of the images FILE refers "
+            images: Optional[Path] = typer.Option(None, "--images", metavar="DIR", help="The folder of the images FILE refers "
                                                   "to: match them to the job's frames by content."),
             no_finish: bool = typer.Option(False, "--no-finish", help="Only import; finish later (dashboard or "
                                            "`brandvis label finish`)."),
@@ -86,32 +87,30 @@ def import_(job: str = typer.Argument(..., help="The training job waiting on lab
 
 
 @app.command("export")
-def export_(job: str = typer.Argument(..., help="A training job from media (or the labeling job's name)."),
-            fmt: str = typer.Option(..., "--format", help="coco, groundtruth or yolo."),
-            out_path: Optional[Path] = typer.Option(None, "--out", help="File (coco, groundtruth) or folder / .zip "
-                                                    "(yolo); default: named after the labeling job, here.")) -> None:
+def export_(job: str = typer.Argument(..., metavar="JOB", help="A training job from media (or the labeling job's name)."),
+            fmt: ExportFormat = typer.Option(..., "--format", help="The format to write."),
+            out_path: Optional[Path] = typer.Option(None, "--out", metavar="PATH", help="File (coco, groundtruth) "
+                                                    "or folder / .zip (yolo); default: named after the labeling "
+                                                    "job, here.")) -> None:
     """Write the frames people reviewed (boxes, or none) as COCO, Ground Truth lines or YOLO."""
     from cli.stack_session import session
-    from shared.labeling.exports import FORMATS, default_name, export
+    from shared.labeling.exports import default_name, export
     from shared.labeling.imports import FrameSizes
     from shared.storage import Storage
-    from shared.submit import RequestError
 
-    if fmt not in FORMATS:
-        raise RequestError(f"--format must be one of {', '.join(FORMATS)}")
     with session(load_config(), quiet=True) as clients:
         labeler, _, task = _open(clients, job)
         storage = Storage(clients.s3, clients.names.bucket)
         sizes = FrameSizes(task, lambda uri: storage.get_bytes(storage.key_of(uri)))
-        result = export(task, labeler.store.frames(task.name), fmt, sizes=sizes)
-    path = result.write(out_path or Path(default_name(task, fmt)))
+        result = export(task, labeler.store.frames(task.name), fmt.value, sizes=sizes)
+    path = result.write(out_path or Path(default_name(task, fmt.value)))
     skipped = f" ({result.skipped} reviewed without a class left out)" if result.skipped else ""
     err.print(f"{result.frames} frame(s) of {task.name} written as {fmt}{skipped}", markup=False)
     print(path)
 
 
 @app.command("finish")
-def finish(job: str = typer.Argument(..., help="A training job from media (or the labeling job's name).")) -> None:
+def finish(job: str = typer.Argument(..., metavar="JOB", help="A training job from media (or the labeling job's name).")) -> None:
     """What the dashboard's Finish button does: Ground Truth's output files and the state-change event."""
     from cli.stack_session import session
 
@@ -121,7 +120,7 @@ def finish(job: str = typer.Argument(..., help="A training job from media (or th
 
 
 @app.command("status")
-def status(job: str = typer.Argument(..., help="A training job from media (or the labeling job's name)."),
+def status(job: str = typer.Argument(..., metavar="JOB", help="A training job from media (or the labeling job's name)."),
            as_json: bool = typer.Option(False, "--json", help="Machine-readable.")) -> None:
     """Frames labeled of all, boxes (or frames) per label, per video; the labeling job and its labeler."""
     from cli.stack_session import session

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from cli.commands import config as load_config
 from cli.output import err
-from shared.messages import Sampling
+
+if TYPE_CHECKING:
+    from shared.messages import Sampling
 
 
 def require_file(path: Path) -> None:
@@ -24,6 +26,7 @@ def require_file(path: Path) -> None:
 
 
 def sampling(fps: str | None, keyframes: bool) -> Sampling:
+    from shared.messages import Sampling
     from shared.submit import RequestError, parse_fps
 
     if keyframes:
@@ -33,7 +36,7 @@ def sampling(fps: str | None, keyframes: bool) -> Sampling:
     return parse_fps(fps)
 
 
-def probe(video: Path = typer.Argument(..., help="A video file.")) -> None:
+def probe(video: Path = typer.Argument(..., metavar="VIDEO", help="A video file.")) -> None:
     """Print stream info and the keyframe list as JSON (the seed's ffprobe fields)."""
     from shared.media.probe import probe_video
 
@@ -41,10 +44,10 @@ def probe(video: Path = typer.Argument(..., help="A video file.")) -> None:
     print(json.dumps(probe_video(video).to_ffprobe(), indent=2))
 
 
-def frames(video: Path = typer.Argument(..., help="A video file."),
-           out_dir: Path = typer.Option(..., "--out", help="Folder for the JPEGs."),
+def frames(video: Path = typer.Argument(..., metavar="VIDEO", help="A video file."),
+           out_dir: Path = typer.Option(..., "--out", metavar="DIR", help="Folder for the JPEGs."),
            keyframes: bool = typer.Option(False, "--keyframes", help="Every keyframe (training)."),
-           fps: Optional[str] = typer.Option(None, help="Uniform sampling rate, e.g. 2 or 0.5.")) -> None:
+           fps: Optional[str] = typer.Option(None, metavar="F", help="Uniform sampling rate, e.g. 2 or 0.5.")) -> None:
     """Write frames to a folder with the same code the extract stage uses."""
     from shared.media.extraction import extract_segment
     from shared.media.frames import SegmentReader

@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from cli.choices import Backend, DatasetType, Labeler, value
 from cli.commands import config as load_config
 from cli.output import err, finish, out, print_version, status_text, wait
 
@@ -14,22 +15,24 @@ def train(sources: Optional[list[str]] = typer.Argument(None, metavar="MANIFEST 
                                                         help="A Ground Truth output manifest (JSON lines) or COCO "
                                                              "JSON, path or s3://; with --media, the videos and images "
                                                              "to label. Leave out with --text alone."),
-          name: str = typer.Option(..., "--name", help="Model name; each training adds a version."),
+          name: str = typer.Option(..., "--name", metavar="NAME", help="Model name; each training adds a version."),
           media: bool = typer.Option(False, "--media", help="Train from raw videos/images: frames are extracted and "
                                      "labeled first (the job WAITS for the labels)."),
-          labels: Optional[str] = typer.Option(None, "--labels", help="With --media: the labels, \"A,B,C\" (1-16 "
+          labels: Optional[str] = typer.Option(None, "--labels", metavar="A,B,C", help="With --media: the labels, \"A,B,C\" (1-16 "
                                                "characters each)."),
-          labeler: Optional[str] = typer.Option(None, "--labeler", help="With --media: builtin (the dashboard's Label "
-                                                "page, default) or groundtruth (SageMaker Ground Truth, AWS)."),
-          fps: Optional[str] = typer.Option(None, "--fps", help="With --media: label N frames a second instead of "
+          labeler: Optional[Labeler] = typer.Option(None, "--labeler", help="With --media: builtin (the dashboard's "
+                                                    "Label page, default) or groundtruth (SageMaker Ground Truth, "
+                                                    "AWS)."),
+          fps: Optional[str] = typer.Option(None, "--fps", metavar="F", help="With --media: label N frames a second instead of "
                                             "the keyframes."),
           keyframes: bool = typer.Option(False, "--keyframes", help="With --media: label the keyframes (default; at "
                                          "most 1,200 a video, evenly thinned)."),
-          prelabel: Optional[str] = typer.Option(None, "--prelabel", help="With --media: MODEL[:VERSION] whose "
+          prelabel: Optional[str] = typer.Option(None, "--prelabel", metavar="MODEL[:V]|none", help="With --media: MODEL[:VERSION] whose "
                                                  "detections are proposed, or none (default: this model's newest)."),
-          kind: Optional[str] = typer.Option(None, "--type", help="object (boxes) or concept (whole frame)."),
-          backend: str = typer.Option("local", help="local (this machine's CPU) or rekognition (AWS)."),
-          text: Optional[str] = typer.Option(None, "--text", help="Without MANIFEST: a text-only model from brand "
+          kind: Optional[DatasetType] = typer.Option(None, "--type", help="object (boxes) or concept (whole frame); "
+                                                     "default: as the manifest says."),
+          backend: Backend = typer.Option(Backend.local, help="local (this machine's CPU) or rekognition (AWS)."),
+          text: Optional[str] = typer.Option(None, "--text", metavar="WORDS", help="Without MANIFEST: a text-only model from brand "
                                              "names, \"voltix,norda,axiom-labs=AXIOM LABS\". With one: what labels "
                                              "read as, \"Dynamo=DYNAMO\" (else learned from their boxes)."),
           wait_: bool = typer.Option(False, "--wait", help="Show progress; exit 0 only if training succeeds.")) -> None:
@@ -43,6 +46,7 @@ def train(sources: Optional[list[str]] = typer.Argument(None, metavar="MANIFEST 
     from shared.models.text.match import parse_words
     from shared.submit import RequestError, Submitter, parse_fps
 
+    kind_, backend_, labeler_ = value(kind), backend.value, value(labeler)  # plain strings for the request
     if media:
         if not sources:
             raise RequestError("--media: give the videos and images to label")
@@ -67,19 +71,19 @@ def train(sources: Optional[list[str]] = typer.Argument(None, metavar="MANIFEST 
         submit = Submitter(clients)
         if media:
             assert sources is not None and labels is not None
-            job, mv = submit.train_media([Path(s) for s in sources], labels, name, kind or "object", labeler, backend,
+            job, mv = submit.train_media([Path(s) for s in sources], labels, name, kind_ or "object", labeler_, backend_,
                                          parse_fps(fps) if fps else None, prelabel)
-            err.print(f"job {job.job_id} queued: {name} version {mv.version} ({mv.type}, {backend}) from "
+            err.print(f"job {job.job_id} queued: {name} version {mv.version} ({mv.type}, {backend_}) from "
                       f"{len(sources)} file(s); it WAITS while the frames are labeled "
                       f"({job.request['labeler']} labeler: `brandvis status {job.job_id}`)")
         elif manifest is None:
             assert text is not None
-            job, mv = submit.train_text(text, name, backend)
-            err.print(f"job {job.job_id} queued: {name} version {mv.version} (text-only, {backend}: "
+            job, mv = submit.train_text(text, name, backend_)
+            err.print(f"job {job.job_id} queued: {name} version {mv.version} (text-only, {backend_}: "
                       + ", ".join(f"{label} = {w}" for label, w in mv.words.items()) + ")")
         else:
-            job, mv = submit.train(manifest, name, kind, backend, words=words)
-            err.print(f"job {job.job_id} queued: {name} version {mv.version} ({mv.type}, {backend}, "
+            job, mv = submit.train(manifest, name, kind_, backend_, words=words)
+            err.print(f"job {job.job_id} queued: {name} version {mv.version} ({mv.type}, {backend_}, "
                       f"{sum(mv.counts.values())} examples of {len(mv.labels)} labels)")
         if not wait_:
             print(job.job_id)
@@ -90,7 +94,7 @@ def train(sources: Optional[list[str]] = typer.Argument(None, metavar="MANIFEST 
         finish(final)
 
 
-def models(name: Optional[str] = typer.Argument(None, help="Only this model's versions (and what its labels "
+def models(name: Optional[str] = typer.Argument(None, metavar="NAME", help="Only this model's versions (and what its labels "
                                                      "read as)."),
            as_json: bool = typer.Option(False, "--json", help="Machine-readable.")) -> None:
     """List model versions: backend, status, examples, training time, evaluation."""
@@ -126,10 +130,10 @@ def models(name: Optional[str] = typer.Argument(None, help="Only this model's ve
             out.print(f"  {label}: {t.get('says', '')}")
 
 
-def retext(name: str = typer.Argument(..., help="Model name."),
-           words: str = typer.Argument(..., help="\"LABEL=WORDS,LABEL=WORDS\": what those labels' marks read as "
+def retext(name: str = typer.Argument(..., metavar="NAME", help="Model name."),
+           words: str = typer.Argument(..., metavar="WORDS", help="\"LABEL=WORDS,LABEL=WORDS\": what those labels' marks read as "
                                                  "(LABEL= with nothing: no text for it)."),
-           model_version: Optional[int] = typer.Option(None, help="Version (default: the newest trained)."),
+           model_version: Optional[int] = typer.Option(None, metavar="N", help="Version (default: the newest trained)."),
            wait_: bool = typer.Option(False, "--wait", help="Wait for the new version.")) -> None:
     """Make a new version that differs only in what some labels read as (no retraining)."""
     from shared.submit import RequestError
@@ -176,15 +180,15 @@ def _deploy(name: str, version: Optional[int], start: bool, wait_: bool) -> None
                                    f"{'start' if start else 'stop'} {name} version {v}"))
 
 
-def start_model(name: str = typer.Argument(..., help="Model name."),
-                model_version: Optional[int] = typer.Option(None, help="Version (default: the newest trained)."),
+def start_model(name: str = typer.Argument(..., metavar="NAME", help="Model name."),
+                model_version: Optional[int] = typer.Option(None, metavar="N", help="Version (default: the newest trained)."),
                 wait_: bool = typer.Option(False, "--wait", help="Wait until it runs.")) -> None:
     """Start a model that runs elsewhere (Rekognition bills about US$4 per inference unit per hour from now)."""
     _deploy(name, model_version, True, wait_)
 
 
-def stop_model(name: str = typer.Argument(..., help="Model name."),
-               model_version: Optional[int] = typer.Option(None, help="Version (default: the newest trained)."),
+def stop_model(name: str = typer.Argument(..., metavar="NAME", help="Model name."),
+               model_version: Optional[int] = typer.Option(None, metavar="N", help="Version (default: the newest trained)."),
                wait_: bool = typer.Option(False, "--wait", help="Wait until it has stopped.")) -> None:
     """Stop a started model (the workers also stop one that is idle for BRANDVIS_MODEL_IDLE_STOP_S)."""
     _deploy(name, model_version, False, wait_)

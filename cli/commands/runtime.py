@@ -12,8 +12,8 @@ import typer
 from cli.commands import config as load_config
 
 
-def worker(stages: Optional[str] = typer.Option(None, help="Comma-separated stages (default: all implemented)."),
-           concurrency: int = typer.Option(1, min=1, help="Messages processed at once.")) -> None:
+def worker(stages: Optional[str] = typer.Option(None, metavar="STAGE,STAGE", help="Comma-separated stages (default: all implemented)."),
+           concurrency: int = typer.Option(1, min=1, metavar="N", help="Messages processed at once.")) -> None:
     """Consume stage queues until SIGTERM/Ctrl-C (finishes the current messages, then stops)."""
     from shared.aws import make_clients
     from shared.stack.server import wait_until_ready

@@ -14,14 +14,14 @@ app = typer.Typer(no_args_is_help=True, help="The embedded local AWS stack.")
 
 
 @app.command("up")
-def stack_up(port: Optional[int] = typer.Option(None, help="Port (default BRANDVIS_STACK_PORT or 4599)."),
-             data_dir: Optional[Path] = typer.Option(None, help="State folder (default BRANDVIS_DATA_DIR)."),
+def stack_up(port: Optional[int] = typer.Option(None, metavar="PORT", help="Port (default BRANDVIS_STACK_PORT or 4599)."),
+             data_dir: Optional[Path] = typer.Option(None, metavar="DIR", help="State folder (default BRANDVIS_DATA_DIR)."),
              no_persist: bool = typer.Option(False, "--no-persist", help="Keep nothing on disk.")) -> None:
     """Start the local stack in the foreground (Ctrl-C stops it; state is kept in the data folder)."""
     import signal
     import threading
 
-    from shared.stack.server import LocalStack, StackError
+    from shared.stack.server import WORKERS_GRACE_S, LocalStack, StackError
     from workers.middleware.log_context import configure_logging
 
     config = load_config()
@@ -38,7 +38,7 @@ def stack_up(port: Optional[int] = typer.Option(None, help="Port (default BRANDV
     stack = LocalStack(config, persist=not no_persist).start()
     err.print(f"local stack ready at {stack.endpoint} (data: {config.data_dir if not no_persist else 'not kept'})")
     stop.wait()
-    stack.stop()
+    stack.stop(workers_grace_s=WORKERS_GRACE_S)  # workers stopped beside it record that first
     err.print("local stack stopped; state saved")
 
 

@@ -36,8 +36,8 @@ if submitted:
         submit = data.submit()
         try:
             with st.spinner("Uploading the video and queueing the job…"):
-                video = VideoRef(**known[picked]) if picked is not None else submit.upload_video_stream(upload,
-                                                                                                          upload.name)
+                video = VideoRef(**known[picked]) if picked is not None else submit.upload_video_stream(
+                    upload, upload.name, sampling)
                 job = submit.analyze(video, sampling, model=None if model == NO_MODEL else model,
                                      min_confidence=min_confidence)
         except RequestError as exc:

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import data
 from shared.jobs import SUCCEEDED
+from shared.presence import WorkerSeen
 
 st.title("Operations")
 
@@ -96,6 +97,6 @@ if workers:
     st.dataframe(pd.DataFrame([{
         "worker": w["worker_id"], "host": w["host"], "pid": w["pid"], "stages": ", ".join(w["stages"]),
         "last seen": f"{(now - datetime.fromisoformat(w['last_seen'].replace('Z', '+00:00'))).total_seconds():.0f} s ago",
-        "state": "stopped" if w["stopped"] else "running"} for w in workers]), hide_index=True, width="stretch")
+        "state": WorkerSeen(**w).state(now)} for w in workers]), hide_index=True, width="stretch")
 else:
     st.info("No worker has reported yet: `make run` starts them, or `brandvis worker`.")

@@ -13,7 +13,7 @@ import bisect
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import av
 
@@ -158,7 +158,7 @@ def probe_video(path: Path | str, name: str | None = None) -> VideoInfo:
         tb = stream.time_base or Fraction(1, 1000)
         all_pts = sorted(p[0] for p in packets)
         origin = all_pts[0]
-        rate = stream.guessed_rate or stream.average_rate or stream.base_rate or Fraction(25)
+        rate = _rate(stream)
         last_dur = max(packets, key=lambda p: p[0])[2] or int(round(1 / (rate * tb)))
         data_end_s = float((all_pts[-1] + last_dur - origin) * tb)
         declared = stream.frames or 0
@@ -186,6 +186,27 @@ def probe_video(path: Path | str, name: str | None = None) -> VideoInfo:
                      rotation=rotation, time_base=tb, origin_pts=origin,
                      duration_s=max(promised_s, data_end_s), end_s=data_end_s, frame_count=len(packets),
                      frame_rate=rate, bit_rate=bit_rate, keyframes=keyframes, truncated=truncated)
+
+
+def _rate(stream: Any) -> Fraction:
+    return Fraction(stream.guessed_rate or stream.average_rate or stream.base_rate or 25)
+
+
+def frame_rate(source: Path | BinaryIO) -> Fraction | None:
+    """The frame rate `probe_video` reports, from the headers alone (nothing demuxed), so a request
+    can refuse a sampling rate above it before uploading. None when the headers do not tell (the
+    probe stage then reports what is wrong with the file)."""
+    start = source.tell() if not isinstance(source, Path) else 0
+    try:
+        with av.open(str(source) if isinstance(source, Path) else source, metadata_errors="ignore") as container:
+            if not container.streams.video or container.format.name in _IMAGE_FORMATS:
+                return None
+            return _rate(container.streams.video[0])
+    except (av.error.FFmpegError, OSError, ValueError):
+        return None
+    finally:
+        if not isinstance(source, Path):
+            source.seek(start)
 
 
 def _first_frame_rotation(path: Path, name: str, codec: str) -> int:

@@ -3,7 +3,8 @@
 Reads the two files analysts actually have: SageMaker Ground Truth output manifests (JSON Lines, the
 format Rekognition Custom Labels trains from) and COCO JSON (what CVAT and Label Studio export). Both
 become a `Dataset`; `to_ground_truth_lines` writes one back out for Rekognition. Every error is a
-`ManifestError` that says where the problem is, because the analyst has to find it in their file.
+`ManifestError` that says where the problem is, because the analyst has to find it in their file;
+a broken line does not hide the next one (`read_manifest` lists them all), so one pass fixes the file.
 """
 
 from __future__ import annotations
@@ -36,7 +37,17 @@ class ManifestError(JobError):
 
 
 def parse_manifest(text: str, kind: str | None = None, name: str = "manifest") -> Dataset:
-    """A Ground Truth manifest or a COCO file -> `Dataset`; `kind` None means: as the file says."""
+    """A Ground Truth manifest or a COCO file -> `Dataset`; `kind` None means: as the file says.
+    Refuses the file with every broken line listed."""
+    dataset, found = read_manifest(text, kind, name)
+    refuse(found)
+    return dataset
+
+
+def read_manifest(text: str, kind: str | None = None, name: str = "manifest") -> tuple[Dataset, list[str]]:
+    """The dataset of every line (COCO: annotation) that reads, and one problem for each that does
+    not, so a caller can list them with what else it finds (missing images, too few examples).
+    A problem with the whole file (empty, no labels, mixed types) is raised at once."""
     if kind is not None and kind not in TYPES:
         raise ManifestError(f"unknown type {kind!r}; accepted: {', '.join(TYPES)}")
     text = text.lstrip("\ufeff")
@@ -62,56 +73,72 @@ def _label_attributes(line: dict[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
-def _parse_ground_truth(text: str, kind: str | None, name: str) -> Dataset:
+def _parse_ground_truth(text: str, kind: str | None, name: str) -> tuple[Dataset, list[str]]:
     lines: list[tuple[int, dict[str, Any]]] = []
+    broken: dict[int, str] = {}  # line number -> its problem, listed in line order
     for number, raw in enumerate(text.splitlines(), 1):
         if not raw.strip():
             continue
         try:
             line = json.loads(raw)
         except json.JSONDecodeError as e:
-            raise ManifestError(f"{name} line {number}: not valid JSON ({e.msg})") from None
+            broken[number] = f"{name} line {number}: not valid JSON ({e.msg})"
+            continue
         if not isinstance(line, dict):
-            raise ManifestError(f"{name} line {number}: expected a JSON object, got {type(line).__name__}")
+            broken[number] = f"{name} line {number}: expected a JSON object, got {type(line).__name__}"
+            continue
         lines.append((number, line))
+    found = list(broken.values())
+    if found and not lines:
+        refuse(found)  # nothing readable: the file's own problems would only repeat it
 
     if kind is None:
-        found = {GT_TYPES[t] for _, line in lines for _, t in _label_attributes(line) if t in GT_TYPES}
-        if len(found) > 1:
-            raise ManifestError(f"{name} holds both bounding boxes and image-level labels; "
-                                f"choose a type: {', '.join(TYPES)}")
-        if not found:
-            raise ManifestError(f"{name} has no labels: no key with a '<key>-metadata' companion of type "
-                                f"{', '.join(GT_TYPES)}")
-        kind = found.pop()
+        kinds = {GT_TYPES[t] for _, line in lines for _, t in _label_attributes(line) if t in GT_TYPES}
+        if len(kinds) > 1:
+            refuse(found + [f"{name} holds both bounding boxes and image-level labels; "
+                            f"choose a type: {', '.join(TYPES)}"])
+        if not kinds:
+            refuse(found + [f"{name} has no labels: no key with a '<key>-metadata' companion of type "
+                            f"{', '.join(GT_TYPES)}"])
+        kind = kinds.pop()
 
-    items, attributes = [], []
+    items: list[Item] = []
+    attributes: list[str] = []
     for number, line in lines:
-        where = f"{name} line {number}"
-        source = line.get("source-ref")
-        if not isinstance(source, str) or not source:
-            raise ManifestError(f"{where}: no source-ref")
-        present = _label_attributes(line)
-        mine = [a for a, t in present if GT_TYPES.get(t) == kind]
-        if not mine:
-            for a, t in present:
-                if t in GT_TYPES:
-                    raise ManifestError(f"{where}: '{a}' holds {GT_TYPES[t]} labels ({t}), but type {kind!r} "
-                                        f"was asked for")
-            found = "; found " + ", ".join(f"{a!r} ({t or 'no type'})" for a, t in present) if present else ""
-            raise ManifestError(f"{where}: no {kind} label attribute (a key with a '<key>-metadata' companion "
-                                f"of type {', '.join(t for t, k in GT_TYPES.items() if k == kind)}{found})")
-        if kind == "object":
-            if len(mine) > 1:  # an adjustment job keeps the original boxes beside the adjusted ones
-                adjusted = [a for a in mine if "adjustment-status" in line[f"{a}-metadata"]]
-                if len(adjusted) != 1:
-                    raise ManifestError(f"{where}: several bounding-box attributes ({', '.join(mine)}); keep one")
-                mine = adjusted
-            items.append(_object_item(line, mine[0], where, source, number))
-        else:
-            items.append(_concept_item(line, mine, where, source, number))
+        try:
+            item, mine = _ground_truth_item(line, kind, f"{name} line {number}", number)
+        except ManifestError as e:
+            broken[number] = str(e)
+            continue
+        items.append(item)
         attributes.extend(mine)
-    return _dataset(kind, items, attributes[0], "groundtruth")
+    found = [broken[n] for n in sorted(broken)]
+    return _dataset(kind, items, attributes[0] if attributes else "bounding-box", "groundtruth"), found
+
+
+def _ground_truth_item(line: dict[str, Any], kind: str, where: str, number: int) -> tuple[Item, list[str]]:
+    """One line's item and the label attributes it was read from."""
+    source = line.get("source-ref")
+    if not isinstance(source, str) or not source:
+        raise ManifestError(f"{where}: no source-ref")
+    present = _label_attributes(line)
+    mine = [a for a, t in present if GT_TYPES.get(t) == kind]
+    if not mine:
+        for a, t in present:
+            if t in GT_TYPES:
+                raise ManifestError(f"{where}: '{a}' holds {GT_TYPES[t]} labels ({t}), but type {kind!r} "
+                                    f"was asked for")
+        found = "; found " + ", ".join(f"{a!r} ({t or 'no type'})" for a, t in present) if present else ""
+        raise ManifestError(f"{where}: no {kind} label attribute (a key with a '<key>-metadata' companion "
+                            f"of type {', '.join(t for t, k in GT_TYPES.items() if k == kind)}{found})")
+    if kind == "object":
+        if len(mine) > 1:  # an adjustment job keeps the original boxes beside the adjusted ones
+            adjusted = [a for a in mine if "adjustment-status" in line[f"{a}-metadata"]]
+            if len(adjusted) != 1:
+                raise ManifestError(f"{where}: several bounding-box attributes ({', '.join(mine)}); keep one")
+            mine = adjusted
+        return _object_item(line, mine[0], where, source, number), mine
+    return _concept_item(line, mine, where, source, number), mine
 
 
 def _object_item(line: dict[str, Any], attribute: str, where: str, source: str, number: int) -> Item:
@@ -162,7 +189,7 @@ def _concept_item(line: dict[str, Any], attributes: list[str], where: str, sourc
 
 
 # -- COCO --------------------------------------------------------------------------------------
-def _parse_coco(coco: dict[str, Any], kind: str | None, name: str) -> Dataset:
+def _parse_coco(coco: dict[str, Any], kind: str | None, name: str) -> tuple[Dataset, list[str]]:
     missing = [k for k in ("images", "annotations", "categories") if not isinstance(coco.get(k), list)]
     if missing:
         raise ManifestError(f"{name} looks like COCO but has no {', '.join(missing)} list")
@@ -175,19 +202,21 @@ def _parse_coco(coco: dict[str, Any], kind: str | None, name: str) -> Dataset:
     except (KeyError, TypeError) as e:
         raise ManifestError(f"{name}: every COCO category needs id and name, every image id and file_name "
                             f"(missing {e})") from None
+    found = []
     for n, a in enumerate(coco["annotations"], 1):
         where = f"{name} annotation {a.get('id', n) if isinstance(a, dict) else n}"
         if not isinstance(a, dict) or a.get("image_id") not in items:
-            raise ManifestError(f"{where}: image_id {a.get('image_id') if isinstance(a, dict) else None} "
-                                f"is not in images")
+            found.append(f"{where}: image_id {a.get('image_id') if isinstance(a, dict) else None} is not in images")
+            continue
         if a.get("category_id") not in categories:
-            raise ManifestError(f"{where} (image {a['image_id']}): category_id {a.get('category_id')} "
-                                f"is not in categories")
+            found.append(f"{where} (image {a['image_id']}): category_id {a.get('category_id')} is not in categories")
+            continue
         bbox = a.get("bbox")
         if not (isinstance(bbox, list) and len(bbox) == 4 and all(isinstance(v, (int, float)) for v in bbox)):
-            raise ManifestError(f"{where} (image {a['image_id']}): bbox must be [x, y, width, height], got {bbox}")
+            found.append(f"{where} (image {a['image_id']}): bbox must be [x, y, width, height], got {bbox}")
+            continue
         items[a["image_id"]].boxes.append(Box(categories[a["category_id"]], *(float(v) for v in bbox)))
-    return _dataset("object", list(items.values()), "bounding-box", "coco")
+    return _dataset("object", list(items.values()), "bounding-box", "coco"), found
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -222,6 +251,11 @@ def problems(dataset: Dataset, min_examples: int | None = None) -> list[str]:
         return [f"unknown type {dataset.type!r}; accepted: {', '.join(TYPES)}"]
     if not dataset.items:
         return ["the dataset has no images"]
+    return item_problems(dataset) + label_problems(dataset, min_examples)
+
+
+def item_problems(dataset: Dataset) -> list[str]:
+    """What is wrong with each image's labels (no label, a box without area or outside the image)."""
     found = []
     for item in dataset.items:
         if dataset.type == "concept" and not item.labels:
@@ -233,14 +267,32 @@ def problems(dataset: Dataset, min_examples: int | None = None) -> list[str]:
                 found.append(f"{where(dataset, item)}: {shape} has no area")
             elif item.width and item.height and _outside(box, item.width, item.height):
                 found.append(f"{where(dataset, item)}: {shape} lies outside the {item.width}x{item.height} image")
+    return found
+
+
+def label_problems(dataset: Dataset, min_examples: int | None = None) -> list[str]:
+    """No labels at all, or a label with too few examples to split into training and test: named
+    with where its examples are, so the analyst can find them."""
     if not dataset.labels:
-        found.append("the dataset has no labels")
+        return ["the dataset has no labels"]
+    found = []
     needed = MIN_EXAMPLES[dataset.type] if min_examples is None else min_examples
     for label, count in sorted(dataset.count().items()):
         if count < needed:
-            found.append(f"label '{label}' has {count} example{'s' if count != 1 else ''}; "
+            places = [item for item in dataset.items if label in item.labels or any(b.label == label for b in item.boxes)]
+            at = _places(dataset, places)
+            found.append(f"label '{label}' has {count} example{'s' if count != 1 else ''}{at}; "
                          f"at least {needed} are needed")
     return found
+
+
+def _places(dataset: Dataset, items: list[Item], most: int = 5) -> str:
+    """ (lines 1, 4) / (image 3): where a few items are in the analyst's file."""
+    if not items:
+        return ""
+    kind, _, _ = line_of(dataset, items[0]).partition(" ")
+    numbers = [str(item.line) for item in items[:most]] + (["…"] if len(items) > most else [])
+    return f" ({kind}{'s' if len(items) > 1 else ''} {', '.join(numbers)})"
 
 
 def refuse(found: list[str]) -> None:

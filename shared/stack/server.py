@@ -33,6 +33,11 @@ log = logging.getLogger("brandvis.stack")
 HEALTH_PATH = "/_brandvis/health"
 INTERNAL_HEADER = "X-Brandvis-Internal"
 
+# How long a stopping stack waits for workers stopped beside it (`make run`, Ctrl-C: honcho sends
+# every process SIGTERM at once, and SIGKILL 5 s later) to record that they stopped.
+WORKERS_GRACE_S = 4.0
+WORKERS_NOTICE_S = 1.5  # a worker that has not begun stopping by then is not stopping with us
+
 _DDB_READS = {"GetItem", "BatchGetItem", "Query", "Scan", "DescribeTable", "ListTables", "TransactGetItems",
               "DescribeTimeToLive", "ListTagsOfResource", "DescribeContinuousBackups", "DescribeEndpoints"}
 
@@ -173,7 +178,11 @@ class LocalStack:
                  self.resumed.jobs, self.resumed.messages)
         return self
 
-    def stop(self) -> None:
+    def stop(self, workers_grace_s: float = 0.0) -> None:
+        """Save and stop. With `workers_grace_s`, first keep serving until the workers that are
+        stopping too have recorded it (else their last state would be lost with the snapshot)."""
+        if workers_grace_s > 0 and self.snapshotter is not None and self._server is not None:
+            self._wait_for_workers(workers_grace_s)
         self._stop.set()
         if self.snapshotter is not None:
             self.snapshotter.snapshot(force=True)
@@ -183,6 +192,22 @@ class LocalStack:
         for t in self._threads:
             t.join(5)
         self._unlock_data_dir()
+
+    def _wait_for_workers(self, grace_s: float) -> None:
+        from shared.presence import RUNNING, STOPPING, WorkerPresence
+
+        clients = self.clients()
+        presence = WorkerPresence(clients.dynamodb, clients.names.jobs_table)
+        started = time.monotonic()
+        while time.monotonic() - started < grace_s:
+            try:
+                states = [w.state() for w in presence.list_workers()]
+            except Exception:  # the table is unreadable: nothing to wait for
+                return
+            if STOPPING not in states and (RUNNING not in states or time.monotonic() - started > WORKERS_NOTICE_S):
+                return
+            time.sleep(0.05)
+        log.info("event=stack-stopping workers still stopping after %.0f s: saving anyway", grace_s)
 
     def __enter__(self) -> LocalStack:
         return self.start()

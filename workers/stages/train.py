@@ -20,7 +20,9 @@ from workers.context import StageContext
 from workers.registry import Result, stage
 
 
-@stage("train", visibility_timeout=900, time_limit=3600)
+# Isolated: training holds every image, its features and the OCR models (~800 MiB at peak); in a
+# child process all of it goes back to the OS when it ends, and the worker stays small.
+@stage("train", visibility_timeout=900, time_limit=3600, isolate=True)
 def train(msg: TrainMessage, ctx: StageContext) -> Result:
     mv = ctx.models.get_version(msg.model, msg.model_version)
     if mv is None:
