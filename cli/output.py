@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from shared.jobs import FAILED, RUNNING, SUCCEEDED, WAITING, Job, JobStore, counter_name, ordered_counters
@@ -42,13 +43,20 @@ def print_report(data: dict[str, Any], appearances: bool = False) -> None:
     rate = f"{v['sampled_fps']:g} frames/s" if v["sampled_fps"] else "keyframes"
     out.print(f"{data['extras'].get('video_name', 'video')}: {v['duration_s']:.1f} s, {v['width']}x{v['height']}, "
               f"sampled at {rate}; model {m['name']} ({m['backend']}), min confidence {m['min_confidence']:g}")
+    quality = quality_line(m)
+    if quality:
+        out.print(quality)
+    for w in m.get("warnings", []):
+        out.print(f"[yellow]warning:[/] {escape(w)}")
     table = Table(box=None)
-    for col in ("brand", "screen time", "share", "of video", "appearances", "first seen", "last seen", "solus",
-                "confidence", "mean size", "prominence"):
+    for col in ("brand", "screen time", "likely true", "share", "of video", "appearances", "first seen", "last seen",
+                "solus", "confidence", "mean size", "prominence"):
         table.add_column(col, justify="left" if col == "brand" else "right", no_wrap=True)
+    has_ranges = any("uncertainty" in b for b in data["brands"])  # older reports have none
     for r in brands_table(data).to_dict("records"):
         seen = r["screen_time_s"] > 0
-        table.add_row(str(r["label"]), clock(r["screen_time_s"]), f"{r['share_of_screen_time']:.1%}",
+        table.add_row(str(r["label"]), clock(r["screen_time_s"]), true_range(r, has_ranges),
+                      f"{r['share_of_screen_time']:.1%}",
                       f"{(r['share_of_video'] or 0):.1%}", str(r["appearances"]),
                       clock(r["first_seen_s"]) if seen else "–", clock(r["last_seen_s"]) if seen else "–",
                       clock(r["solus_time_s"] or 0), num(r["mean_confidence"], "{:.2f}") if seen else "–",
@@ -61,6 +69,43 @@ def print_report(data: dict[str, Any], appearances: bool = False) -> None:
             t.add_row(str(r["label"]), str(r["appearance"]), clock(r["start_s"]), clock(r["end_s"]),
                       f"{r['screen_time_s']:.1f} s", num(r["mean_confidence"], "{:.2f}"), num(r["prominence"], "{:.0f}"))
         out.print(t)
+
+
+def quality_line(model: dict[str, Any]) -> str | None:
+    """The model version's held-out figures, as the report carries them (None: it carries none)."""
+    ev = model.get("evaluation")
+    if not ev:
+        return None
+    ref = model["name"] + (f" v{model['version']}" if model.get("version") is not None else "")
+    return (f"held-out evaluation of {ref}: F1 {ev['f1']:.2f} (precision {ev['precision']:.2f}, recall "
+            f"{ev['recall']:.2f}) on {ev['test_images']} images at confidence {ev['threshold']:g}")
+
+
+def true_range(row: dict[str, Any], has_uncertainty: bool) -> str:
+    """The range of true screen time the held-out figures imply; 'unverified' without them."""
+    low, high = row.get("true_low_s"), row.get("true_high_s")
+    if low is None or high is None or low != low or high != high:
+        return "unverified" if has_uncertainty else "–"
+    return f"{clock(low)}–{clock(high)}"
+
+
+def print_comparison(result: dict[str, Any]) -> None:
+    """A report against the truth: per brand, then the mean absolute % error and false seconds."""
+    t = Table("brand", "reported", "true", "error", "error %", "in range", box=None, title="against the truth")
+    for r in result["brands"]:
+        t.add_row(str(r["label"]) + ("" if r["present"] else " (absent)"), num(r["reported_s"], "{:.2f} s"),
+                  f"{r['true_s']:.2f} s", num(r["error_s"], "{:+.2f} s"), num(r["error_pct"], "{:+.1f} %"),
+                  {True: "yes", False: "no", None: "–"}[r["true_in_range"]])
+    out.print(t)
+    mape = result["mean_abs_error_pct"]
+    out.print(f"mean absolute error over {result['present_brands']} present brand(s): " + num(mape, "{:.1f} %"))
+    if result["absent_reported_s"]:
+        out.print(f"absent brands reported for {result['absent_reported_total_s']:.2f} s, every second false ("
+                  + ", ".join(f"{k} {v:.2f} s" for k, v in result["absent_reported_s"].items()) + ")")
+    for key, what in (("not_in_model", "in the truth but not known to the model"),
+                      ("not_in_truth", "reported but not in the truth file")):
+        if result[key]:
+            out.print(f"{what}: {', '.join(result[key])}")
 
 
 def print_version(mv: ModelVersion | None) -> None:
