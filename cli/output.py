@@ -37,13 +37,14 @@ def status_text(status: str) -> str:
 
 
 def print_report(data: dict[str, Any], appearances: bool = False) -> None:
+    from shared.report.quality import evaluation_line
     from shared.report.tables import appearances_table, brands_table
 
     v, m = data["video"], data["model"]
     rate = f"{v['sampled_fps']:g} frames/s" if v["sampled_fps"] else "keyframes"
     out.print(f"{data['extras'].get('video_name', 'video')}: {v['duration_s']:.1f} s, {v['width']}x{v['height']}, "
               f"sampled at {rate}; model {m['name']} ({m['backend']}), min confidence {m['min_confidence']:g}")
-    quality = quality_line(m)
+    quality = evaluation_line(m)
     if quality:
         out.print(quality)
     for w in m.get("warnings", []):
@@ -71,16 +72,6 @@ def print_report(data: dict[str, Any], appearances: bool = False) -> None:
         out.print(t)
 
 
-def quality_line(model: dict[str, Any]) -> str | None:
-    """The model version's held-out figures, as the report carries them (None: it carries none)."""
-    ev = model.get("evaluation")
-    if not ev:
-        return None
-    ref = model["name"] + (f" v{model['version']}" if model.get("version") is not None else "")
-    return (f"held-out evaluation of {ref}: F1 {ev['f1']:.2f} (precision {ev['precision']:.2f}, recall "
-            f"{ev['recall']:.2f}) on {ev['test_images']} images at confidence {ev['threshold']:g}")
-
-
 def true_range(row: dict[str, Any], has_uncertainty: bool) -> str:
     """The range of true screen time the held-out figures imply; 'unverified' without them."""
     low, high = row.get("true_low_s"), row.get("true_high_s")
@@ -100,8 +91,9 @@ def print_comparison(result: dict[str, Any]) -> None:
     mape = result["mean_abs_error_pct"]
     out.print(f"mean absolute error over {result['present_brands']} present brand(s): " + num(mape, "{:.1f} %"))
     if result["absent_reported_s"]:
-        out.print(f"absent brands reported for {result['absent_reported_total_s']:.2f} s, every second false ("
-                  + ", ".join(f"{k} {v:.2f} s" for k, v in result["absent_reported_s"].items()) + ")")
+        total = result["absent_reported_total_s"]
+        out.print(f"absent brands reported for {total:.2f} s" + (", all of it false (" if total else " (")
+                  + ", ".join(f"{k} {v:.2f} s" if v else k for k, v in result["absent_reported_s"].items()) + ")")
     for key, what in (("not_in_model", "in the truth but not known to the model"),
                       ("not_in_truth", "reported but not in the truth file")):
         if result[key]:

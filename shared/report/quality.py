@@ -93,6 +93,16 @@ def warnings(ev: Mapping[str, Any] | None, model: str, min_confidence: float) ->
     return out
 
 
+def evaluation_line(model: Mapping[str, Any]) -> str | None:
+    """A report's model block in one line, as the CLI and the Results page show it (None: no evaluation)."""
+    ev = model.get("evaluation")
+    if not ev:
+        return None
+    ref = model["name"] + (f" v{model['version']}" if model.get("version") is not None else "")
+    return (f"held-out evaluation of {ref}: F1 {ev['f1']:.2f} (precision {ev['precision']:.2f}, recall "
+            f"{ev['recall']:.2f}) on {ev['test_images']} images at confidence {ev['threshold']:g}")
+
+
 def uncertainty(seen: Iterable[tuple[float, float]], label_eval: Mapping[str, Any] | None, *,
                 min_confidence: float, duration_s: float) -> dict[str, Any]:
     """A brand's `uncertainty` from its (seconds, confidence) per counted frame."""
