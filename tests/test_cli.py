@@ -232,3 +232,15 @@ def test_report_with_a_bad_truth_file_names_the_problem(user_env, tmp_path):
     proc = brandvis("report", "20261201-120000-report", "--truth", str(tmp_path / "none.json"), env=user_env,
                     check=False)
     assert proc.returncode == 2 and proc.stderr.strip() == f"error: no such file: {tmp_path / 'none.json'}"
+
+
+def test_a_report_written_before_the_quality_fields_prints_as_before(capsys):
+    from cli.output import print_report
+    from tests.test_report import OLD_REPORT
+
+    print_report(OLD_REPORT)
+    text = capsys.readouterr().out
+    row = next(line for line in text.splitlines() if line.strip().startswith("A "))
+    # no range to show, no warning to give; first seen from the appearance (interval rule), not the old sample time
+    assert row.split()[:4] == ["A", "0:01.0", "–", "100.0%"] and "0:00.8" in row and "0:01.8" in row
+    assert "warning" not in text and "held-out" not in text

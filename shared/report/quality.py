@@ -116,11 +116,10 @@ def uncertainty(seen: Iterable[tuple[float, float]], label_eval: Mapping[str, An
     tp, fp, fn = counts
     p_lo, p_hi = wilson(tp, tp + fp)
     r_lo, r_hi = wilson(tp, tp + fn)
-    clip = lambda v: min(max(v, 0.0), duration_s)  # noqa: E731
     if tp > 0:
-        out["estimate_s"] = _r(clip(seconds * (tp / (tp + fp)) / (tp / (tp + fn))))
-    out["low_s"] = _r(clip(seconds * p_lo / r_hi))
-    out["high_s"] = _r(clip(seconds * p_hi / r_lo) if r_lo > 0 else duration_s)
+        out["estimate_s"] = _r(min(seconds * (tp / (tp + fp)) / (tp / (tp + fn)), duration_s))
+    out["low_s"] = _r(min(seconds * p_lo / r_hi, duration_s))
+    out["high_s"] = _r(min(seconds * p_hi / r_lo, duration_s) if r_lo > 0 else duration_s)
     return out
 
 
