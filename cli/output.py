@@ -37,16 +37,16 @@ def status_text(status: str) -> str:
 
 
 def print_report(data: dict[str, Any], appearances: bool = False) -> None:
-    from shared.report.quality import evaluation_line
+    from shared.report.quality import evaluation_line, per_label_line
     from shared.report.tables import appearances_table, brands_table
 
     v, m = data["video"], data["model"]
     rate = f"{v['sampled_fps']:g} frames/s" if v["sampled_fps"] else "keyframes"
     out.print(f"{data['extras'].get('video_name', 'video')}: {v['duration_s']:.1f} s, {v['width']}x{v['height']}, "
               f"sampled at {rate}; model {m['name']} ({m['backend']}), min confidence {m['min_confidence']:g}")
-    quality = evaluation_line(m)
-    if quality:
-        out.print(quality)
+    for line in (evaluation_line(m), per_label_line(m)):
+        if line:
+            out.print(line)
     for w in m.get("warnings", []):
         out.print(f"[yellow]warning:[/] {escape(w)}")
     table = Table(box=None)

@@ -208,6 +208,7 @@ def test_report_shows_the_models_quality_and_compares_with_the_truth(clients, co
     text = brandvis("report", job_id, "--truth", str(truth), env=env).stdout
     # Then the model's held-out quality and its warnings come with the figures
     assert "held-out evaluation of logos v2: F1 0.46 (precision 0.38, recall 0.60) on 12 images" in text
+    assert "per label: Acme 0.82 / 0.90 / 0.75 · Dynamo no held-out example" in text
     assert "warning: Dynamo: no held-out example — its screen time is unverified" in text
     acme = next(b for b in report["brands"] if b["label"] == "Acme")["uncertainty"]
     assert "likely true" in text and "unverified" in text

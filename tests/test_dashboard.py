@@ -290,6 +290,8 @@ def test_results_page_shows_the_models_held_out_quality_and_warns_of_unverified_
     # Then the held-out figures sit under the caption, and the warnings are on the page
     assert at.caption[1].value == ("held-out evaluation of logos v2: F1 0.46 (precision 0.38, recall 0.60) on 12 "
                                    "images at confidence 0.5")
+    assert at.caption[2].value == ("held-out F1 / precision / recall per label: Acme 0.82 / 0.90 / 0.75 · "
+                                   "Dynamo no held-out example")
     assert [w.value for w in at.warning] == [
         "model logos v2 is weak: held-out F1 0.46 (precision 0.38, recall 0.60; below 0.80); screen times may be far "
         "off, see their ranges",

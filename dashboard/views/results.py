@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import charts, data
 from dashboard.draw import draw_labels
 from shared.media import sprites
-from shared.report.quality import evaluation_line
+from shared.report.quality import evaluation_line, per_label_line
 from shared.report.tables import appearances_table, brands_table, csv_bytes, xlsx_bytes
 
 st.title("Results")
@@ -34,8 +34,9 @@ video, model = report["video"], report["model"]
 rate = f"{video['sampled_fps']:g} frames/s" if video["sampled_fps"] else "keyframes"
 st.caption(f"{job['request']['video']['name']} · {video['duration_s']:.1f} s · {video['width']}×{video['height']} · "
            f"sampled at {rate} · model {model['name']} ({model['backend']}) · min confidence {model['min_confidence']:g}")
-if evaluation_line(model):
-    st.caption(evaluation_line(model))
+for line in (evaluation_line(model), per_label_line(model)):
+    if line:
+        st.caption(line)
 for warning in model.get("warnings", []):
     st.warning(warning)
 

@@ -103,6 +103,17 @@ def evaluation_line(model: Mapping[str, Any]) -> str | None:
             f"{ev['recall']:.2f}) on {ev['test_images']} images at confidence {ev['threshold']:g}")
 
 
+def per_label_line(model: Mapping[str, Any]) -> str | None:
+    """The held-out figures label by label, in one line (None: no evaluation)."""
+    ev = model.get("evaluation")
+    if not ev or not ev.get("per_label"):
+        return None
+    parts = [f"{label} no held-out example" if v["examples"] == 0 else
+             f"{label} {_num(v['f1'])} / {_num(v['precision'])} / {_num(v['recall'])}"
+             for label, v in ev["per_label"].items()]
+    return "held-out F1 / precision / recall per label: " + " · ".join(parts)
+
+
 def uncertainty(seen: Iterable[tuple[float, float]], label_eval: Mapping[str, Any] | None, *,
                 min_confidence: float, duration_s: float) -> dict[str, Any]:
     """A brand's `uncertainty` from its (seconds, confidence) per counted frame."""
