@@ -46,7 +46,7 @@ def print_report(data: dict[str, Any], appearances: bool = False) -> None:
               f"sampled at {rate}; model {m['name']} ({m['backend']}), min confidence {m['min_confidence']:g}")
     for line in (evaluation_line(m), per_label_line(m)):
         if line:
-            out.print(line)
+            out.print(escape(line))
     for w in m.get("warnings", []):
         out.print(f"[yellow]warning:[/] {escape(w)}")
     table = Table(box=None)
