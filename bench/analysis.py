@@ -162,12 +162,14 @@ def forget_detections(clients, name: str) -> None:  # type: ignore[no-untyped-de
 def analyse(clients, store: JobStore, videos: list[BrandVideo], model: str, labels: list[str],  # type: ignore[no-untyped-def]
             rivals: dict[str, str], title: str, variants: dict[str, str], detail: bool) -> list[str]:
     totals = {v: [0, 0, 0, [], 0, 0] for v in variants}
+    in_range = [0, 0]  # present brands whose true time lies in the report's 95 % range; present brands with a range
     for v in videos:
         job = Submitter(clients).analyze(v.path, Sampling.at_fps(2), model=model)
         t0 = time.perf_counter()
         done = wait(store, job.job_id)
         assert done.status == SUCCEEDED, done.error
         report = Storage(clients.s3, clients.names.bucket).get_json(layout.report_key(job.job_id))
+        ranges = {b["label"]: b.get("uncertainty") or {} for b in report["brands"]}
         if detail:
             print(f"{v.path.name}: {v.seconds:.0f} s, {len(v.events)} logo events, absent: {', '.join(v.absent)}; "
                   f"analysed in {time.perf_counter() - t0:.1f} s")
@@ -183,9 +185,16 @@ def analyse(clients, store: JobStore, videos: list[BrandVideo], model: str, labe
                 if err is not None:
                     errors.append(err)
                     t[3].append(err)
+                u = ranges.get(label, {})
+                if not smooth and err is not None and u.get("low_s") is not None:
+                    in_range[0] += u["low_s"] <= true_s <= u["high_s"]
+                    in_range[1] += 1
                 if not smooth and detail:
+                    likely = (f"  likely {u['low_s']:.1f}-{u['high_s']:.1f} s" if u.get("low_s") is not None
+                              else "  unverified" if u else "")
                     print(f"  {label:10s} true {true_s:6.1f} s  reported {est_s:6.1f} s  "
-                          + (f"error {100 * err:5.1f} %" if err is not None else "(not on screen: any reported second is false)"))
+                          + (f"error {100 * err:5.1f} %" if err is not None else "(not on screen: any reported second is false)")
+                          + likely)
             p, r, f1 = prf(s["tp"], s["fp"], s["fn"])
             if detail:
                 print(f"  {variants[smooth]:30s} mean screen-time error {100 * sum(errors) / len(errors):5.1f} %   "
@@ -200,6 +209,10 @@ def analyse(clients, store: JobStore, videos: list[BrandVideo], model: str, labe
                 f"presence P {p:.2f} R {r:.2f} F1 {f1:.3f}{look}")
         print(line, flush=True)
         lines.append(line)
+    line = (f"{title}: true screen time inside the report's 95 % range for {in_range[0]} of {in_range[1]} present "
+            "brands with a range (docs/report.md, How sure is it)")
+    print(line, flush=True)
+    lines.append(line)
     return lines
 
 

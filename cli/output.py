@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # rich and the stores load when a command prints, not for `--
     from shared.jobs import Job, JobStore
     from shared.models.store import ModelVersion
 
+
 class LazyConsole:
     """A rich Console made on first use. Piped output (scripts, tests) gets wide lines instead of
     rich's 80-column default."""
@@ -35,6 +36,13 @@ class LazyConsole:
 
 out = LazyConsole(stderr=False)
 err = LazyConsole(stderr=True)
+
+
+def escape(text: str) -> str:
+    """rich's markup escape, imported on first use."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 def Table(*args: Any, **kwargs: Any) -> Any:  # noqa: N802 - rich's Table, imported on first use
@@ -63,19 +71,27 @@ def status_text(status: str) -> str:
 
 
 def print_report(data: dict[str, Any], appearances: bool = False) -> None:
+    from shared.report.quality import evaluation_line, per_label_line
     from shared.report.tables import appearances_table, brands_table
 
     v, m = data["video"], data["model"]
     rate = f"{v['sampled_fps']:g} frames/s" if v["sampled_fps"] else "keyframes"
     out.print(f"{data['extras'].get('video_name', 'video')}: {v['duration_s']:.1f} s, {v['width']}x{v['height']}, "
               f"sampled at {rate}; model {m['name']} ({m['backend']}), min confidence {m['min_confidence']:g}")
+    for line in (evaluation_line(m), per_label_line(m)):
+        if line:
+            out.print(escape(line))
+    for w in m.get("warnings", []):
+        out.print(f"[yellow]warning:[/] {escape(w)}")
     table = Table(box=None)
-    for col in ("brand", "screen time", "share", "of video", "appearances", "first seen", "last seen", "solus",
-                "confidence", "mean size", "prominence"):
+    for col in ("brand", "screen time", "likely true", "share", "of video", "appearances", "first seen", "last seen",
+                "solus", "confidence", "mean size", "prominence"):
         table.add_column(col, justify="left" if col == "brand" else "right", no_wrap=True)
+    has_ranges = any("uncertainty" in b for b in data["brands"])  # older reports have none
     for r in brands_table(data).to_dict("records"):
         seen = r["screen_time_s"] > 0
-        table.add_row(str(r["label"]), clock(r["screen_time_s"]), f"{r['share_of_screen_time']:.1%}",
+        table.add_row(str(r["label"]), clock(r["screen_time_s"]), true_range(r, has_ranges),
+                      f"{r['share_of_screen_time']:.1%}",
                       f"{(r['share_of_video'] or 0):.1%}", str(r["appearances"]),
                       clock(r["first_seen_s"]) if seen else "–", clock(r["last_seen_s"]) if seen else "–",
                       clock(r["solus_time_s"] or 0), num(r["mean_confidence"], "{:.2f}") if seen else "–",
@@ -88,6 +104,34 @@ def print_report(data: dict[str, Any], appearances: bool = False) -> None:
             t.add_row(str(r["label"]), str(r["appearance"]), clock(r["start_s"]), clock(r["end_s"]),
                       f"{r['screen_time_s']:.1f} s", num(r["mean_confidence"], "{:.2f}"), num(r["prominence"], "{:.0f}"))
         out.print(t)
+
+
+def true_range(row: dict[str, Any], has_uncertainty: bool) -> str:
+    """The range of true screen time the held-out figures imply; 'unverified' without them."""
+    low, high = row.get("true_low_s"), row.get("true_high_s")
+    if low is None or high is None or low != low or high != high:
+        return "unverified" if has_uncertainty else "–"
+    return f"{clock(low)}–{clock(high)}"
+
+
+def print_comparison(result: dict[str, Any]) -> None:
+    """A report against the truth: per brand, then the mean absolute % error and false seconds."""
+    t = Table("brand", "reported", "true", "error", "error %", "in range", box=None, title="against the truth")
+    for r in result["brands"]:
+        t.add_row(str(r["label"]) + ("" if r["present"] else " (absent)"), num(r["reported_s"], "{:.2f} s"),
+                  f"{r['true_s']:.2f} s", num(r["error_s"], "{:+.2f} s"), num(r["error_pct"], "{:+.1f} %"),
+                  {True: "yes", False: "no", None: "–"}[r["true_in_range"]])
+    out.print(t)
+    mape = result["mean_abs_error_pct"]
+    out.print(f"mean absolute error over {result['present_brands']} present brand(s): " + num(mape, "{:.1f} %"))
+    if result["absent_reported_s"]:
+        total = result["absent_reported_total_s"]
+        out.print(f"absent brands reported for {total:.2f} s" + (", all of it false (" if total else " (")
+                  + ", ".join(f"{k} {v:.2f} s" if v else k for k, v in result["absent_reported_s"].items()) + ")")
+    for key, what in (("not_in_model", "in the truth but not known to the model"),
+                      ("not_in_truth", "reported but not in the truth file")):
+        if result[key]:
+            out.print(f"{what}: {', '.join(result[key])}")
 
 
 def print_version(mv: ModelVersion | None) -> None:

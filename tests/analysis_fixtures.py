@@ -67,3 +67,22 @@ def finished_analysis(clients: Clients, run_worker, model: TrainedModel, video: 
     worker.stop()
     assert done.status == "SUCCEEDED", done.error
     return job.job_id
+
+
+def stored_analysis(clients: Clients, report: dict, job_id: str = "20261201-120000-report") -> str:
+    """A SUCCEEDED analysis whose report is the one given, as aggregate would have left it (for
+    pages and commands that only read reports: no video, no workers)."""
+    from shared import layout
+    from shared.jobs import JobStore
+    from shared.messages import Sampling
+
+    jobs = JobStore(clients.dynamodb, clients.names.jobs_table)
+    m = report["model"]
+    jobs.create_job(job_id, "analyze", {
+        "video": {"video_id": "v" * 16, "key": "uploads/match.mp4", "name": "match.mp4"},
+        "sampling": Sampling.at_fps(2).model_dump(), "segment_seconds": 30, "gap_s": 1.0,
+        "detect": {"model": {"name": m["name"], "model_version": m.get("version") or 1, "backend": m["backend"]},
+                   "min_confidence": m["min_confidence"]}}, first_stage="probe")
+    Storage(clients.s3, clients.names.bucket).put_json(layout.report_key(job_id), report)
+    jobs.succeed_job(job_id, {"report": layout.report_key(job_id)})
+    return job_id

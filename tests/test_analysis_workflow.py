@@ -3,8 +3,10 @@ aggregate into report v1; duplicates, missing or unready models, and the errors 
 
 from __future__ import annotations
 
+import io
 import json
 
+import pandas as pd
 import pytest
 
 from shared import layout
@@ -37,7 +39,12 @@ def _presence_f1(report, video) -> float:
 
 
 def test_analysis_with_a_model_writes_report_v1(clients, store, storage, run_worker, model, video):
-    install_model(clients, model)
+    mv = install_model(clients, model)
+    # The version's held-out evaluation, as the train stage records it: the last label had no held-out example
+    per_label = {label: {"precision": 0.9, "recall": 0.9, "f1": 0.9, "tp": 9, "fp": 1, "fn": 1} for label in model.labels}
+    per_label[model.labels[-1]] = {"precision": 0.0, "recall": 1.0, "f1": 0.0, "tp": 0, "fp": 2, "fn": 0}
+    ModelStore(clients.dynamodb, clients.names.jobs_table).update_version("logos", mv.version, metrics={
+        "f1": 0.85, "precision": 0.82, "recall": 0.9, "threshold": 0.5, "test_images": 12, "per_label": per_label})
     run_worker(concurrency=2)
     job = Submitter(clients).analyze(video.path, Sampling.at_fps(2), segment_seconds=8, model="logos")
     done = wait_for_job(store, job.job_id, timeout=240)
@@ -51,7 +58,14 @@ def test_analysis_with_a_model_writes_report_v1(clients, store, storage, run_wor
     validate_report(report)
     assert done.result["report"] == storage.uri(layout.report_key(job.job_id))
     assert report["video"] == {"duration_s": 20.0, "width": 640, "height": 360, "fps": 25.0, "sampled_fps": 2.0}
-    assert report["model"] == {"name": "logos", "backend": "local", "min_confidence": 0.5}
+    assert {k: report["model"][k] for k in ("name", "backend", "min_confidence", "version")} == {
+        "name": "logos", "backend": "local", "min_confidence": 0.5, "version": mv.version}
+    # The model block carries the version's evaluation and what it means for this report
+    assert report["model"]["evaluation"]["f1"] == 0.85 and report["model"]["evaluation"]["test_images"] == 12
+    assert report["model"]["warnings"] == [f"{model.labels[-1]}: no held-out example — its screen time is unverified"]
+    ranges = {b["label"]: b["uncertainty"] for b in report["brands"]}
+    assert ranges[model.labels[-1]]["low_s"] is None
+    assert all(u["low_s"] is not None and u["low_s"] <= u["high_s"] for k, u in ranges.items() if k != model.labels[-1])
     assert [f["t_s"] for f in report["frames"]] == [k / 2 for k in range(40)]
     assert {b["label"] for b in report["brands"]} == set(model.labels)
     # A loose quality floor: this small model scores about 0.6 here (bench/analysis.py measures the real figures)
@@ -59,6 +73,15 @@ def test_analysis_with_a_model_writes_report_v1(clients, store, storage, run_wor
     # The CSV tables sit beside the report
     brands_csv = storage.get_bytes(layout.report_csv_key(job.job_id, "brands")).decode().splitlines()
     assert brands_csv[0].startswith("label,screen_time_s,share_of_screen_time") and len(brands_csv) == 1 + len(model.labels)
+    # First seen is one figure: the report's, brands.csv's and the first row of appearances.csv agree
+    brands = pd.read_csv(io.BytesIO(storage.get_bytes(layout.report_csv_key(job.job_id, "brands")))).set_index("label")
+    apps = pd.read_csv(io.BytesIO(storage.get_bytes(layout.report_csv_key(job.job_id, "appearances"))))
+    seen = [b for b in report["brands"] if b["appearances"]]
+    assert seen
+    for b in seen:
+        first = apps[apps["label"] == b["label"]].sort_values("start_s").iloc[0]
+        assert b["first_seen_s"] == brands.loc[b["label"], "first_seen_s"] == first["start_s"]
+        assert b["last_seen_s"] == brands.loc[b["label"], "last_seen_s"] == apps[apps["label"] == b["label"]]["end_s"].max()
 
 
 def test_duplicate_detect_messages_do_not_double_count(clients, store, storage, run_worker, model, video):

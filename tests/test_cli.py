@@ -329,3 +329,69 @@ def test_a_value_outside_a_closed_set_is_one_clear_line(user_env):
     assert proc.returncode == 2
     assert "Invalid value for '--backend'" in proc.stderr
     assert "'cloud' is not one of 'local', 'rekognition'" in proc.stderr
+def _judged_report():
+    """A report from a weak model that never saw Dynamo held out: Acme on screen 0.75-4.75 s."""
+    import numpy as np
+
+    from shared.detections import Detections
+    from shared.report.build import build_report
+
+    seen = Detections(np.array([[100.0, 100, 300, 200]]), [0.9], ["Acme"], (1280, 720))
+    return build_report([(t / 2, seen) for t in range(2, 10)], duration_s=10.0, width=1280, height=720, fps=25.0,
+                        sampled_fps=2.0, model={"name": "logos", "backend": "local", "version": 2},
+                        min_confidence=0.5, labels=["Acme", "Dynamo"], gap_s=1.0, evaluation={
+                            "f1": 0.46, "precision": 0.38, "recall": 0.6, "threshold": 0.5, "test_images": 12,
+                            "per_label": {"Acme": {"precision": 0.9, "recall": 0.75, "f1": 0.82, "tp": 9, "fp": 1, "fn": 3},
+                                          "Dynamo": {"precision": 0.0, "recall": 1.0, "f1": 0.0, "tp": 0, "fp": 3, "fn": 0}}})
+
+
+def test_report_shows_the_models_quality_and_compares_with_the_truth(clients, config, tmp_path):
+    from shared.report.compare import compare, parse_truth
+    from tests.analysis_fixtures import stored_analysis
+
+    env = {**os.environ, "BRANDVIS_ENDPOINT_URL": config.endpoint}
+    report = _judged_report()
+    job_id = stored_analysis(clients, report)
+    truth = tmp_path / "truth.json"
+    truth.write_text(json.dumps({"screen_time_s": {"Acme": 5.0, "Dynamo": 0.0, "Cobalt": 2.0}, "absent": ["Dynamo"]}))
+    # When a user asks for the report with the truth beside it
+    text = brandvis("report", job_id, "--truth", str(truth), env=env).stdout
+    # Then the model's held-out quality and its warnings come with the figures
+    assert "held-out evaluation of logos v2: F1 0.46 (precision 0.38, recall 0.60) on 12 images" in text
+    assert "per label: Acme 0.82 / 0.90 / 0.75 · Dynamo no held-out example" in text
+    assert "warning: Dynamo: no held-out example — its screen time is unverified" in text
+    acme = next(b for b in report["brands"] if b["label"] == "Acme")["uncertainty"]
+    assert "likely true" in text and "unverified" in text
+    assert f"0:{acme['low_s']:04.1f}–0:{acme['high_s']:04.1f}" in text
+    # And the comparison: Acme 4 s reported of 5 s, Cobalt unknown to the model, Dynamo absent
+    acme_row = next(line for line in text.splitlines() if line.strip().startswith("Acme ") and "5.00 s" in line)
+    assert acme_row.split()[1:8] == ["4.00", "s", "5.00", "s", "-1.00", "s", "-20.0"]
+    assert "mean absolute error over 1 present brand(s): 20.0 %" in text
+    assert "in the truth but not known to the model: Cobalt" in text
+    # The JSON form is the comparison itself
+    as_json = json.loads(brandvis("report", job_id, "--truth", str(truth), "--json", env=env).stdout)
+    assert as_json == compare(report, parse_truth(truth.read_text()))
+    assert as_json["mean_abs_error_pct"] == 20.0 and as_json["absent_reported_s"] == {"Dynamo": 0.0}
+
+
+def test_report_with_a_bad_truth_file_names_the_problem(user_env, tmp_path):
+    truth = tmp_path / "truth.json"
+    truth.write_text('{"screen_time_s": {"Acme": "lots"}}')
+    proc = brandvis("report", "20261201-120000-report", "--truth", str(truth), env=user_env, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == 'error: truth.json: screen_time_s.Acme is "lots", not a number of seconds >= 0'
+    proc = brandvis("report", "20261201-120000-report", "--truth", str(tmp_path / "none.json"), env=user_env,
+                    check=False)
+    assert proc.returncode == 2 and proc.stderr.strip() == f"error: no such file: {tmp_path / 'none.json'}"
+
+
+def test_a_report_written_before_the_quality_fields_prints_as_before(capsys):
+    from cli.output import print_report
+    from tests.test_report import OLD_REPORT
+
+    print_report(OLD_REPORT)
+    text = capsys.readouterr().out
+    row = next(line for line in text.splitlines() if line.strip().startswith("A "))
+    # no range to show, no warning to give; first seen from the appearance (interval rule), not the old sample time
+    assert row.split()[:4] == ["A", "0:01.0", "–", "100.0%"] and "0:00.8" in row and "0:01.8" in row
+    assert "warning" not in text and "held-out" not in text

@@ -267,3 +267,37 @@ def test_pages_say_how_to_start_the_stack_when_none_runs(tmp_path):
             at.switch_page(page).run()
             assert not at.exception, at.exception
             assert "make run" in at.error[0].value, page
+
+
+def test_results_page_shows_the_models_held_out_quality_and_warns_of_unverified_brands(clients, dashboard_env):
+    import numpy as np
+
+    from shared.detections import Detections
+    from shared.report.build import build_report
+    from tests.analysis_fixtures import stored_analysis
+
+    # Given a report from a model whose held-out evaluation is weak and never saw Dynamo held out
+    seen = Detections(np.array([[100.0, 100, 300, 200]]), [0.9], ["Acme"], (1280, 720))
+    report = build_report([(t / 2, seen) for t in range(2, 10)], duration_s=10.0, width=1280, height=720, fps=25.0,
+                          sampled_fps=2.0, model={"name": "logos", "backend": "local", "version": 2},
+                          min_confidence=0.5, labels=["Acme", "Dynamo"], gap_s=1.0, evaluation={
+                              "f1": 0.46, "precision": 0.38, "recall": 0.6, "threshold": 0.5, "test_images": 12,
+                              "per_label": {"Acme": {"precision": 0.9, "recall": 0.75, "f1": 0.82, "tp": 9, "fp": 1, "fn": 3},
+                                            "Dynamo": {"precision": 0.0, "recall": 1.0, "f1": 0.0, "tp": 0, "fp": 3, "fn": 0}}})
+    job_id = stored_analysis(clients, report)
+    # When the Results page shows it
+    at = run(PAGES / "results.py", {"job": job_id})
+    # Then the held-out figures sit under the caption, and the warnings are on the page
+    assert at.caption[1].value == ("held-out evaluation of logos v2: F1 0.46 (precision 0.38, recall 0.60) on 12 "
+                                   "images at confidence 0.5")
+    assert at.caption[2].value == ("held-out F1 / precision / recall per label: Acme 0.82 / 0.90 / 0.75 · "
+                                   "Dynamo no held-out example")
+    assert [w.value for w in at.warning] == [
+        "model logos v2 is weak: held-out F1 0.46 (precision 0.38, recall 0.60; below 0.80); screen times may be far "
+        "off, see their ranges",
+        "Dynamo: no held-out example — its screen time is unverified"]
+    # And each brand has the range of its true screen time, or says it is unverified
+    table = at.dataframe[0].value.set_index("label")
+    acme = next(b for b in report["brands"] if b["label"] == "Acme")["uncertainty"]
+    assert table.loc["Acme", "likely_true"] == f"{acme['low_s']:.1f}–{acme['high_s']:.1f}"
+    assert table.loc["Dynamo", "likely_true"] == "unverified"

@@ -10,7 +10,7 @@ import typer
 
 from cli.commands import config as load_config
 from cli.commands.media import require_file, sampling
-from cli.output import err, finish, print_report, wait
+from cli.output import err, finish, print_comparison, print_report, wait
 
 
 def analyze(video: Path = typer.Argument(..., metavar="VIDEO", help="The video to analyse."),
@@ -59,13 +59,18 @@ def report(job_id: str = typer.Argument(..., metavar="JOB", help="An analysis jo
            report_out: Optional[Path] = typer.Option(None, "--out", metavar="FILE", help="Also save the report JSON here."),
            csv_dir: Optional[Path] = typer.Option(None, "--csv", metavar="DIR", help="Also write brands.csv and appearances.csv here."),
            appearances: bool = typer.Option(False, "--appearances", help="List every appearance too."),
-           as_json: bool = typer.Option(False, "--json", help="Print the report JSON instead of tables.")) -> None:
-    """Print an analysis job's visibility report as a table."""
+           truth: Optional[Path] = typer.Option(None, "--truth", help="True screen times "
+                                                '({"screen_time_s": {brand: s}, "absent": [...]}, as demo-data '
+                                                "writes): compare the report with them."),
+           as_json: bool = typer.Option(False, "--json", help="Print the report JSON instead of tables "
+                                                             "(with --truth: the comparison JSON).")) -> None:
+    """Print an analysis job's visibility report as a table; with --truth, how far it is from the truth."""
     from cli.stack_session import session
     from shared.jobs import SUCCEEDED, JobStore
     from shared.storage import Storage
     from shared.submit import RequestError
 
+    known = read_truth(truth) if truth is not None else None  # a bad file fails before the stack starts
     with session(load_config(), quiet=True) as clients:
         job = JobStore(clients.dynamodb, clients.names.jobs_table).get_job(job_id)
         if job is None:
@@ -76,11 +81,31 @@ def report(job_id: str = typer.Argument(..., metavar="JOB", help="An analysis jo
             raise RequestError(f"job {job_id} is {job.status}: the report exists once it has SUCCEEDED"
                                + (f" ({job.error})" if job.error else ""))
         data = load_report(Storage(clients.s3, clients.names.bucket), job_id)
-    if as_json:
+    if known is not None:
+        from shared.report.compare import compare
+
+        result = compare(data, known)
+        if as_json:
+            print(json.dumps(result, indent=1))
+        else:
+            print_report(data, appearances)
+            print_comparison(result)
+    elif as_json:
         print(json.dumps(data, indent=1))
     else:
         print_report(data, appearances)
     save_report(data, report_out, csv_dir)
+
+
+def read_truth(path: Path) -> dict[str, Any]:
+    from shared.report.compare import TruthError, parse_truth
+    from shared.submit import RequestError
+
+    require_file(path)
+    try:
+        return parse_truth(path.read_text(errors="replace"), path.name)
+    except TruthError as exc:
+        raise RequestError(str(exc)) from None
 
 
 def load_report(storage: Any, job_id: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import charts, data
 from dashboard.draw import draw_labels
 from shared.media import sprites
+from shared.report.quality import evaluation_line, per_label_line
 from shared.report.tables import appearances_table, brands_table, csv_bytes, xlsx_bytes
 
 st.title("Results")
@@ -33,8 +34,19 @@ video, model = report["video"], report["model"]
 rate = f"{video['sampled_fps']:g} frames/s" if video["sampled_fps"] else "keyframes"
 st.caption(f"{job['request']['video']['name']} · {video['duration_s']:.1f} s · {video['width']}×{video['height']} · "
            f"sampled at {rate} · model {model['name']} ({model['backend']}) · min confidence {model['min_confidence']:g}")
+for line in (evaluation_line(model), per_label_line(model)):
+    if line:
+        st.caption(line)
+for warning in model.get("warnings", []):
+    st.warning(warning)
 
 brands = brands_table(report)
+# How sure: the true screen time the model's held-out evaluation implies (docs/report.md); CSVs keep the numbers
+ranged = any("uncertainty" in b for b in report["brands"])
+brands.insert(2, "likely_true", [f"{lo:.1f}–{hi:.1f}" if lo == lo and hi == hi and lo is not None and hi is not None
+                                 else ("unverified" if ranged else None)
+                                 for lo, hi in zip(brands.pop("true_low_s"), brands.pop("true_high_s"))])
+brands = brands.drop(columns="near_threshold_s")
 seen = brands[brands["screen_time_s"] > 0]
 cols = st.columns(4)
 cols[0].metric("Brands seen", f"{len(seen)} of {len(brands)}")
@@ -49,6 +61,8 @@ narrow = dict(width="small")
 st.dataframe(brands, hide_index=True, width="stretch", column_config={
     "label": st.column_config.TextColumn("brand", pinned=True),
     "screen_time_s": st.column_config.NumberColumn("screen time (s)", format="%.1f"),
+    "likely_true": st.column_config.TextColumn("likely true (s)", help="95 % range of the true screen time implied "
+                                               "by the model's held-out precision and recall for the brand"),
     "share_of_screen_time": st.column_config.ProgressColumn("share of voice", min_value=0.0, max_value=1.0,
                                                             format="percent"),
     "share_of_video": st.column_config.NumberColumn("% of video", format="percent", **narrow),

@@ -8,8 +8,12 @@ The rules, in one place:
   one (the first from 0, the last to the end).
 - **Appearances**: a brand's detected frames whose intervals are less than `gap_s` apart are one
   appearance, from its first frame's interval start to its last frame's interval end.
+- **First and last seen** follow the interval rule too: a brand is first seen at its first
+  appearance's start and last seen at its last appearance's end (the same figures as appearances.csv).
 - **Share of screen time**: a brand's screen time over all brands' screen time added up (share
   of voice), so shares sum to 1 whenever anything was seen.
+- **How sure**: the model block carries the version's held-out evaluation and the warnings it calls
+  for, each brand the range of true screen time that evaluation implies (shared/report/quality.py).
 - **Per frame**, a brand counts once: its most confident box gives the frame's confidence, size
   and position (a second box of the same brand does not add screen time).
 
@@ -35,6 +39,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from shared.detections import Detections, xyxy_to_ltwh_rel
+from shared.report import quality
 
 SCHEMA = "brandvis.report/v1"
 GRID = 8
@@ -156,9 +161,11 @@ def _appearance_extra(run: list[_Seen]) -> dict[str, Any]:
 
 def build_report(frames: Sequence[FrameDetections], *, duration_s: float, width: int, height: int, fps: float,
                  sampled_fps: float | None, model: dict[str, Any], min_confidence: float, labels: Sequence[str] = (),
-                 gap_s: float, extras: dict[str, Any] | None = None) -> dict[str, Any]:
+                 gap_s: float, extras: dict[str, Any] | None = None,
+                 evaluation: dict[str, Any] | None = None) -> dict[str, Any]:
     """The report of one video from the detections of its sampled frames. `labels`: every label
-    the model knows (absent brands are listed with zero screen time, which is itself a finding)."""
+    the model knows (absent brands are listed with zero screen time, which is itself a finding);
+    `evaluation`: the model version's held-out metrics (`ModelVersion.metrics`), None if it has none."""
     ordered = sorted(((float(t), _labels(det)) for t, det in frames), key=lambda f: f[0])
     times = [t for t, _ in ordered]
     spans = frame_intervals(times, duration_s, sampled_fps)
@@ -180,6 +187,8 @@ def build_report(frames: Sequence[FrameDetections], *, duration_s: float, width:
             for name, conf, box in kept]})
 
     total = sum(s.seconds for b in brands.values() for s in b.seen)
+    ev = quality.evaluation(evaluation, list(brands))
+    ref = model["name"] + (f" v{model['version']}" if model.get("version") is not None else "")
     rows, extra_brands = [], {}
     for b in brands.values():
         screen = sum(s.seconds for s in b.seen)
@@ -189,10 +198,13 @@ def build_report(frames: Sequence[FrameDetections], *, duration_s: float, width:
             "screen_time_s": _r(screen, 3),
             "share_of_screen_time": _r(screen / total if total > 0 else 0.0),
             "appearances": [{"start_s": _r(run[0].span[0], 3), "end_s": _r(run[-1].span[1], 3)} for run in runs],
-            "first_seen_s": _r(times[b.seen[0].index], 3) if b.seen else None,
-            "last_seen_s": _r(times[b.seen[-1].index], 3) if b.seen else None,
+            "first_seen_s": _r(runs[0][0].span[0], 3) if runs else None,
+            "last_seen_s": _r(runs[-1][-1].span[1], 3) if runs else None,
             "mean_confidence": _r(_mean(s.confidence for s in b.seen)),
             "mean_area_pct": _r(_mean(100 * _area(s.box) if s.box else None for s in b.seen)),
+            "uncertainty": quality.uncertainty(((s.seconds, s.confidence) for s in b.seen),
+                                               ev["per_label"].get(b.label) if ev else None,
+                                               min_confidence=min_confidence, duration_s=duration_s),
         })
         extra_brands[b.label] = _brand_extras(b, screen, duration_s, runs)
     rows.sort(key=lambda r: (-r["screen_time_s"], r["label"]))
@@ -200,7 +212,9 @@ def build_report(frames: Sequence[FrameDetections], *, duration_s: float, width:
         "schema": SCHEMA,
         "video": {"duration_s": _r(duration_s, 3), "width": int(width), "height": int(height), "fps": _r(fps, 3),
                   "sampled_fps": _r(sampled_fps, 6) if sampled_fps else None},
-        "model": {"name": model["name"], "backend": model["backend"], "min_confidence": min_confidence},
+        "model": {"name": model["name"], "backend": model["backend"], "min_confidence": min_confidence,
+                  "version": model.get("version"), "evaluation": ev,
+                  "warnings": quality.warnings(ev, ref, min_confidence)},
         "brands": rows,
         "frames": out_frames,
         "extras": {**(extras or {}), "gap_s": gap_s, "frames_sampled": len(ordered),

@@ -2,7 +2,8 @@
 
 The seed stops at charts computed in the browser from raw detections; here the report is one
 validated JSON document (rules in shared/report/build.py) plus CSV tables derived from it, at
-keys fixed by the job, so a re-run rewrites the same files.
+keys fixed by the job, so a re-run rewrites the same files. The model version's held-out
+evaluation goes into the report, so its figures travel with the warnings they call for.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ def aggregate(msg: AggregateMessage, ctx: StageContext) -> Result:
     report = build_report(
         frames, duration_s=facts.end_s, width=facts.width, height=facts.height, fps=facts.fps,
         sampled_fps=float(msg.sampling.rate) if msg.sampling.mode == "fps" else None,
-        model={"name": spec.model.name, "backend": spec.model.backend}, min_confidence=spec.min_confidence,
-        labels=mv.labels, gap_s=msg.gap_s,
+        model={"name": spec.model.name, "backend": spec.model.backend, "version": spec.model.model_version},
+        min_confidence=spec.min_confidence, labels=mv.labels, gap_s=msg.gap_s, evaluation=mv.metrics,
         extras={"job_id": msg.job_id, "video_name": msg.video.name, "model_version": spec.model.model_version,
                 "model_type": mv.type})
     validate_report(report)
