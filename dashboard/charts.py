@@ -86,10 +86,12 @@ def heatmap(report: dict[str, Any], label: str) -> alt.Chart:
     seen = alt.Chart(cells[cells["seconds"] > 0]).mark_rect(stroke="white", strokeWidth=1).encode(
         x=x, x2="x1:Q", y=y, y2="y1:Q",
         color=alt.Color("seconds:Q", scale=alt.Scale(domain=[0, top], range=["#b3d1ea", "#08306b"]),
-                        legend=alt.Legend(title="seconds in the cell (grey: never)", orient="bottom",
-                                          direction="horizontal", gradientLength=200)),
+                        legend=alt.Legend(title="seconds in the cell (grey: never there)", orient="bottom",
+                                          direction="horizontal", gradientLength=200, titleLimit=360)),
         tooltip=[alt.Tooltip("seconds:Q", format=".1f")])
-    return (frame + seen).properties(width=360, height=int(360 * aspect))
+    # "pad": the axes and the legend are added around the cells (Streamlit's default "fit" would
+    # squeeze them into the height and leave the grid none).
+    return (frame + seen).properties(width=360, height=int(360 * aspect), autosize=alt.AutoSizeParams(type="pad"))
 
 
 def size_distribution(report: dict[str, Any]) -> alt.Chart:

@@ -2,8 +2,8 @@
 format everywhere (one decimal). The data keeps its report column names (the downloads use them);
 only the headers and formats change here.
 
-Headers are short enough for the brand table to fit a 1,400-px window beside the sidebar; the
-full meaning of each is in its tooltip.
+Headers are short enough for the brand table to fit a 1,400-px window beside the sidebar (940 px
+for the table; its columns take 902); the full meaning of each is in its tooltip.
 """
 
 from __future__ import annotations
@@ -36,20 +36,20 @@ def _num(label: str, fmt: str, width: int, help: str | None = None) -> Any:
 def brand_columns() -> dict[str, Any]:
     """brands_table's columns, after as_percent(share_of_screen_time, share_of_video)."""
     return {
-        "label": st.column_config.TextColumn("brand", pinned=True, width=96),
+        "label": st.column_config.TextColumn("brand", pinned=True, width=88),
         "screen_time_s": _num("time (s)", "%.1f", 70, "Seconds on screen"),
         "share_of_screen_time": st.column_config.ProgressColumn(
-            "share", min_value=0.0, max_value=100.0, format=PERCENT, width=104,
+            "share", min_value=0.0, max_value=100.0, format=PERCENT, width=96,
             help="Share of voice: this brand's part of all brands' screen time"),
         "share_of_video": _num("% video", PERCENT, 70, "Share of the video's duration with the brand on screen"),
-        "appearances": _num("exp.", "%d", 48, "Exposures: separate appearances on screen"),
+        "appearances": _num("exposures", "%d", 84, "Exposures: separate appearances on screen"),
         "first_seen_s": _num("first (s)", "%.1f", 66, "First seen, seconds into the video"),
         "last_seen_s": _num("last (s)", "%.1f", 64, "Last seen, seconds into the video"),
-        "solus_time_s": _num("alone (s)", "%.1f", 72, "Seconds with no other brand on screen"),
+        "solus_time_s": _num("alone (s)", "%.1f", 70, "Seconds with no other brand on screen"),
         "mean_other_brands": _num("clutter", "%.1f", 60, "Mean number of other brands beside it"),
-        "mean_confidence": _num("conf.", "%.2f", 52, "Mean detection confidence"),
+        "mean_confidence": _num("confidence", "%.2f", 84, "Mean detection confidence"),
         "mean_area_pct": _num("size %", "%.1f", 60, "Mean box area, % of the frame"),
-        "prominence": _num("prom.", "%.0f", 56, "Prominence 0-100: size × centrality × confidence (docs/report.md)"),
+        "prominence": _num("prominence", "%.0f", 90, "Prominence 0-100: size × centrality × confidence (docs/report.md)"),
     }
 
 

@@ -64,7 +64,8 @@ if ids:
         stages = [{"stage": name, "done": detail["stages"][s]["done"], "expected": detail["stages"][s]["expected"],
                    "errors": detail["stages"][s]["errors"], "last error": detail["stages"][s]["last_error"] or ""}
                   for s, name in detail["counters"]]
-        st.dataframe(pd.DataFrame(stages), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame(stages), hide_index=True, width="stretch",
+                     column_config={"last error": st.column_config.TextColumn("last error", width="large")})
         labeling = detail["outputs"].get("labeling")
         if labeling and labeling["labeler"] == "builtin":
             done = data.label_progress(labeling["name"], labeling["frames"])

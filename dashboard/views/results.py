@@ -63,7 +63,7 @@ with where:
     pick = st.selectbox("Brand", labels, key="heat_brand")
     a, b = st.columns(2)
     a.markdown(f"**Where {pick} appears on the frame** (seconds per cell of its box centre)")
-    a.altair_chart(charts.heatmap(report, pick))
+    a.altair_chart(charts.heatmap(report, pick), width="content")  # its own size: cells keep the frame's shape
     b.markdown("**Logo size** (box width, % of the frame width)")
     b.altair_chart(charts.size_distribution(report), width="stretch")
 
