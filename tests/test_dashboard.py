@@ -136,6 +136,7 @@ def test_heatmap_has_axes_and_tells_empty_cells_from_little_time(clients, storag
     coloured = datasets[seen["data"]["name"]]
     assert sorted(c["seconds"] for c in coloured) == sorted(v for row in grid for v in row if v > 0)
     assert seen["encoding"]["color"]["legend"]["orient"] == "bottom"  # a side legend outgrew the short chart
+    assert spec["autosize"]["type"] == "pad"  # axes and legend around the cells, not squeezed into its height
 
 
 def test_results_page_without_analyses_says_how_to_start(clients, dashboard_env):
