@@ -16,11 +16,6 @@ import streamlit as st
 PERCENT = "%.1f%%"  # applied to 0-100 figures: share columns are scaled by `as_percent`
 
 
-def percent_text(fraction: float) -> str:
-    """A fraction as the tables show it (0.2917 -> "29.2%")."""
-    return PERCENT % (100 * fraction)
-
-
 def as_percent(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """The fractions in `columns` as 0-100 figures (a copy), for PERCENT."""
     out = table.copy()
