@@ -3,11 +3,15 @@
 The stack is checked once here, before any page runs: every page needs it.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from dashboard import data
 
-st.set_page_config(page_title="brandvis", page_icon=":material/visibility:", layout="wide")
+# A local file, served by Streamlit itself: a material or emoji favicon is fetched from a font or
+# emoji host, and a self-hosted tool makes no outside request.
+st.set_page_config(page_title="brandvis", page_icon=str(Path(__file__).with_name("icon.svg")), layout="wide")
 
 pages = {
     "Analysis": [

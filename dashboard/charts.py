@@ -62,20 +62,36 @@ def share_of_voice(report: dict[str, Any]) -> alt.Chart:
         tooltip=[alt.Tooltip("label:N", title="brand"), alt.Tooltip("share_of_screen_time:Q", title="share", format=".1%")])
     # Labels sit outside the ring: the padding keeps one at the far left or right whole.
     return (base.mark_arc(innerRadius=55, outerRadius=110) + base.mark_text(radius=132, size=12).encode(
-        text=alt.Text("share_of_screen_time:Q", format=".0%"))).properties(padding={"left": 28, "right": 8, "top": 16,
+        text=alt.Text("share_of_screen_time:Q", format=".1%"))).properties(padding={"left": 28, "right": 8, "top": 16,
                                                                                   "bottom": 16})
 
 
 def heatmap(report: dict[str, Any], label: str) -> alt.Chart:
-    """Where on the frame the brand's box centre was, in seconds per cell of an 8x8 grid."""
+    """Where on the frame the brand's box centre was, in seconds per cell of an 8x8 grid (row 0 at
+    the top). Cells it never reached are grey, so they do not pass for a little time."""
     grid = (report["extras"]["brands"].get(label) or {}).get("heatmap") or [[0.0] * 8 for _ in range(8)]
-    cells = pd.DataFrame([{"col": c, "row": r, "seconds": v} for r, row in enumerate(grid) for c, v in enumerate(row)])
+    n_rows, n_cols = len(grid), len(grid[0])
+    cells = pd.DataFrame([{"x0": 100 * c / n_cols, "x1": 100 * (c + 1) / n_cols, "y0": 100 * r / n_rows,
+                           "y1": 100 * (r + 1) / n_rows, "seconds": float(v)}
+                          for r, row in enumerate(grid) for c, v in enumerate(row)])
     aspect = report["video"]["height"] / max(1, report["video"]["width"])
-    return alt.Chart(cells).mark_rect().encode(
-        x=alt.X("col:O", title=None, axis=None), y=alt.Y("row:O", title=None, axis=None),
-        color=alt.Color("seconds:Q", scale=alt.Scale(scheme="blues"), title="seconds"),
-        tooltip=[alt.Tooltip("seconds:Q", format=".1f")],
-    ).properties(width=360, height=int(360 * aspect))
+    ticks = [0, 25, 50, 75, 100]
+    x = alt.X("x0:Q", title="% of the frame width (left to right)", scale=alt.Scale(domain=[0, 100], nice=False),
+              axis=alt.Axis(values=ticks, grid=False))
+    y = alt.Y("y0:Q", title="% of the height (top down)", scale=alt.Scale(domain=[0, 100], reverse=True, nice=False),
+              axis=alt.Axis(values=ticks, grid=False))
+    frame = alt.Chart(cells).mark_rect(color="#eceef1", stroke="white", strokeWidth=1).encode(
+        x=x, x2="x1:Q", y=y, y2="y1:Q", tooltip=[alt.Tooltip("seconds:Q", format=".1f")])
+    top = max(1e-9, float(cells["seconds"].max()))
+    seen = alt.Chart(cells[cells["seconds"] > 0]).mark_rect(stroke="white", strokeWidth=1).encode(
+        x=x, x2="x1:Q", y=y, y2="y1:Q",
+        color=alt.Color("seconds:Q", scale=alt.Scale(domain=[0, top], range=["#b3d1ea", "#08306b"]),
+                        legend=alt.Legend(title="seconds in the cell (grey: never there)", orient="bottom",
+                                          direction="horizontal", gradientLength=200, titleLimit=360)),
+        tooltip=[alt.Tooltip("seconds:Q", format=".1f")])
+    # "pad": the axes and the legend are added around the cells (Streamlit's default "fit" would
+    # squeeze them into the height and leave the grid none).
+    return (frame + seen).properties(width=360, height=int(360 * aspect), autosize=alt.AutoSizeParams(type="pad"))
 
 
 def size_distribution(report: dict[str, Any]) -> alt.Chart:
@@ -90,9 +106,11 @@ def size_distribution(report: dict[str, Any]) -> alt.Chart:
         tooltip=["label:N", "size:O", alt.Tooltip("seconds:Q", format=".1f")])
 
 
-def media_value(report: dict[str, Any], rate_per_30s: float, weight_by_prominence: bool) -> pd.DataFrame:
+def media_value(report: dict[str, Any], rate_per_30s: float, weight_by_prominence: bool,
+                decimals: int = 2) -> pd.DataFrame:
     """Screen time priced at a rate card's rate per 30 s; optionally each appearance weighted by
-    its prominence (0-100 % of the rate)."""
+    its prominence (0-100 % of the rate). The value is priced from the seconds as shown (0.1 s),
+    so the two columns always agree."""
     rows = []
     apps = appearances_table(report)
     for b in report["brands"]:
@@ -102,6 +120,7 @@ def media_value(report: dict[str, Any], rate_per_30s: float, weight_by_prominenc
                                 for r in mine.itertuples()))
         else:
             seconds = b["screen_time_s"]
-        rows.append({"brand": b["label"], "screen time (s)": b["screen_time_s"],
-                     "valued seconds": round(seconds, 1), "value": round(seconds / 30 * rate_per_30s, 2)})
-    return pd.DataFrame(rows)
+        valued = round(seconds, 1)
+        rows.append({"brand": b["label"], "screen time (s)": round(b["screen_time_s"], 1),
+                     "valued seconds": valued, "value": round(valued / 30 * rate_per_30s, decimals)})
+    return pd.DataFrame(rows, columns=["brand", "screen time (s)", "valued seconds", "value"])

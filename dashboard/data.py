@@ -167,11 +167,12 @@ def workers() -> list[dict[str, Any]]:
 
 
 def uploaded_videos() -> dict[str, dict[str, Any]]:
-    """Videos already in the bucket (from earlier jobs), newest first: video id -> its VideoRef."""
+    """Videos already in the bucket that probe read (from earlier jobs), newest first: video id ->
+    its VideoRef. A file probe refused (text, empty, no video stream) is not offered again."""
     seen: dict[str, dict[str, Any]] = {}
     for j in jobs():
         video = j["request"].get("video")
-        if video and {"video_id", "key", "name"} <= set(video) and video["video_id"] not in seen:
+        if j["video"] and video and {"video_id", "key", "name"} <= set(video) and video["video_id"] not in seen:
             seen[video["video_id"]] = video
     return seen
 

@@ -78,7 +78,11 @@ class Page:
     """One browser tab sized like a desktop dashboard session."""
 
     def __init__(self, page) -> None:
+        from urllib.parse import urlsplit
+
         self.page = page  # the raw Playwright page, for anything beyond open/screenshot
+        self.hosts: set[str] = set()  # every host the page asked for anything (a self-hosted tool: ours only)
+        page.on("request", lambda r: self.hosts.add(urlsplit(r.url).hostname or urlsplit(r.url).scheme))
 
     def open(self, url: str, wait_for_text: str, timeout_s: float = 60) -> str:
         """Navigate, wait until ``wait_for_text`` is shown and Streamlit is idle; return the shown text
@@ -98,6 +102,15 @@ class Page:
         # Fonts and the fade-in of freshly rendered elements would otherwise blur screenshots.
         self.page.evaluate("document.fonts.ready.then(() => new Promise(r => setTimeout(r, 300)))")
         return self.page.evaluate(_TEXT_JS)
+
+    def text_widths(self, texts: list[str], font: str) -> list[float]:
+        """Pixel widths of `texts` in the page's own font family at `font` (CSS weight and size),
+        for text a canvas draws (st.dataframe's headers), which the DOM cannot measure."""
+        return self.page.evaluate("""([texts, font]) => {
+            const ctx = document.createElement('canvas').getContext('2d');
+            ctx.font = font + ' ' + getComputedStyle(document.body).fontFamily;
+            return texts.map(t => ctx.measureText(t).width);
+        }""", [texts, font])
 
     def screenshot(self, path: str | os.PathLike) -> Path:
         """Save a full-page PNG of the current page and return its path.

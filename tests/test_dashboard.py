@@ -10,13 +10,14 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard import charts
 from shared import layout
 from shared.models.store import ModelStore
 from shared.presence import WorkerPresence
 from shared.report.tables import brands_table
 from shared.storage import Storage
 from tests.analysis_fixtures import brand_video, finished_analysis, install_model, train_small_model
-from tests.conftest import ROOT, env, wait_for_job
+from tests.conftest import ROOT, env, wait_for, wait_for_job
 
 PAGES = ROOT / "dashboard" / "views"
 
@@ -50,32 +51,92 @@ def run(page: Path, query: dict | None = None) -> AppTest:
     return at
 
 
+def headers(frame) -> dict[str, dict]:
+    """A shown table's column settings (header label, format, width) by data column."""
+    return {c: v for c, v in json.loads(frame.proto.columns).items() if c in frame.value.columns}
+
+
 def test_results_page_shows_the_report(clients, storage, run_worker, model, video, dashboard_env):
     job_id = finished_analysis(clients, run_worker, model, video)
     report = json.loads(storage.get_bytes(layout.report_key(job_id)))
     at = run(PAGES / "results.py", {"job": job_id})
-    # The per-brand table is the report's, brand by brand
+    # The per-brand table is the report's, brand by brand, with every share in one percent format
     table = at.dataframe[0].value
     expected = brands_table(report)
     assert list(table["label"]) == list(expected["label"])
     assert list(table["screen_time_s"]) == list(expected["screen_time_s"])
+    assert list(table["share_of_screen_time"]) == pytest.approx([100 * v for v in expected["share_of_screen_time"]])
+    shown = headers(at.dataframe[0])
+    assert {shown[c]["type_config"]["format"] for c in ("share_of_screen_time", "share_of_video")} == {"%.1f%%"}
+    assert all("_" not in c["label"] for c in shown.values()), shown
     seen = expected[expected["screen_time_s"] > 0]
     assert at.metric[0].value == f"{len(seen)} of {len(expected)}"
     assert at.metric[1].value == f"{seen.iloc[0]['label']} · {seen.iloc[0]['screen_time_s']:.1f} s"
     assert at.caption[0].value.startswith(f"{video.path.name} · 20.0 s · 640×360 · sampled at 2 frames/s · model logos")
-    # Media value: 1,000 per 30 s of exposure, unweighted
+    # Media value: 1,000 per 30 s of exposure, unweighted, in the configured currency (USD by default)
     value = at.dataframe[1].value
-    assert value["value"].sum() == pytest.approx(sum(expected["screen_time_s"]) / 30 * 1000, abs=0.05)
-    # The frame scrubber found the sampled frame and its detections
-    assert at.select_slider(key="t").value == 0.0
+    assert list(value["screen time (s)"]) == [round(v, 1) for v in expected["screen_time_s"]]
+    assert value["value"].sum() == pytest.approx(sum(expected["screen_time_s"]) / 30 * 1000, abs=0.05 * len(value))
+    assert at.selectbox(key="currency").value == "USD" and headers(at.dataframe[1])["value"]["label"] == "value (USD)"
+    # The frame scrubber opens on the first sampled frame with a detection, and shows it
+    first = next(f for f in report["frames"] if f["labels"])
+    assert first["t_s"] > 0  # the video opens on no brand: the default is a choice, not the first frame
+    assert at.select_slider(key="t").value == first["t_s"]
     captions = [img.proto.imgs[0].caption for img in at.get("image")]
     assert captions[0] == "Minute 0: a thumbnail every 2 s"
-    first = report["frames"][0]["labels"]
-    assert captions[1] == (", ".join(f"{lab['label']} {lab['confidence']:.2f}" for lab in first)
-                           or "no brand in this frame")
-    # Downloads are offered in every format
+    assert captions[1] == ", ".join(f"{lab['label']} {lab['confidence']:.2f}" for lab in first["labels"])
+    # Downloads are offered in every format; the exposures table reads in people's words
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Report (JSON)", "Per brand (CSV)", "Per exposure (CSV)", "Workbook (XLSX)"]
+    exposures = headers(at.dataframe[2])
+    assert set(exposures) == set(at.dataframe[2].value.columns)
+    assert all("_" not in c["label"] for c in exposures.values()), exposures
+    assert exposures["start_s"]["type_config"]["format"] == "%.1f"
+
+
+def test_media_value_prices_the_seconds_it_shows_in_the_chosen_currency(clients, storage, run_worker, model, video,
+                                                                         dashboard_env):
+    job_id = finished_analysis(clients, run_worker, model, video)
+    report = json.loads(storage.get_bytes(layout.report_key(job_id)))
+    with env(BRANDVIS_CURRENCY="EUR"):
+        at = run(PAGES / "results.py", {"job": job_id})
+    assert at.selectbox(key="currency").value == "EUR"
+    # Weighted by prominence, seconds are fractional: the value is priced from the seconds shown
+    at.toggle[0].set_value(True).run()
+    value = at.dataframe[1].value
+    assert (value["valued seconds"] < value["screen time (s)"]).any()
+    assert list(value["value"]) == [round(s / 30 * 1000, 2) for s in value["valued seconds"]]
+    assert list(value["valued seconds"]) == [round(s, 1) for s in value["valued seconds"]]
+    assert at.metric[-1].label == "Total (EUR)" and at.metric[-1].value == f"{value['value'].sum():,.2f}"
+    # A currency with no minor unit is priced in whole units
+    at.selectbox(key="currency").set_value("JPY").run()
+    value = at.dataframe[1].value
+    assert headers(at.dataframe[1])["value"]["label"] == "value (JPY)"
+    assert list(value["value"]) == [round(s / 30 * 1000) for s in value["valued seconds"]]
+    assert at.metric[-1].label == "Total (JPY)" and "." not in at.metric[-1].value
+    assert len(report["brands"]) == len(value)
+
+
+def test_heatmap_has_axes_and_tells_empty_cells_from_little_time(clients, storage, run_worker, model, video,
+                                                                 dashboard_env):
+    job_id = finished_analysis(clients, run_worker, model, video)
+    report = json.loads(storage.get_bytes(layout.report_key(job_id)))
+    label = brands_table(report).iloc[0]["label"]
+    grid = report["extras"]["brands"][label]["heatmap"]
+    spec = charts.heatmap(report, label).to_dict()
+    frame, seen = spec["layer"]
+    datasets = spec["datasets"]
+    # Both axes say what they measure
+    for layer in (frame, seen):
+        assert layer["encoding"]["x"]["title"].startswith("% of the frame width")
+        assert layer["encoding"]["y"]["title"].startswith("% of the height")
+        assert layer["encoding"]["y"]["scale"]["reverse"] is True  # row 0 is the top of the frame
+    # Every cell is drawn grey; only cells with time are coloured, so an empty cell is not a low value
+    assert len(datasets[frame["data"]["name"]]) == 64 and "color" not in frame["encoding"]
+    coloured = datasets[seen["data"]["name"]]
+    assert sorted(c["seconds"] for c in coloured) == sorted(v for row in grid for v in row if v > 0)
+    assert seen["encoding"]["color"]["legend"]["orient"] == "bottom"  # a side legend outgrew the short chart
+    assert spec["autosize"]["type"] == "pad"  # axes and legend around the cells, not squeezed into its height
 
 
 def test_results_page_without_analyses_says_how_to_start(clients, dashboard_env):
@@ -208,15 +269,23 @@ def test_train_page_offers_types_and_backends_and_lists_models(clients, model, d
     assert table.iloc[0]["labels"] == ", ".join(model.labels)
 
 
-def test_analyze_page_can_pick_a_video_uploaded_before(clients, store, model, video, dashboard_env):
+def test_analyze_page_offers_only_uploads_that_probed_fine(clients, store, model, video, bad_inputs, run_worker,
+                                                           dashboard_env):
     from shared.messages import Sampling
     from shared.submit import Submitter
 
     install_model(clients, model)
-    first = Submitter(clients).analyze(video.path, Sampling.at_fps(1))
+    submit = Submitter(clients)
+    first = submit.analyze(video.path, Sampling.at_fps(1))
+    refused = [submit.analyze(bad_inputs[k], Sampling.at_fps(1)) for k in ("text", "empty")]
+    run_worker(stages=["probe"])
+    assert [wait_for_job(store, j.job_id).status for j in refused] == ["FAILED", "FAILED"]
+    wait_for(lambda: store.get_job(first.job_id).video, what="the video's probe")
     at = run(PAGES / "analyze.py")
     at.radio[0].set_value("Pick an uploaded one").run()
+    # The text file and the empty file were uploaded, but probe refused them: not offered again
     assert at.selectbox[0].options == [video.path.name]
+    assert at.selectbox[0].value == first.request["video"]["video_id"]
     at.button[0].click().run()
     started = at.session_state["started_job"]
     assert started != first.job_id
@@ -225,6 +294,11 @@ def test_analyze_page_can_pick_a_video_uploaded_before(clients, store, model, vi
 
 
 def test_operations_page_lists_jobs_queues_dead_letters_and_workers(clients, store, run_worker, dashboard_env):
+    from datetime import datetime
+
+    from shared.names import STAGES
+    from workers.registry import implemented
+
     store.create_job("20261125-100000-aaaaaa", "analyze", {"video": {"name": "final.mp4"}}, first_stage="probe")
     store.create_job("20261125-100001-bbbbbb", "analyze", {"video": {"name": "broken.mp4"}}, first_stage="probe")
     store.fail_job("20261125-100001-bbbbbb", "extract failed after 3 attempts: boom")
@@ -238,7 +312,15 @@ def test_operations_page_lists_jobs_queues_dead_letters_and_workers(clients, sto
     assert list(jobs["job"]) == ["20261125-100001-bbbbbb", "20261125-100000-aaaaaa"]
     assert list(jobs["status"]) == ["FAILED", "QUEUED"]
     assert at.error[0].value == "extract failed after 3 attempts: boom"
+    # The chosen job's time is its own, from request to failure (it has no video at all)
+    failed = store.get_job("20261125-100001-bbbbbb")
+    took = (datetime.fromisoformat(failed.finished_at.replace("Z", "+00:00"))
+            - datetime.fromisoformat(failed.created_at.replace("Z", "+00:00"))).total_seconds()
+    assert (at.metric[2].label, at.metric[2].value) == ("Run time", f"{took:.1f} s")
+    assert headers(at.dataframe[0])["error"]["width"] == "large"
+    # One queue per stage the workers run, in workflow order
     queues = at.dataframe[2].value
+    assert list(queues["stage"]) == [s for s in implemented() if s in STAGES]
     assert int(queues.set_index("stage").loc["extract", "dead letters"]) == 1
     letters = at.dataframe[3].value
     assert list(letters["message"]) == ["extract:v:fps-2:0000"]

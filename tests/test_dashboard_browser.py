@@ -12,6 +12,7 @@ import urllib.request
 
 import pytest
 
+from dashboard.tables import brand_columns
 from shared import layout
 from shared.report.tables import brands_table
 from tests.analysis_fixtures import brand_video, finished_analysis, train_small_model
@@ -73,9 +74,15 @@ def test_every_page_in_a_real_browser(clients, storage, run_worker, dashboard, t
         text = b.open(f"{dashboard}/?job={job_id}", wait_for_text="Brands seen")
         assert "Results" in text and f"{(brands['screen_time_s'] > 0).sum()} of {len(brands)}" in text
         assert top["label"] in text and video.path.name in text
+        b.page.wait_for_selector('[data-testid="stDataFrame"] .dvn-scroller', timeout=30000)  # the grid loads late
+        _brand_table_fits(b)
         b.screenshot(SHOTS / "results.png")
         if os.environ.get("BRANDVIS_README_SCREENSHOT"):  # regenerate the README's picture
             _readme_picture(SHOTS / "results.png", ROOT / "docs" / "img" / "results.jpg")
+        for tab in ("Frames", "Media value", "Downloads"):  # screenshots to look at, each tab open
+            b.page.get_by_role("tab", name=tab).click()
+            b.page.wait_for_timeout(500)
+            b.screenshot(SHOTS / f"results-{tab.lower().replace(' ', '-')}.png")
         text = b.open(f"{dashboard}/analyze", wait_for_text="Start analysis")
         b.screenshot(SHOTS / "analyze.png")
         assert "Minimum confidence" in text
@@ -88,7 +95,8 @@ def test_every_page_in_a_real_browser(clients, storage, run_worker, dashboard, t
         # A broken manifest: each problem is listed, nothing starts
         bad = tmp_path / "broken.manifest"
         bad.write_text('{"source-ref": "a.jpg"}\n{not json\n')
-        b.page.get_by_role("tab", name="Labeled manifest").click()  # a hidden tab's text is not shown text
+        b.page.get_by_role("tab", name="Labeled manifest").click()
+        assert "Start training" in b.page.inner_text("body")
         form = b.page.locator('[data-testid="stForm"]').nth(1)  # media, manifest, names
         form.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(bad))
         form.get_by_label("Model name").fill("broken")
@@ -100,5 +108,24 @@ def test_every_page_in_a_real_browser(clients, storage, run_worker, dashboard, t
         assert "logos" in text and "Precision" in text and "local" in text
         b.screenshot(SHOTS / "models.png")
         text = b.open(f"{dashboard}/operations", wait_for_text="SUCCEEDED")
-        assert job_id in text and "No dead letters." in text and "Workers" in text
+        assert job_id in text and "No dead letters." in text and "Workers" in text and "Run time" in text
         b.screenshot(SHOTS / "operations.png")
+        # Self-hosted: every request of every page went to the dashboard itself (no font, icon or CDN host)
+        assert b.hosts - {"data", "blob"} == {"127.0.0.1"}, b.hosts
+        icon = b.page.evaluate("() => document.querySelector(\"link[rel='shortcut icon']\").href")
+        assert icon.startswith(("data:image/svg+xml", dashboard + "/")), icon  # our own icon.svg, inlined or served
+
+
+def _brand_table_fits(b) -> None:
+    """At 1,400 px beside the sidebar, the brand table needs no horizontal scroll (prominence is in
+    view) and every header fits its column (the grid draws them on a canvas and cuts what does not)."""
+    grid = b.page.locator('[data-testid="stDataFrame"]').first
+    overflow = grid.evaluate("e => { const s = e.querySelector('.dvn-scroller'); return s.scrollWidth - s.clientWidth; }")
+    assert overflow <= 1, f"the brand table is {overflow} px wider than the page"
+    columns = {c: cfg for c, cfg in brand_columns().items()}
+    labels = [cfg["label"] for cfg in columns.values()]
+    # Streamlit draws headers at the theme's small size (14 px); measured bold to be safe, 8 px padding each side
+    widths = b.text_widths(labels, "600 14px")
+    cut = [(label, round(w), cfg["width"]) for label, w, cfg in zip(labels, widths, columns.values())
+           if w + 16 > cfg["width"]]
+    assert not cut, f"headers wider than their columns (label, text px, column px): {cut}"

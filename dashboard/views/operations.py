@@ -11,6 +11,17 @@ from shared.presence import WorkerSeen
 
 st.title("Operations")
 
+def _run_time(job: dict, now: datetime) -> str:
+    """From the request to its end (to now while it runs): the job's time, not its video's."""
+    start = datetime.fromisoformat(job["created_at"].replace("Z", "+00:00"))
+    end = datetime.fromisoformat(job["finished_at"].replace("Z", "+00:00")) if job.get("finished_at") else now
+    seconds = max(0.0, (end - start).total_seconds())
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min {rest:02d} s"
+
+
 def _progress(job: dict) -> float:
     stages = [s for s in job["stages"].values() if s["expected"]]
     if job["status"] == SUCCEEDED:
@@ -33,7 +44,9 @@ def job_table() -> None:
     } for j in rows])
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         "progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0, format="percent"),
-        "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm:ss")})
+        "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm:ss"),
+        "error": st.column_config.TextColumn("error", width="large",
+                                             help="Pick the job below to read its whole error")})
 
 
 st.subheader("Jobs")
@@ -46,11 +59,14 @@ if ids:
         cols = st.columns(3)
         cols[0].metric("Status", detail["status"])
         cols[1].metric("Kind", detail["kind"])
-        cols[2].metric("Duration (s)", (detail["video"] or {}).get("duration_s", "–"))
+        cols[2].metric("Run time" if detail["finished_at"] else "Running for",
+                       _run_time(detail, datetime.now(timezone.utc)),
+                       help="From the request to the job's end" if detail["finished_at"] else None)
         stages = [{"stage": name, "done": detail["stages"][s]["done"], "expected": detail["stages"][s]["expected"],
                    "errors": detail["stages"][s]["errors"], "last error": detail["stages"][s]["last_error"] or ""}
                   for s, name in detail["counters"]]
-        st.dataframe(pd.DataFrame(stages), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame(stages), hide_index=True, width="stretch",
+                     column_config={"last error": st.column_config.TextColumn("last error", width="large")})
         labeling = detail["outputs"].get("labeling")
         if labeling and labeling["labeler"] == "builtin":
             done = data.label_progress(labeling["name"], labeling["frames"])

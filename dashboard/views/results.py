@@ -4,7 +4,7 @@ import json
 
 import streamlit as st
 
-from dashboard import charts, data
+from dashboard import charts, data, tables
 from dashboard.draw import draw_labels
 from shared.media import sprites
 from shared.report.quality import evaluation_line, per_label_line
@@ -54,30 +54,11 @@ if len(seen):
     top = seen.iloc[0]
     cols[1].metric("Most on screen", f"{top['label']} · {top['screen_time_s']:.1f} s")
 any_s = report["extras"].get("seconds_with_any_brand", 0.0)
-cols[2].metric("Any brand on screen", f"{any_s:.1f} s · {any_s / max(video['duration_s'], 1e-9):.0%}")
+cols[2].metric("Any brand on screen", f"{any_s:.1f} s · {any_s / max(video['duration_s'], 1e-9):.1%}")
 cols[3].metric("Exposures", int(brands["appearances"].sum()))
 
-narrow = dict(width="small")
-st.dataframe(brands, hide_index=True, width="stretch", column_config={
-    "label": st.column_config.TextColumn("brand", pinned=True),
-    "screen_time_s": st.column_config.NumberColumn("screen time (s)", format="%.1f"),
-    "likely_true": st.column_config.TextColumn("likely true (s)", help="95 % range of the true screen time implied "
-                                               "by the model's held-out precision and recall for the brand"),
-    "share_of_screen_time": st.column_config.ProgressColumn("share of voice", min_value=0.0, max_value=1.0,
-                                                            format="percent"),
-    "share_of_video": st.column_config.NumberColumn("% of video", format="percent", **narrow),
-    "appearances": st.column_config.NumberColumn("exposures", **narrow),
-    "first_seen_s": st.column_config.NumberColumn("first seen (s)", format="%.1f", **narrow),
-    "last_seen_s": st.column_config.NumberColumn("last seen (s)", format="%.1f", **narrow),
-    "solus_time_s": st.column_config.NumberColumn("alone (s)", format="%.1f",
-                                                  help="Seconds with no other brand on screen"),
-    "mean_other_brands": st.column_config.NumberColumn("clutter", format="%.1f",
-                                                       help="Mean number of other brands beside it"),
-    "mean_confidence": st.column_config.NumberColumn("confidence", format="%.2f", **narrow),
-    "mean_area_pct": st.column_config.NumberColumn("size (% of frame)", format="%.1f", **narrow),
-    "prominence": st.column_config.NumberColumn("prominence", format="%.0f",
-                                                help="0-100: size × centrality × confidence (docs/report.md)"),
-})
+st.dataframe(tables.as_percent(brands, ["share_of_screen_time", "share_of_video"]), hide_index=True,
+             width="stretch", column_config=tables.brand_columns())
 
 left, right = st.columns([3, 2])
 left.markdown("**Screen time**")
@@ -93,22 +74,26 @@ with where:
     labels = list(seen["label"]) or list(brands["label"])
     pick = st.selectbox("Brand", labels, key="heat_brand")
     a, b = st.columns(2)
-    a.markdown(f"**Where {pick} appears on the frame** (seconds per cell)")
-    a.altair_chart(charts.heatmap(report, pick))
+    a.markdown(f"**Where {pick} appears on the frame** (seconds per cell of its box centre)")
+    a.altair_chart(charts.heatmap(report, pick), width="content")  # its own size: cells keep the frame's shape
     b.markdown("**Logo size** (box width, % of the frame width)")
     b.altair_chart(charts.size_distribution(report), width="stretch")
 
 with frames:
     end_s = video["duration_s"]
     sheets = sprites.sheet_count(end_s)
+    # Open where there is something to see: the first frame with a detection (else the first frame).
+    first = next((f["t_s"] for f in report["frames"] if f["labels"]), report["frames"][0]["t_s"] if report["frames"]
+                 else 0.0)
     sheet = st.select_slider("Minute", options=list(range(sheets)), format_func=lambda m: f"{m}:00–{m}:59",
-                             key="sheet") if sheets > 1 else 0
+                             value=min(int(first // 60), sheets - 1), key="sheet") if sheets > 1 else 0
     sprite = data.object_bytes(data.sprite_key(job, sheet))
     if sprite:
         st.image(sprite, caption=f"Minute {sheet}: a thumbnail every {sprites.TILE_EVERY_S} s")
     times = [f["t_s"] for f in report["frames"] if sheet * 60 <= f["t_s"] < (sheet + 1) * 60]
     if times:
-        t = st.select_slider("Frame", options=times, format_func=lambda s: f"{int(s // 60)}:{s % 60:04.1f}", key="t")
+        t = st.select_slider("Frame", options=times, format_func=lambda s: f"{int(s // 60)}:{s % 60:04.1f}",
+                             value=first if first in times else times[0], key="t")
         frame = next(f for f in report["frames"] if f["t_s"] == t)
         name = data.frame_names(chosen).get(round(t, 6))
         jpeg = data.object_bytes(data.frame_key(job, name)) if name else None
@@ -119,13 +104,16 @@ with frames:
                      or "no brand in this frame")
 
 with value:
-    a, b = st.columns(2)
+    a, b, c = st.columns([2, 1, 2])
     rate_30 = a.number_input("Rate per 30 s of exposure", min_value=0.0, value=1000.0, step=100.0)
-    weighted = b.toggle("Weight by prominence", help="Each exposure counts its prominence (0-100 %) of the rate")
-    table = charts.media_value(report, rate_30, weighted)
-    st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={"value": st.column_config.NumberColumn("value", format="%.2f")})
-    st.metric("Total", f"{table['value'].sum():,.2f}")
+    configured = data.config().currency
+    currency = b.selectbox("Currency", tables.currencies(configured),
+                           index=tables.currencies(configured).index(configured), key="currency",
+                           help="The rate card's currency (default: BRANDVIS_CURRENCY)")
+    weighted = c.toggle("Weight by prominence", help="Each exposure counts its prominence (0-100 %) of the rate")
+    table = charts.media_value(report, rate_30, weighted, tables.decimals(currency))
+    st.dataframe(table, hide_index=True, width="stretch", column_config=tables.media_value_columns(currency))
+    st.metric(f"Total ({currency})", f"{table['value'].sum():,.{tables.decimals(currency)}f}")
 
 with downloads:
     stem = job["request"]["video"]["name"].rsplit(".", 1)[0]
@@ -135,4 +123,5 @@ with downloads:
     c[2].download_button("Per exposure (CSV)", csv_bytes(report, "appearances"), f"{stem}.appearances.csv", "text/csv")
     c[3].download_button("Workbook (XLSX)", xlsx_bytes(report), f"{stem}.xlsx",
                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    st.dataframe(appearances_table(report), hide_index=True, width="stretch")
+    st.dataframe(appearances_table(report), hide_index=True, width="stretch",
+                 column_config=tables.appearance_columns())
