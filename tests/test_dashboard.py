@@ -68,7 +68,8 @@ def test_results_page_shows_the_report(clients, storage, run_worker, model, vide
     assert list(table["share_of_screen_time"]) == pytest.approx([100 * v for v in expected["share_of_screen_time"]])
     shown = headers(at.dataframe[0])
     assert {shown[c]["type_config"]["format"] for c in ("share_of_screen_time", "share_of_video")} == {"%.1f%%"}
-    assert all("_" not in c["label"] for c in shown.values()), shown
+    assert all("_" not in c["label"] for c in shown.values() if not c.get("hidden")), shown
+    assert shown["last_seen_s"].get("hidden") and shown["likely_true"]["label"] == "true (s)"
     seen = expected[expected["screen_time_s"] > 0]
     assert at.metric[0].value == f"{len(seen)} of {len(expected)}"
     assert at.metric[1].value == f"{seen.iloc[0]['label']} · {seen.iloc[0]['screen_time_s']:.1f} s"

@@ -122,7 +122,7 @@ def _brand_table_fits(b) -> None:
     grid = b.page.locator('[data-testid="stDataFrame"]').first
     overflow = grid.evaluate("e => { const s = e.querySelector('.dvn-scroller'); return s.scrollWidth - s.clientWidth; }")
     assert overflow <= 1, f"the brand table is {overflow} px wider than the page"
-    columns = {c: cfg for c, cfg in brand_columns().items()}
+    columns = {c: cfg for c, cfg in brand_columns().items() if cfg is not None}  # None: hidden on screen
     labels = [cfg["label"] for cfg in columns.values()]
     # Streamlit draws headers at the theme's small size (14 px); measured bold to be safe, 8 px padding each side
     widths = b.text_widths(labels, "600 14px")
