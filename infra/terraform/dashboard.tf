@@ -79,6 +79,7 @@ resource "aws_lb" "dashboard" {
   #checkov:skip=CKV_AWS_91:access logs need a log bucket with an ELB bucket policy; the dashboard is one user-facing page
   #checkov:skip=CKV2_AWS_28:WAF costs more than the service; sign-in happens at the load balancer before Streamlit
   #checkov:skip=CKV2_AWS_20:port 80 only redirects to HTTPS (aws_lb_listener.http)
+  #checkov:skip=CKV_AWS_150:deletion protection is on unless force_destroy (checkov cannot evaluate the expression)
   for_each                   = local.dashboard
   name                       = "${var.prefix}-dashboard"
   load_balancer_type         = "application"

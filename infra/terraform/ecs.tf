@@ -21,6 +21,7 @@ resource "aws_ecs_cluster_capacity_providers" "brandvis" {
 }
 
 resource "aws_cloudwatch_log_group" "task" {
+  #checkov:skip=CKV_AWS_338:operational logs; retention is the log_retention_days variable (30 by default)
   for_each          = toset(concat(keys(local.groups), ["dashboard"]))
   name              = "/brandvis/${var.prefix}/${each.key}"
   retention_in_days = var.log_retention_days

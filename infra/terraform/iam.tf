@@ -66,9 +66,11 @@ data "aws_iam_policy_document" "worker" {
       resources = [for s in local.stages : aws_sqs_queue.dlq[s].arn]
     }
   }
+  # Job records, counters and presence are updated in place; the ledger is batch-written before
+  # every send. Only the label stage creates items (labeling jobs); jobs are created by clients.
   statement {
     sid       = "JobsTable"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchWriteItem"]
+    actions   = concat(["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchWriteItem"], contains(local.ml_groups, each.key) ? ["dynamodb:PutItem"] : [])
     resources = [aws_dynamodb_table.jobs.arn, "${aws_dynamodb_table.jobs.arn}/index/*"]
   }
   statement {

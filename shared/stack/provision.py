@@ -20,10 +20,12 @@ def provision(clients: Clients) -> dict[str, Any]:
     sqs = clients.sqs
     created: dict[str, Any] = {"queues": [], "table": names.jobs_table, "bucket": names.bucket}
     for stage in STAGES + CONSUMERS:
-        dlq_url = sqs.create_queue(QueueName=names.dlq(stage),
-                                   Attributes={"MessageRetentionPeriod": str(QUEUE_RETENTION_S)})["QueueUrl"]
+        # Encrypted at rest as terraform declares them (SQS-managed keys, no KMS grants needed).
+        dlq_url = sqs.create_queue(QueueName=names.dlq(stage), Attributes={
+            "MessageRetentionPeriod": str(QUEUE_RETENTION_S), "SqsManagedSseEnabled": "true"})["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         attrs = {"MessageRetentionPeriod": str(QUEUE_RETENTION_S), "VisibilityTimeout": str(QUEUE_VISIBILITY_S),
+                 "SqsManagedSseEnabled": "true",
                  "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)})}
         url = sqs.create_queue(QueueName=names.queue(stage))["QueueUrl"]
         sqs.set_queue_attributes(QueueUrl=url, Attributes=attrs)
