@@ -158,10 +158,12 @@ resource "aws_iam_role_policy" "worker" {
 
 # -- clients: the dashboard task, and CLI users (attach the managed policy to them) -----------
 data "aws_iam_policy_document" "client" {
+  # A request is its first message: to a stage, or to control (redrive). Labeling events come
+  # through EventBridge, never straight to the events queue.
   statement {
     sid       = "SendRequests"
     actions   = ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
-    resources = [for q in local.queues : aws_sqs_queue.stage[q].arn]
+    resources = [for q in local.queues : aws_sqs_queue.stage[q].arn if q != "events"]
   }
   # Queue depths and a peek at dead letters for the Operations page; moving them is a request.
   statement {
