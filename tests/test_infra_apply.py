@@ -282,8 +282,8 @@ def test_workers_started_from_the_task_definitions_run_jobs_and_every_call_is_al
     used: dict[str, set[str]] = defaultdict(set)
     for role, recorded in calls.by_role.items():
         denied = []
-        for service, operation, params in recorded:
-            for action, resource, context in _iam_requests(service, operation, params):
+        for service, operation, params, status in recorded:
+            for action, resource, context in _iam_requests(service, operation, params, status):
                 used[role].add(action)
                 if not _allowed(policies[role], action, resource, context):
                     denied.append(f"{action} on {resource} {context or ''}")

@@ -3,11 +3,11 @@
 # traffic from the load balancer only; the load balancer from allowed_cidrs on 443 (80 redirects).
 
 locals {
-  dashboard_port   = 8501
-  dashboard        = var.dashboard_enabled ? { main = true } : {}
-  cognito          = var.dashboard_enabled && var.auth == "cognito" ? { main = true } : {}
-  cognito_domain   = var.cognito_domain_prefix != "" ? var.cognito_domain_prefix : "${var.prefix}-${local.account_id}"
-  dashboard_domain = "https://${try(aws_lb.dashboard["main"].dns_name, "")}"
+  dashboard_port = 8501
+  dashboard      = var.dashboard_enabled ? { main = true } : {}
+  cognito        = var.dashboard_enabled && var.auth == "cognito" ? { main = true } : {}
+  cognito_domain = var.cognito_domain_prefix != "" ? var.cognito_domain_prefix : "${var.prefix}-${local.account_id}"
+  dashboard_url  = "https://${var.dashboard_domain != "" ? var.dashboard_domain : try(aws_lb.dashboard["main"].dns_name, "")}"
 }
 
 resource "aws_security_group" "alb" {
@@ -217,7 +217,7 @@ resource "aws_cognito_user_pool_client" "dashboard" {
   allowed_oauth_flows                  = ["code"]
   allowed_oauth_scopes                 = ["openid", "email"]
   supported_identity_providers         = ["COGNITO"]
-  callback_urls                        = ["${local.dashboard_domain}/oauth2/idpresponse"]
+  callback_urls                        = ["${local.dashboard_url}/oauth2/idpresponse"]
 }
 
 # -- the dashboard task -----------------------------------------------------------------------

@@ -79,7 +79,12 @@ output "alarm_topic_arn" {
 }
 
 output "dashboard_url" {
-  description = "Point your DNS name (the certificate's) at the load balancer: a CNAME to this host."
+  description = "Where the dashboard answers (dashboard_domain, once its CNAME points at load_balancer_dns_name)."
+  value       = var.dashboard_enabled ? local.dashboard_url : null
+}
+
+output "load_balancer_dns_name" {
+  description = "CNAME dashboard_domain to this."
   value       = var.dashboard_enabled ? aws_lb.dashboard["main"].dns_name : null
 }
 

@@ -237,6 +237,16 @@ variable "alb_subnet_ids" {
   }
 }
 
+variable "dashboard_domain" {
+  description = "The dashboard's host name (the certificate's, CNAME'd to the load balancer); Cognito redirects back to it after sign-in. Empty: the load balancer's own name (the certificate will not match it)."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.dashboard_domain == "" || can(regex("^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$", var.dashboard_domain))
+    error_message = "dashboard_domain is a host name, e.g. brandvis.example.com (no scheme, no path)."
+  }
+}
+
 variable "certificate_arn" {
   description = "ACM certificate for the dashboard's HTTPS listener (its domain pointed at the load balancer)."
   type        = string
