@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench clean image push infra-settings
 
 install: $(STAMP)
 
@@ -39,6 +39,28 @@ bench: install
 	$(BIN)/python bench/models.py
 	$(BIN)/python bench/analysis.py
 	$(BIN)/python bench/labeling.py
+
+# -- AWS (README "Run on AWS"; infra/terraform/README.md) ------------------------------------
+# One image for workers and dashboard. Tagged with the commit; `terraform apply -var image_tag=<tag>`
+# rolls it out. ECR and REGION come from terraform's outputs unless given.
+TF     := terraform -chdir=infra/terraform
+TAG    ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo latest)
+ECR    ?= $(shell $(TF) output -raw ecr_repository_url 2>/dev/null)
+REGION ?= $(shell $(TF) output -raw region 2>/dev/null || echo us-east-1)
+
+image:
+	docker build --platform linux/amd64 -t brandvis:$(TAG) .
+
+push: image
+	@test -n "$(ECR)" || { echo "no ECR repository: run terraform apply in infra/terraform first, or pass ECR=<repository url>"; exit 1; }
+	aws ecr get-login-password --region $(REGION) | docker login --username AWS --password-stdin $(firstword $(subst /, ,$(ECR)))
+	docker tag brandvis:$(TAG) $(ECR):$(TAG)
+	docker push $(ECR):$(TAG)
+	@echo "pushed $(ECR):$(TAG); roll it out: $(TF) apply -var image_tag=$(TAG) (with your other -var/-var-file)"
+
+# terraform reads the stages, queue settings and worker groups from this file (tests compare).
+infra-settings:
+	$(BIN)/python -m shared.names > infra/terraform/settings.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -7,18 +7,23 @@ ledger, every message whose id its stage's counter has not seen. Items:
 
 from __future__ import annotations
 
+import time
 from typing import Iterable
 
 from shared.counters import StageCounters
+from shared.names import LEDGER_TTL_ATTRIBUTE, LEDGER_TTL_S
 from shared.table import Table
 
 
 class MessageLedger(Table):
     def put_messages(self, job_id: str, messages: Iterable[tuple[str, str, str, str]]) -> None:
-        """Record (stage, counter, message_id, body) before sending, so a lost queue can be refilled."""
+        """Record (stage, counter, message_id, body) before sending, so a lost queue can be refilled.
+        Entries expire (DynamoDB TTL) once no queue could still hold their message."""
+        expires = str(int(time.time()) + LEDGER_TTL_S)
         requests = [{"PutRequest": {"Item": {
             "pk": {"S": f"job#{job_id}"}, "sk": {"S": f"msg#{stage}#{mid}"},
-            "stage_name": {"S": stage}, "counter": {"S": counter}, "message_id": {"S": mid}, "body": {"S": body}}}}
+            "stage_name": {"S": stage}, "counter": {"S": counter}, "message_id": {"S": mid}, "body": {"S": body},
+            LEDGER_TTL_ATTRIBUTE: {"N": expires}}}}
             for stage, counter, mid, body in messages]
         for i in range(0, len(requests), 25):
             batch = {self.table: requests[i:i + 25]}

@@ -29,9 +29,32 @@ CONSUMERS: tuple[str, ...] = ("events", "control")
 #: SQS moves a message to the stage's DLQ once it has been received this many times.
 MAX_RECEIVES = 3
 
+#: How long SQS keeps a message (and a DLQ keeps a dead one): the maximum, 14 days.
+QUEUE_RETENTION_S = 14 * 24 * 3600
+
+#: The queues' own visibility timeout; each stage sets its own on receive and the heartbeat extends it.
+QUEUE_VISIBILITY_S = 60
+
+#: Ledger items carry this epoch-seconds attribute; DynamoDB's TTL deletes them after it. Longer
+#: than SQS keeps a message, so a message still in a queue always has its ledger entry.
+LEDGER_TTL_ATTRIBUTE = "expires_at"
+LEDGER_TTL_S = 30 * 24 * 3600
+
+#: Which worker group (one ECS service each on AWS) consumes which queues. Split by what the
+#: work needs: media decodes video (CPU, ~750 MiB at 720p), models load ONNX weights or call
+#: Rekognition/SageMaker (memory, ML rights), report is light bookkeeping and the runtime's own
+#: queues (control needs the dead-letter rights nobody else gets). Every queue is in one group.
+WORKER_GROUPS: dict[str, tuple[str, ...]] = {
+    "media": ("probe", "extract", "sprite"),
+    "models": ("label", "train", "start-model", "stop-model", "detect"),
+    "report": ("collect", "aggregate", "events", "control"),
+}
+
 #: The EventBridge detail-type both labelers (Ground Truth and ours) emit.
 LABELING_DETAIL_TYPE = "SageMaker Ground Truth Labeling Job State Change"
 LABELING_SOURCES = ("aws.sagemaker", "brandvis.labeler")
+#: The end states the rule forwards to the events queue.
+LABELING_STATUSES = ("Completed", "Failed", "Stopped")
 
 
 @dataclass(frozen=True)
@@ -68,3 +91,28 @@ class Names:
         """Main queues then DLQs: what provisioning creates and terraform declares."""
         mains = [self.queue(s) for s in STAGES + CONSUMERS]
         return mains + [f"{q}-dlq" for q in mains]
+
+
+def infra_settings() -> dict[str, object]:
+    """What `infra/terraform/settings.json` holds: terraform reads it, so both sides build the same
+    queues. Regenerate with `make infra-settings` (a test compares)."""
+    return {
+        "_comment": "Generated from shared/names.py by `make infra-settings`; do not edit.",
+        "prefix": Names().prefix,
+        "stages": list(STAGES),
+        "consumers": list(CONSUMERS),
+        "max_receives": MAX_RECEIVES,
+        "queue_retention_s": QUEUE_RETENTION_S,
+        "queue_visibility_s": QUEUE_VISIBILITY_S,
+        "ledger_ttl_attribute": LEDGER_TTL_ATTRIBUTE,
+        "labeling_detail_type": LABELING_DETAIL_TYPE,
+        "labeling_sources": list(LABELING_SOURCES),
+        "labeling_statuses": list(LABELING_STATUSES),
+        "worker_groups": {group: list(queues) for group, queues in WORKER_GROUPS.items()},
+    }
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(infra_settings(), indent=2))

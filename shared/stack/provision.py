@@ -11,10 +11,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shared.aws import Clients
-from shared.names import CONSUMERS, LABELING_DETAIL_TYPE, LABELING_SOURCES, MAX_RECEIVES, STAGES
-
-#: How long SQS keeps a message (and a DLQ keeps a dead one): the maximum, 14 days.
-RETENTION_S = 14 * 24 * 3600
+from shared.names import (CONSUMERS, LABELING_DETAIL_TYPE, LABELING_SOURCES, LABELING_STATUSES, LEDGER_TTL_ATTRIBUTE,
+                          MAX_RECEIVES, QUEUE_RETENTION_S, QUEUE_VISIBILITY_S, STAGES)
 
 
 def provision(clients: Clients) -> dict[str, Any]:
@@ -22,10 +20,12 @@ def provision(clients: Clients) -> dict[str, Any]:
     sqs = clients.sqs
     created: dict[str, Any] = {"queues": [], "table": names.jobs_table, "bucket": names.bucket}
     for stage in STAGES + CONSUMERS:
-        dlq_url = sqs.create_queue(QueueName=names.dlq(stage),
-                                   Attributes={"MessageRetentionPeriod": str(RETENTION_S)})["QueueUrl"]
+        # Encrypted at rest as terraform declares them (SQS-managed keys, no KMS grants needed).
+        dlq_url = sqs.create_queue(QueueName=names.dlq(stage), Attributes={
+            "MessageRetentionPeriod": str(QUEUE_RETENTION_S), "SqsManagedSseEnabled": "true"})["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        attrs = {"MessageRetentionPeriod": str(RETENTION_S), "VisibilityTimeout": "60",
+        attrs = {"MessageRetentionPeriod": str(QUEUE_RETENTION_S), "VisibilityTimeout": str(QUEUE_VISIBILITY_S),
+                 "SqsManagedSseEnabled": "true",
                  "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)})}
         url = sqs.create_queue(QueueName=names.queue(stage))["QueueUrl"]
         sqs.set_queue_attributes(QueueUrl=url, Attributes=attrs)
@@ -54,6 +54,11 @@ def _create_table(clients: Clients) -> None:
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ResourceInUseException":
             raise
+    # As terraform does: the message ledger expires. Enabling twice is an error on AWS, so ask first.
+    ttl = clients.dynamodb.describe_time_to_live(TableName=clients.names.jobs_table)["TimeToLiveDescription"]
+    if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+        clients.dynamodb.update_time_to_live(TableName=clients.names.jobs_table, TimeToLiveSpecification={
+            "Enabled": True, "AttributeName": LEDGER_TTL_ATTRIBUTE})
 
 
 def _create_bucket(clients: Clients) -> None:
@@ -74,7 +79,7 @@ def _create_bucket(clients: Clients) -> None:
 
 def labeling_event_pattern() -> dict[str, Any]:
     return {"detail-type": [LABELING_DETAIL_TYPE], "source": list(LABELING_SOURCES),
-            "detail": {"LabelingJobStatus": ["Completed", "Failed", "Stopped"]}}
+            "detail": {"LabelingJobStatus": list(LABELING_STATUSES)}}
 
 
 def _create_rule(clients: Clients) -> str:
