@@ -73,6 +73,7 @@ class Config:
     dashboard_port: int = 8501
     currency: str = "USD"  # ISO 4217 code the media value is priced in (the page can switch it)
     log_level: str = "INFO"
+    log_format: str = "text"  # text (a terminal) | json (one object a line, for CloudWatch Logs Insights)
 
     @property
     def is_local(self) -> bool:
@@ -149,6 +150,8 @@ def _coerce(cls: type[Config], name: str, value: Any) -> Any:
         raise ConfigError(f"{ENV_PREFIX}{name.upper()}={value!r} is not a valid {kind}") from exc
     if name == "currency" and not (len(str(value)) == 3 and str(value).isalpha() and str(value).isupper()):
         raise ConfigError(f"{ENV_PREFIX}CURRENCY must be a three-letter ISO 4217 code such as USD, not {value!r}")
+    if name == "log_format" and value not in ("text", "json"):
+        raise ConfigError(f"{ENV_PREFIX}LOG_FORMAT must be 'text' or 'json', not {value!r}")
     if name == "mode" and value not in ("local", "aws"):
         raise ConfigError(f"{ENV_PREFIX}MODE must be 'local' or 'aws', not {value!r}")
     return value

@@ -37,6 +37,7 @@ def test_aws_mode_has_no_endpoint_and_needs_the_bucket():
     ({"BRANDVIS_STACK_PORT": "http"}, "BRANDVIS_STACK_PORT='http' is not a valid int"),
     ({"BRANDVIS_MODE": "cloud"}, "BRANDVIS_MODE must be 'local' or 'aws'"),
     ({"BRANDVIS_CURRENCY": "dollars"}, "BRANDVIS_CURRENCY must be a three-letter ISO 4217 code"),
+    ({"BRANDVIS_LOG_FORMAT": "xml"}, "BRANDVIS_LOG_FORMAT must be 'text' or 'json'"),
 ])
 def test_bad_values_are_named(env, message):
     with pytest.raises(ConfigError, match=message):

@@ -320,3 +320,24 @@ def test_workers_stopped_with_the_stack_are_stopped_after_a_restart(tmp_path):
         c = stack.clients()
         seen = WorkerPresence(c.dynamodb, c.names.jobs_table).list_workers()
     assert [(w.stopped, w.state()) for w in seen] == [(True, "stopped")]
+
+
+def test_json_logs_carry_the_message_context_as_fields(capsys):
+    import json
+    import logging
+
+    from workers.middleware.log_context import configure_logging, current
+
+    # Given JSON logging (BRANDVIS_LOG_FORMAT=json, as the ECS tasks run) and a message being processed
+    configure_logging("INFO", "json")
+    try:
+        token = current.set({"job": "j1", "stage": "detect", "message": "m1"})
+        logging.getLogger("brandvis.worker").info("event=%s ms=%d", "done", 12)
+        current.reset(token)
+    finally:
+        configure_logging("INFO")
+    # Then each line is one JSON object whose fields are the context and the message
+    (line,) = [x for x in capsys.readouterr().err.splitlines() if x.strip()]
+    doc = json.loads(line)
+    assert (doc["job"], doc["stage"], doc["message_id"], doc["message"], doc["level"]) == (
+        "j1", "detect", "m1", "event=done ms=12", "INFO")

@@ -23,7 +23,7 @@ def worker(stages: Optional[str] = typer.Option(None, metavar="STAGE,STAGE", hel
     from workers.worker import Worker
 
     config = load_config()
-    configure_logging(config.log_level)
+    configure_logging(config.log_level, config.log_format)
     wanted = [s.strip() for s in stages.split(",")] if stages else None
     if wanted:
         unknown = [s for s in wanted if s not in implemented()]

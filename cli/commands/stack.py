@@ -31,7 +31,7 @@ def stack_up(port: Optional[int] = typer.Option(None, metavar="PORT", help="Port
         config = config.replace(data_dir=data_dir)
     if not config.is_local:
         raise StackError("BRANDVIS_MODE=aws: there is no local stack to start (terraform provisions AWS)")
-    configure_logging(config.log_level)
+    configure_logging(config.log_level, config.log_format)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -19,10 +19,11 @@ locals {
 
   # What every process reads from its environment (shared/config.py).
   common_env = {
-    BRANDVIS_MODE      = "aws"
-    BRANDVIS_REGION    = var.region
-    BRANDVIS_PREFIX    = var.prefix
-    BRANDVIS_BUCKET    = local.bucket_name
-    BRANDVIS_LOG_LEVEL = var.log_level
+    BRANDVIS_MODE       = "aws"
+    BRANDVIS_REGION     = var.region
+    BRANDVIS_PREFIX     = var.prefix
+    BRANDVIS_BUCKET     = local.bucket_name
+    BRANDVIS_LOG_LEVEL  = var.log_level
+    BRANDVIS_LOG_FORMAT = "json"
   }
 }
