@@ -90,6 +90,7 @@ def main() -> None:
             finally:
                 _stop(procs)
             report = Storage(clients.s3, clients.names.bucket).get_json(layout.report_key(job.job_id))
+            (demo / "report.json").write_text(json.dumps(report))
         finally:
             stack.stop()
     print("\n".join(table(report, truth)))

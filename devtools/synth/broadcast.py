@@ -40,11 +40,12 @@ STANDS_Y1 = 262
 BOARD_Y0, BOARD_Y1 = 268, 354
 TOUCHLINE_Y = 372
 BOARD_W, BOARD_GAP = 560, 10
-MARK_FRAC = 0.7  # a mark's height on its board
+MARK_FRAC = 0.7  # a bare mark's height on its board
+PLATE_FRAC = 0.94  # a badge's: its plate is the board's colour, so its lettering fills the board
 
 #: Camera angles: (name, world rows seen, top row, how often a cut goes to it, shot length range s).
 ANGLES = (("wide", 1080, 0, 0.55, (5.0, 11.0)),
-          ("close", 640, 170, 0.33, (3.0, 7.0)),
+          ("close", 640, 120, 0.33, (3.0, 7.0)),
           ("boards", 420, 160, 0.12, (2.0, 3.5)))
 
 
@@ -78,7 +79,7 @@ def _tile(logo: Logo) -> Ad:
     bg = d["ink"] if d["kind"] == "combo" else d["plate"]
     tile = np.zeros((BOARD_Y1 - BOARD_Y0, BOARD_W, 3), np.uint8)
     tile[:] = bg
-    h = int((BOARD_Y1 - BOARD_Y0) * MARK_FRAC)
+    h = int((BOARD_Y1 - BOARD_Y0) * (MARK_FRAC if d["kind"] in ("word", "combo") else PLATE_FRAC))
     sprite = typeset.render(d, h)
     if sprite.shape[1] > BOARD_W - 60:  # a long name: smaller, to leave the board a margin
         sprite = typeset.render(d, max(12, int(h * (BOARD_W - 60) / sprite.shape[1])))
@@ -173,9 +174,10 @@ class Match:
     def rotation(self, t: float) -> int:
         return max(0, int(np.searchsorted([r[0] for r in self.rotations], t, side="right")) - 1)
 
-    def camera(self, t: float, size: tuple[int, int]) -> tuple[int, int, int, int]:
-        """World window (x0, y0, width, height) the camera shows at t."""
-        angle, board_x = self.shot(t)
+    def camera(self, t: float, size: tuple[int, int], angle: int | None = None) -> tuple[int, int, int, int]:
+        """World window (x0, y0, width, height) the camera shows at t (on `angle` if given)."""
+        shot, board_x = self.shot(t)
+        angle = shot if angle is None else angle
         _, rows, top, _, _ = ANGLES[angle]
         cols = int(round(rows * size[0] / size[1]))
         centre = board_x + 40 * math.sin(t / 3) if ANGLES[angle][0] == "boards" else self.ball(t - 0.4)
@@ -183,10 +185,15 @@ class Match:
         return x0, top, cols, rows
 
 
+#: Home and away shirts (BGR) of the teams that play in the stadium.
+KITS = (((30, 30, 200), (230, 230, 235)), ((200, 80, 20), (20, 200, 230)), ((40, 120, 20), (30, 140, 240)),
+        ((120, 30, 110), (210, 170, 60)))
+
+
 def make_match(rng: np.random.Generator, seconds: float, n_ads: int, shown: Sequence[int], others: Sequence[int],
-               n_boards: int) -> Match:
+               n_boards: int, kit: int | None = None) -> Match:
     """`shown`: ad indexes of the brands on show; `others`: look-alikes and unrelated sponsors."""
-    kits = [(30, 30, 200), (230, 230, 235)] if rng.random() < 0.5 else [(200, 80, 20), (20, 200, 230)]
+    kits = KITS[int(rng.integers(0, len(KITS))) if kit is None else kit % len(KITS)]
     shorts = [(240, 240, 240), (40, 40, 40)]
     players = []
     for i in range(15):
@@ -210,15 +217,15 @@ def make_match(rng: np.random.Generator, seconds: float, n_ads: int, shown: Sequ
         t += float(rng.uniform(*ANGLES[angle][4]))
         last = angle
     rotations = []
-    cycle = list(rng.permutation(list(shown)))
+    cycle = [int(i) for i in rng.permutation(list(shown))]
     t = 0.0
-    while t < seconds:
-        first = cycle.pop(0)
-        cycle.append(first)
-        pattern = [first]
-        for _ in range(int(rng.integers(1, 3))):
-            pool = list(others) if others and rng.random() < 0.3 else [s for s in shown if s not in pattern]
-            pattern.append(int(rng.choice(pool)) if pool else first)
+    while t < seconds:  # the brands take turns on the ribbon; now and then another sponsor joins them
+        pattern = []
+        for _ in range(min(len(cycle), int(rng.integers(2, 4)))):
+            pattern.append(cycle[0])
+            cycle = cycle[1:] + cycle[:1]
+        if others and rng.random() < 0.3:
+            pattern[-1 if len(pattern) > 2 else len(pattern):] = [int(rng.choice(list(others)))]
         start = int(rng.integers(0, len(pattern)))
         rotations.append((t, [pattern[(start + j) % len(pattern)] for j in range(n_boards)]))
         t += float(rng.uniform(8, 16))
@@ -278,10 +285,10 @@ class View:
         return self._scaled[rows]
 
 
-def render(match: Match, t: float, view: View) -> tuple[np.ndarray, list[Instance]]:
+def render(match: Match, t: float, view: View, angle: int | None = None) -> tuple[np.ndarray, list[Instance]]:
     """The frame the broadcast shows at t and the marks visible on it (the module's rule)."""
     W, H = view.size
-    x0, y0, cols, rows = match.camera(t, view.size)
+    x0, y0, cols, rows = match.camera(t, view.size, angle)
     s = H / rows
     world = view.scaled(rows)
     sx, sy = min(world.shape[1] - W, int(round(x0 * s))), min(world.shape[0] - H, int(round(y0 * s)))
@@ -349,22 +356,24 @@ def make_broadcast(path: Path, stadium: Stadium, seconds: float = 60.0, fps: int
 
 
 def stills(stadium: Stadium, n: int, size: tuple[int, int] = (1280, 720), seed: int = 1) -> list[Frame]:
-    """`n` labeled frames from other moments of other matches in the same stadium: what an analyst
-    labels for training. Every brand is on show here, also one the test clip leaves out."""
+    """`n` labeled frames from other matches in the same stadium (every team's kit), as an analyst
+    picks them for training: as many from each camera angle. Every brand is on show here, also
+    one the test clip leaves out."""
     rng = np.random.default_rng(seed)
     shown, others = _roles(stadium, ())
+    matches = [make_match(rng, 5400.0, len(stadium.ads), shown, others, len(stadium.boards), kit=k)
+               for k in range(len(KITS))]
     frames = []
-    match = make_match(rng, 5400.0, len(stadium.ads), shown, others, len(stadium.boards))
-    for _ in range(n):
-        t = float(rng.uniform(0, 5400.0))
+    for k in range(n):
+        match, t = matches[k % len(matches)], float(rng.uniform(0, 5400.0))
         view = View(stadium, [stadium.ads[i] for i in match.rotations[match.rotation(t)][1]], size)
-        image, found = render(match, t, view)
+        image, found = render(match, t, view, angle=k % len(ANGLES))
         frames.append(Frame(image, found))
     return frames
 
 
 #: The demo's labeled set: stills from other matches in the stadium (how many an analyst labels).
-DEMO_LABELED = 60
+DEMO_LABELED = 72
 
 
 @dataclass(frozen=True)
