@@ -46,8 +46,9 @@ def test_the_same_seed_gives_the_same_clip_and_another_seed_another(stadium, tmp
     a, b = clip(stadium, tmp_path / "a.mp4"), clip(stadium, tmp_path / "b.mp4")
     c = clip(stadium, tmp_path / "c.mp4", seed=4)
     assert a.boxes == b.boxes and a.others_visible == b.others_visible
-    assert (tmp_path / "a.mp4").read_bytes() == (tmp_path / "b.mp4").read_bytes()
     assert c.boxes != a.boxes
+    first, again = broadcast.stills(stadium, 3, SIZE, seed=2), broadcast.stills(stadium, 3, SIZE, seed=2)
+    assert all(np.array_equal(x.image, y.image) and x.instances == y.instances for x, y in zip(first, again))
 
 
 def test_a_player_in_front_of_a_mark_can_only_take_it_away(stadium):
@@ -56,9 +57,12 @@ def test_a_player_in_front_of_a_mark_can_only_take_it_away(stadium):
     shown, others = broadcast._roles(stadium, ())
     match = broadcast.make_match(rng, 600.0, len(stadium.ads), shown, others, len(stadium.boards))
     empty = dataclasses.replace(match, players=[])
-    counted, bare = [], []
-    for t in rng.uniform(0, 600.0, 40):
-        view = broadcast.View(stadium, [stadium.ads[i] for i in match.rotations[match.rotation(t)][1]], SIZE)
+    counted, bare, views = [], [], {}
+    for t in rng.uniform(0, 600.0, 300):
+        k = match.rotation(t)
+        if k not in views:
+            views[k] = broadcast.View(stadium, [stadium.ads[i] for i in match.rotations[k][1]], SIZE)
+        view = views[k]
         counted.append({(i.label, i.box) for i in broadcast.render(match, t, view)[1]})
         bare.append({(i.label, i.box) for i in broadcast.render(empty, t, view)[1]})
     # Then every mark counted with players in front is counted on the empty pitch too, and some are hidden
