@@ -41,7 +41,7 @@ BOARD_Y0, BOARD_Y1 = 268, 354
 TOUCHLINE_Y = 372
 BOARD_W, BOARD_GAP = 560, 10
 MARK_FRAC = 0.7  # a bare mark's height on its board
-PLATE_FRAC = 0.94  # a badge's: its plate is the board's colour, so its lettering fills the board
+PLATE_FRAC = 0.84  # a badge's plate, on a board in a darker shade of it
 
 #: Camera angles: (name, world rows seen, top row, how often a cut goes to it, shot length range s).
 ANGLES = (("wide", 1080, 0, 0.55, (5.0, 11.0)),
@@ -76,7 +76,7 @@ class Stadium:
 
 def _tile(logo: Logo) -> Ad:
     d = logo.design
-    bg = d["ink"] if d["kind"] == "combo" else d["plate"]
+    bg = {"combo": d["ink"], "word": d["plate"]}.get(d["kind"], tuple(int(c * 0.3) for c in d["plate"]))
     tile = np.zeros((BOARD_Y1 - BOARD_Y0, BOARD_W, 3), np.uint8)
     tile[:] = bg
     h = int((BOARD_Y1 - BOARD_Y0) * (MARK_FRAC if d["kind"] in ("word", "combo") else PLATE_FRAC))
