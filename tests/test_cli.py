@@ -155,12 +155,19 @@ def test_train_with_a_broken_manifest_line_says_which(user_env, tmp_path):
 
 
 def test_demo_data_writes_a_labeled_set_and_a_video_with_its_truth(tmp_path):
+    from devtools.synth.broadcast import DEMO_LABELED
+
     proc = brandvis("demo-data", str(tmp_path / "demo"), "--seconds", "6")
     assert "next: brandvis train" in proc.stderr
     lines = (tmp_path / "demo" / "labels" / "output.manifest").read_text().splitlines()
-    assert len(lines) == 60 and json.loads(lines[0])["source-ref"] == "frame_0000.jpg"
+    assert len(lines) == DEMO_LABELED and json.loads(lines[0])["source-ref"] == "frame_0000.jpg"
+    labeled = {a["class_id"] for line in lines for a in json.loads(line)["bounding-box"]["annotations"]}
     truth = json.loads((tmp_path / "demo" / "truth.json").read_text())
-    assert set(truth["screen_time_s"]) == {"Acme", "Borealis", "Cobalt", "Dynamo", "Eclipse"}
+    assert set(truth["screen_time_s"]) == {"Voltix", "Nordane", "Axiom Labs", "Kestrel", "Orbana"} == set(
+        json.loads(lines[0])["bounding-box-metadata"]["class-map"].values())
+    assert len(labeled) == 5  # every brand is labeled somewhere, also the one the clip leaves out
+    assert truth["absent"] and all(truth["screen_time_s"][b] == 0 for b in truth["absent"])
+    assert 0 < sum(truth["screen_time_s"].values()) <= 6 * 4  # at most a few boards' brands at once
     doc = json.loads(brandvis("probe", str(tmp_path / "demo" / "match.mp4")).stdout)
     assert (doc["streams"][0]["width"], doc["streams"][0]["height"]) == (1280, 720)
 

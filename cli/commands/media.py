@@ -74,19 +74,14 @@ def frames(video: Path = typer.Argument(..., metavar="VIDEO", help="A video file
 
 def demo_data(out_dir: Path = typer.Argument(..., help="Folder to write the sample data into."),
               seconds: float = typer.Option(60.0, min=5.0, help="Length of the sample video.")) -> None:
-    """Write sample data to try brandvis with: 60 labeled frames (a Ground Truth manifest) and a
-    1280x720 video with the same brands at known times (generated here, nothing downloaded)."""
-    from devtools.synth.benchmark import export_ground_truth, make_benchmark
-    from devtools.synth.video import make_brand_video
+    """Write sample data to try brandvis with: a 1280x720 broadcast-like match clip (perimeter boards
+    carrying five sponsors' marks, players, pans and cuts) with its true screen times, and labeled
+    frames from other moments in the same stadium (a Ground Truth manifest). Nothing is downloaded."""
+    from devtools.synth.broadcast import make_demo
 
-    bench = make_benchmark(seed=7, n_test=0, photos=[])
-    manifest = export_ground_truth(bench.train, out_dir / "labels")
-    video = make_brand_video(out_dir / "match.mp4", bench.brands, bench.distractors, seconds=seconds,
-                             size=(1280, 720), seed=2)
-    truth = {b.name: round(video.screen_time(b.name), 2) for b in bench.brands}
-    (out_dir / "truth.json").write_text(json.dumps({"screen_time_s": truth, "absent": video.absent}, indent=1))
-    err.print(f"labeled frames: {manifest}\nvideo: {video.path} ({seconds:g} s)\n"
-              f"true screen times: {out_dir / 'truth.json'}\nnext: brandvis train {manifest} --name logos --wait")
+    demo = make_demo(out_dir, seconds=seconds)
+    err.print(f"labeled frames: {demo.manifest}\nvideo: {demo.video.path} ({seconds:g} s)\n"
+              f"true screen times: {demo.truth}\nnext: brandvis train {demo.manifest} --name logos --wait")
 
 
 def register(app: typer.Typer) -> None:
