@@ -140,14 +140,13 @@ def test_a_model_that_disappears_fails_the_job_with_the_reason(clients, store, r
     assert ModelStore(clients.dynamodb, clients.names.jobs_table).get_version("logos") is None
 
 
-def test_sampling_faster_than_the_video_fails_with_the_rate_to_use(clients, store, run_worker, model, video):
+def test_sampling_faster_than_the_video_is_refused_at_request_with_the_rate_to_use(clients, store, model, video):
     install_model(clients, model)
-    run_worker()
-    job = Submitter(clients).analyze(video.path, Sampling.at_fps(50), model="logos")
-    done = wait_for_job(store, job.job_id, timeout=60)
-    assert done.status == FAILED
-    assert done.error == (f"sampling at 50 frames/s asks for more frames than {video.path.name} has (25 frames/s); "
-                          "use --fps 25 or less")
+    with pytest.raises(RequestError) as refused:
+        Submitter(clients).analyze(video.path, Sampling.at_fps(50), model="logos")
+    assert str(refused.value) == (f"--fps 50 asks for more frames than {video.path.name} has (25 frames/s); "
+                                  "use --fps 25 or less")
+    assert store.list_jobs() == []  # nothing was queued
 
 
 def test_start_and_stop_on_request_are_carried_out_by_the_workers(clients, store, run_worker, model):

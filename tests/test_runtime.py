@@ -319,7 +319,7 @@ def test_workers_stopped_with_the_stack_are_stopped_after_a_restart(tmp_path):
     with LocalStack(config.replace(stack_port=0), persist=True) as stack:
         c = stack.clients()
         seen = WorkerPresence(c.dynamodb, c.names.jobs_table).list_workers()
-    assert [(w.stopped, w.state()) for w in seen] == [(True, "stopped")]
+    assert seen and {(w.stopped, w.state()) for w in seen} == {(True, "stopped")}  # none left "running"
 
 
 def test_json_logs_carry_the_message_context_as_fields(capsys):
@@ -341,3 +341,12 @@ def test_json_logs_carry_the_message_context_as_fields(capsys):
     doc = json.loads(line)
     assert (doc["job"], doc["stage"], doc["message_id"], doc["message"], doc["level"]) == (
         "j1", "detect", "m1", "event=done ms=12", "INFO")
+
+
+def test_an_isolated_attempt_that_dies_without_an_answer_fails_with_its_last_words(config):
+    from workers.isolated import IsolatedCrash, run_isolated
+
+    # Given a child that cannot even find its stage (it ends before it can answer)
+    # When the attempt runs isolated, Then it fails naming the child's exit and its last stderr line
+    with pytest.raises(IsolatedCrash, match=r"nosuch's process ended with code 1 and no answer: .*no handler for stage 'nosuch'"):
+        run_isolated("nosuch", "{}", config, time_limit_s=120)

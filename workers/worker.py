@@ -37,6 +37,7 @@ from shared.presence import HEARTBEAT_S, WorkerPresence
 from shared.table import now_iso
 from workers.context import StageContext
 from workers.delivery import Delivery, Skip, TimeLimitExceeded
+from workers.isolated import run_isolated
 from workers.middleware import Middleware, default_middleware
 from workers.registry import StageSpec, get_stage, implemented
 
@@ -53,25 +54,6 @@ def peak_rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def run_isolated(d: Delivery, config: Any) -> Any:
-    """Run an `isolate=True` stage in a fresh (spawned) process: its memory is the OS's again when
-    the attempt ends. The child decodes the body and builds its own clients and context; the
-    handler's Result, or its exception, comes back pickled."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(_isolated_attempt, d.spec.name, d.body, config).result()
-
-
-def _isolated_attempt(stage_name: str, body: str, config: Any) -> Any:
-    from shared.aws import make_clients
-
-    ctx = StageContext.create(make_clients(config))
-    spec = get_stage(stage_name)
-    return spec.fn(spec.decode(body, ctx) if spec.decode else decode(body), ctx)
 
 
 class Worker:
@@ -227,7 +209,8 @@ class Worker:
             if d.error is None and d.skipped is None:
                 d.started_at = time.monotonic()
                 try:
-                    result = run_isolated(d, self.config) if d.spec.isolate else d.spec.fn(d.message, self.ctx)
+                    result = (run_isolated(d.stage, d.body, self.config, d.spec.time_limit) if d.spec.isolate
+                              else d.spec.fn(d.message, self.ctx))
                 except Exception as exc:
                     if not d.settled:
                         d.error, d.traceback = exc, traceback.format_exc()
