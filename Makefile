@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python bench/models.py
 	$(BIN)/python bench/analysis.py
 	$(BIN)/python bench/labeling.py
+	$(BIN)/python bench/demo.py
 
 # -- AWS (README "Run on AWS"; infra/terraform/README.md) ------------------------------------
 # One image for workers and dashboard. Tagged with the commit; `terraform apply -var image_tag=<tag>`
