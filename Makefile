@@ -23,7 +23,13 @@ $(STAMP): pyproject.toml
 run: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
-test: install
+# checkov (the infra linter) pins ~40 dependencies against ours: it gets a venv of its own.
+TOOLS := .venv-tools
+$(TOOLS)/bin/checkov:
+	$(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/python -m pip install --quiet checkov || \
+	  echo "checkov not installed: its test will be skipped (pip install checkov)"
+
+test: install $(TOOLS)/bin/checkov
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The typeset brand family draws its marks in Debian's ordinary faces (devtools/synth/typeset.py).
@@ -64,4 +70,4 @@ infra-settings:
 	$(BIN)/python -m shared.names > infra/terraform/settings.json
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(TOOLS) .pytest_cache
