@@ -73,6 +73,9 @@ class Config:
     dashboard_port: int = 8501
     currency: str = "USD"  # ISO 4217 code the media value is priced in (the page can switch it)
     log_level: str = "INFO"
+    # How long a message may wait for something outside (RetryLater) before its job fails.
+    model_start_max_wait_s: int = 3600  # a model that never reaches RUNNING (start-model, detect)
+    training_max_wait_s: int = 259200  # a Rekognition training that never ends (3 days)
     log_format: str = "text"  # text (a terminal) | json (one object a line, for CloudWatch Logs Insights)
 
     @property

@@ -15,16 +15,18 @@ class RetryLater(Exception):
     """Not ready yet (a model still starting): run this message again in `seconds`.
 
     The runtime re-sends the message with SQS DelaySeconds; no worker sleeps and the attempt
-    does not count towards the dead-letter limit.
+    does not count towards the dead-letter limit. Waiting is bounded: once the message has waited
+    `max_wait_s` in all (counted from its first RetryLater), the job fails with `reason`.
     """
 
-    def __init__(self, seconds: int, reason: str = "") -> None:
+    def __init__(self, seconds: int, reason: str = "", max_wait_s: int = 3600) -> None:
         super().__init__(reason or f"retry in {seconds}s")
         self.seconds = max(0, min(int(seconds), 900))  # SQS's DelaySeconds range
         self.reason = reason
+        self.max_wait_s = max_wait_s
 
-    def __reduce__(self) -> tuple[type, tuple[int, str]]:  # crosses from an isolated stage's process
-        return RetryLater, (self.seconds, self.reason)
+    def __reduce__(self) -> tuple[type, tuple[int, str, int]]:  # crosses from an isolated stage's process
+        return RetryLater, (self.seconds, self.reason, self.max_wait_s)
 
 
 class MessageDecodeError(ValueError):

@@ -75,8 +75,9 @@ class Detecting(_Frozen):
 
     @property
     def slug(self) -> str:
-        """Folder for these detections: the same video, model and threshold reuse them."""
-        return f"{self.model.slug}/c{round(self.min_confidence * 100):03d}"
+        """Folder for these detections: the same video, model and exact threshold reuse them
+        (0.495 and 0.5 are two folders: detections cut at 0.5 lack what 0.495 keeps)."""
+        return f"{self.model.slug}/c{self.min_confidence!r}"
 
 
 class Message(_Frozen):
@@ -85,6 +86,7 @@ class Message(_Frozen):
     message_id: str
     stage: str
     group: str | None = None  # counted apart from the stage's other messages (one video of several)
+    waiting_since: float | None = None  # epoch s of its first RetryLater: bounds the total wait
 
     @property
     def counter(self) -> str:

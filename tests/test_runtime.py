@@ -128,6 +128,24 @@ def test_retry_later_waits_without_counting_towards_the_dlq(clients, store, run_
     assert done.stages["sprite"].errors == 0 and dlq_bodies(clients, "sprite") == []
 
 
+def test_waiting_is_bounded_the_job_fails_with_what_it_waited_for(clients, store, run_worker, videos, replace_stage):
+    # Given a sprite stage that is never ready, with no time to wait beyond its first retry
+    attempts = []
+
+    def never(msg, ctx):
+        attempts.append(msg.waiting_since)
+        raise RetryLater(0, "model acme version 1 is starting", max_wait_s=0)
+
+    replace_stage("sprite", never)
+    run_worker()
+    job = Submitter(clients).analyze(videos["h264"], Sampling.at_fps(1), segment_seconds=100)
+    done = wait_for_job(store, job.job_id)
+    # Then the copy it re-sent carried when the waiting began, and the next one failed the job with the reason
+    assert len(attempts) == 2 and attempts[0] is None and attempts[1] is not None
+    assert done.status == FAILED and done.error.startswith("model acme version 1 is starting: still waiting after ")
+    assert done.error.endswith("(limit 0 s)") and dlq_bodies(clients, "sprite") == []
+
+
 def test_each_bad_input_fails_its_own_job_and_other_jobs_go_on(clients, store, run_worker, bad_inputs, videos):
     run_worker(concurrency=2)
     requests = Submitter(clients)
@@ -350,3 +368,11 @@ def test_an_isolated_attempt_that_dies_without_an_answer_fails_with_its_last_wor
     # When the attempt runs isolated, Then it fails naming the child's exit and its last stderr line
     with pytest.raises(IsolatedCrash, match=r"nosuch's process ended with code 1 and no answer: .*no handler for stage 'nosuch'"):
         run_isolated("nosuch", "{}", config, time_limit_s=120)
+
+
+def test_detections_are_cached_per_exact_threshold():
+    from shared.messages import Detecting, ModelRef
+
+    ref = ModelRef(name="logos", model_version=1, backend="local")
+    slugs = {Detecting(model=ref, min_confidence=c).slug for c in (0.495, 0.5, 0.5000001, 0.5)}
+    assert len(slugs) == 3 and Detecting(model=ref, min_confidence=0.5).slug == "logos/v000001/c0.5"

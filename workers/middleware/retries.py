@@ -2,7 +2,8 @@
 
 - `JobError`: the user's input is bad. The job fails now with that message; no retries.
 - `RetryLater`: not ready. The message is re-sent with DelaySeconds and this copy deleted, so
-  waiting never counts towards the dead-letter limit.
+  waiting never counts towards the dead-letter limit; the copy carries when the waiting began,
+  and past the handler's `max_wait_s` the job fails with the reason it was waiting for.
 - anything else (a bug, an outage, an undecodable message, an attempt past its time limit): the
   error is recorded on the job's stage and the message becomes visible again after an
   exponential backoff. On the stage's last allowed attempt (`@stage(max_attempts=…)`) the job
@@ -12,10 +13,11 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING
 
 from shared.errors import JobError, MessageDecodeError, RetryLater
-from shared.messages import job_id_of
+from shared.messages import Message, job_id_of
 from shared.names import MAX_RECEIVES
 from workers.delivery import Delivery
 from workers.middleware import Middleware
@@ -39,15 +41,23 @@ class Retries(Middleware):
             return
         exc = d.error
         job_id = d.job_id or job_id_of(d.body)
+        if isinstance(exc, RetryLater):
+            since = d.message.waiting_since if isinstance(d.message, Message) else None
+            now = time.time()
+            if since is not None and now - since >= exc.max_wait_s:
+                exc = JobError(f"{exc.reason or 'not ready'}: still waiting after {now - since:.0f} s "
+                               f"(limit {exc.max_wait_s} s)")
+            else:
+                body = (d.message.model_copy(update={"waiting_since": now}).encode()
+                        if isinstance(d.message, Message) and since is None else d.body)
+                worker.dispatcher.send_bodies([(d.stage, body)], delay_s=exc.seconds)
+                d.ack, d.outcome = True, "later"
+                return
         if isinstance(exc, JobError):
             if job_id:
                 worker.counters.record_error(job_id, d.counter, str(exc))
             d.failure = str(exc)
             d.ack, d.outcome = True, "failed"
-            return
-        if isinstance(exc, RetryLater):
-            worker.dispatcher.send_bodies([(d.stage, d.body)], delay_s=exc.seconds)
-            d.ack, d.outcome = True, "later"
             return
 
         reason = f"{type(exc).__name__}: {exc}" if not isinstance(exc, MessageDecodeError) else str(exc)

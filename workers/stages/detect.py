@@ -59,7 +59,7 @@ def detect(msg: DetectMessage, ctx: StageContext) -> Result:
     backend = ctx.backend(mv.backend)
     if not backend.ready(mv.handle):
         raise RetryLater(START_RECHECK_S, f"model {spec.model.name} version {spec.model.model_version} "
-                                          "is not running yet")
+                                          "is not running yet", max_wait_s=ctx.config.model_start_max_wait_s)
     index = ctx.storage.get_json(layout.segment_index_key(vid, sampling, msg.segment))
     frames = index["frames"]
     if backend.reads_bucket:  # Rekognition reads our JPEGs where they are

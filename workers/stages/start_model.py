@@ -25,4 +25,5 @@ def start_model(msg: StartModelMessage, ctx: StageContext) -> Result:
         return Result(outputs={"model_status": RUNNING})
     if status == FAILED:
         raise JobError(f"model {ref.name} version {ref.model_version} failed to start")
-    raise RetryLater(START_RECHECK_S, f"model {ref.name} version {ref.model_version} is {status.lower()}")
+    raise RetryLater(START_RECHECK_S, f"model {ref.name} version {ref.model_version} is {status.lower()}",
+                     max_wait_s=ctx.config.model_start_max_wait_s)

@@ -47,7 +47,8 @@ def train(msg: TrainMessage, ctx: StageContext) -> Result:
         ctx.models.update_version(msg.model, msg.model_version, handle=handle, texts=handle.get("texts", {}))
     state = backend.training_state(handle)
     if not state.done:
-        raise RetryLater(TRAINING_RECHECK_S, f"training {state.status.lower()}")
+        raise RetryLater(TRAINING_RECHECK_S, f"training {state.status.lower()}",
+                         max_wait_s=ctx.config.training_max_wait_s)
     if state.failed:
         ctx.models.update_version(msg.model, msg.model_version, status=state.status, error=state.message)
         raise JobError(f"training failed: {state.message or state.status}")
