@@ -22,7 +22,7 @@ import time
 import traceback
 import uuid
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
