@@ -61,6 +61,10 @@ class Config:
     appearance_gap_s: float = 1.0  # detections closer than this are one appearance in reports
     identity_tracks: bool = False  # local models: carry a mark's reading along its track (measured, not on by
     # default: docs/models.md)
+    # Buckets a manifest's s3:// source-refs may name, beside the project's own (comma-separated); the
+    # dashboard and the workers read no other (a request could otherwise make them read any object
+    # their role can).
+    image_buckets: str = ""
     # Labeling.
     labeler: str = "builtin"  # builtin (the dashboard's Label page, no bill) | groundtruth (SageMaker Ground Truth)
     labeling_max_frames: int = 1200  # per video, as the AWS sample thins them (Ground Truth's limit is 2,000)
@@ -96,6 +100,12 @@ class Config:
         if not self.is_local and not self.bucket:
             raise ConfigError("BRANDVIS_BUCKET is required with BRANDVIS_MODE=aws (terraform prints it)")
         return Names(prefix=self.prefix, bucket_override=self.bucket)
+
+    @property
+    def allowed_buckets(self) -> tuple[str, ...]:
+        """The buckets training images may come from: the project's, then BRANDVIS_IMAGE_BUCKETS."""
+        extra = [b.strip() for b in self.image_buckets.split(",") if b.strip()]
+        return tuple(dict.fromkeys([self.names.bucket, *extra]))
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)

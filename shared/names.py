@@ -6,6 +6,8 @@ stack provisions exactly these. Changing a name here means changing it there.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 #: Stage queues, in workflow order. Each has its own dead-letter queue.
@@ -55,6 +57,48 @@ LABELING_DETAIL_TYPE = "SageMaker Ground Truth Labeling Job State Change"
 LABELING_SOURCES = ("aws.sagemaker", "brandvis.labeler")
 #: The end states the rule forwards to the events queue.
 LABELING_STATUSES = ("Completed", "Failed", "Stopped")
+
+
+#: A name that becomes part of an S3 key or a record key (model names, campaign names): no '/',
+#: no '..', nothing a shell or a URL would read differently.
+USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
+#: Labels are shown, never put in keys: any printable text, as brands are named ("AT&T", "L'Oréal").
+MAX_LABEL_LENGTH = 64
+
+
+class InvalidName(ValueError):
+    """A user-given name brandvis will not store; the message says which rule it breaks."""
+
+
+def check_name(value: str, what: str = "name") -> str:
+    """The one check for names that become key parts; every request calls it before storing one."""
+    if not isinstance(value, str) or not USER_NAME.fullmatch(value) or ".." in value:
+        raise InvalidName(f"{what} {value!r}: use letters, digits, '-', '_' or '.' (at most 63, starting with a "
+                          "letter or digit, no '..')")
+    return value
+
+
+def check_label(value: str) -> str:
+    """The one check for a label (a brand's name): printable, not blank, at most 64 characters.
+    Labels reach reports, CSVs and the dashboard (which escapes them), never S3 keys."""
+    label = value.strip() if isinstance(value, str) else ""
+    if not label:
+        raise InvalidName("a label is empty")
+    if len(label) > MAX_LABEL_LENGTH:
+        raise InvalidName(f"label {label[:MAX_LABEL_LENGTH]!r}… has {len(label)} characters; at most "
+                          f"{MAX_LABEL_LENGTH}")
+    if any(unicodedata.category(c)[0] == "C" for c in label):
+        raise InvalidName(f"label {label!r} holds control characters")
+    return label
+
+
+def file_display_name(name: str, default: str = "file") -> str:
+    """What a user's file is called in records and exports: its base name only (a browser or a
+    client may send "../../x.mp4" or "C:\\x.mp4"), no control characters. Keys never use it: they
+    use the content hash and `shared.uploads.safe_name`."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(c for c in base if unicodedata.category(c)[0] != "C").strip()[:200]
+    return default if base in ("", ".", "..") else base
 
 
 @dataclass(frozen=True)

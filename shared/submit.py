@@ -9,7 +9,6 @@ themselves.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
@@ -29,16 +28,15 @@ from shared.messages import (MIN_FPS, CollectMessage, Detecting, LabelMessage, M
 from shared.models.backend import BACKENDS, TRAINING_COMPLETED
 from shared.models.dataset import TYPES
 from shared.models.dataset import Dataset
-from shared.models.manifest import (ManifestError, item_problems, label_problems, line_of, read_manifest, refuse,
-                                    resolve_sources)
+from shared.models.manifest import (ManifestError, bucket_refused, item_problems, label_problems, line_of,
+                                    read_manifest, refuse, resolve_sources)
 from shared.models.store import ModelStore, ModelVersion, model_prefix
 from shared.models.text.match import normalize, parse_words
-from shared.names import STAGES
+from shared.names import STAGES, InvalidName, check_name, file_display_name
 from shared.storage import Storage
 from shared.uploads import safe_name, upload_path, upload_stream
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}  # anything else given to label is a video
-MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 
 class RequestError(ValueError):
@@ -92,7 +90,7 @@ class Submitter:
         if sampling is not None:
             check_sampling(stream, sampling, name)
         video_id, key = upload_stream(self.storage, stream, safe_name(name, "video"), layout.source_key)
-        return VideoRef(video_id=video_id, key=key, name=name)
+        return VideoRef(video_id=video_id, key=key, name=file_display_name(name, "video"))
 
     def analyze(self, video: Path | VideoRef, sampling: Sampling, segment_seconds: float | None = None,
                 model: str | None = None, model_version: int | None = None, min_confidence: float = 0.5,
@@ -175,6 +173,9 @@ class Submitter:
             if item.source_ref in images:
                 continue
             if ref.startswith("s3://"):
+                why = bucket_refused(ref, self.clients.config.allowed_buckets)
+                if why:
+                    missing.append(f"{line_of(dataset, item)}: {why}")
                 images[item.source_ref] = ref
             elif Path(ref).is_file():
                 images[item.source_ref] = self.storage.uri(upload_path(self.storage, Path(ref), layout.dataset_file_key)[1])
@@ -189,19 +190,28 @@ class Submitter:
                        name: str, kind: str | None = None, backend: str = "local",
                        words: dict[str, str] | None = None) -> tuple[Job, ModelVersion]:
         """From files the dashboard received: the manifest may name only the images sent with it
-        (matched by file name) or objects in S3; nothing on the server's own disk."""
+        (matched by base name, whatever folder the reference names) or objects in the buckets
+        the configuration allows. Nothing on the server's disk is read, and every other reference
+        gets the same message, so the answer says nothing about what exists there."""
         self._check_training(name, kind, backend)
         data = manifest.read()
         dataset, unreadable = read_manifest(data.decode("utf-8-sig"), kind=kind, name=manifest_name)
-        sent = {safe_name(n) for n, _ in images}
-        missing = [f"{line_of(dataset, item)}: image not found: {item.source_ref} (not uploaded with the manifest)"
-                   for item in dataset.items if not item.source_ref.startswith("s3://")
-                   and safe_name(item.source_ref) not in sent]
+        sent = {file_display_name(n) for n, _ in images}
+        missing: list[str] = []
+        for item in dataset.items:
+            ref = item.source_ref
+            if ref.startswith("s3://"):
+                why = bucket_refused(ref, self.clients.config.allowed_buckets)
+                if why:
+                    missing.append(f"{line_of(dataset, item)}: {why}")
+            elif file_display_name(ref) not in sent:  # any other reference: the same words, nothing read
+                missing.append(f"{line_of(dataset, item)}: {ref!r} is not one of the images uploaded with the manifest")
         refuse(manifest_problems(dataset, unreadable, missing) + self._word_problems(words or {}, dataset.labels))
-        keys = {safe_name(n): self.storage.uri(upload_stream(self.storage, stream, n, layout.dataset_file_key)[1])
+        keys = {file_display_name(n): self.storage.uri(upload_stream(self.storage, stream, n,
+                                                                     layout.dataset_file_key)[1])
                 for n, stream in images}
-        by_name = {item.source_ref: keys[safe_name(item.source_ref)] for item in dataset.items
-                   if not item.source_ref.startswith("s3://") and safe_name(item.source_ref) in keys}
+        by_name = {item.source_ref: keys[file_display_name(item.source_ref)] for item in dataset.items
+                   if not item.source_ref.startswith("s3://")}
         manifest_key = self._upload_manifest(data, manifest_name)
         return self._queue_training(name, backend, dataset.type, dataset.labels, dataset.count(), manifest_key,
                                     by_name, {"manifest": manifest_name, "images": len(dataset.items)}, words or {})
@@ -247,7 +257,7 @@ class Submitter:
                 content, key = (upload_path(self.storage, item, layout.dataset_file_key) if isinstance(item, Path)
                                 else upload_stream(self.storage, item[1], safe_name(file_name, "image"),
                                                    layout.dataset_file_key))
-                images.setdefault(content, {"id": content, "key": key, "name": file_name})
+                images.setdefault(content, {"id": content, "key": key, "name": file_display_name(file_name, "image")})
             else:
                 ref = self.upload_video(item) if isinstance(item, Path) else self.upload_video_stream(item[1], file_name)
                 videos.setdefault(ref.video_id, ref)
@@ -334,8 +344,10 @@ class Submitter:
         return found
 
     def _check_training(self, name: str, kind: str | None, backend: str) -> None:
-        if not MODEL_NAME.match(name):
-            raise RequestError(f"model name {name!r}: use letters, digits, '-', '_' or '.' (at most 63)")
+        try:
+            check_name(name, "model name")
+        except InvalidName as exc:
+            raise RequestError(str(exc)) from None
         if backend not in BACKENDS:
             raise RequestError(f"unknown backend {backend!r}; backends: {', '.join(BACKENDS)}")
         if kind is not None and kind not in TYPES:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
 from shared.models.dataset import Box, Dataset, Item
+from shared.names import check_label
 
 MAX_LABELS = 250
 MAX_LABEL_CHARS = 16
@@ -43,9 +44,7 @@ def check_labels(labels: Iterable[str]) -> list[str]:
     """Label names as Ground Truth accepts them: 1-16 characters, at most 250, no repeats."""
     out: list[str] = []
     for raw in labels:
-        label = raw.strip()
-        if not label:
-            raise ValueError("a label is empty")
+        label = check_label(raw)
         if len(label) > MAX_LABEL_CHARS:
             raise ValueError(f"label {label!r} has {len(label)} characters; Ground Truth allows at most "
                              f"{MAX_LABEL_CHARS}")

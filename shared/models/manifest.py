@@ -18,6 +18,7 @@ from typing import Any
 
 from shared.errors import JobError
 from shared.models.dataset import TYPES, Box, Dataset, Item
+from shared.names import InvalidName, check_label
 
 MIN_EXAMPLES = {"object": 3, "concept": 3}  # per label: fewer cannot be split into train and test
 
@@ -276,6 +277,11 @@ def label_problems(dataset: Dataset, min_examples: int | None = None) -> list[st
     if not dataset.labels:
         return ["the dataset has no labels"]
     found = []
+    for label in dataset.labels:
+        try:
+            check_label(label)
+        except InvalidName as exc:
+            found.append(str(exc))
     needed = MIN_EXAMPLES[dataset.type] if min_examples is None else min_examples
     for label, count in sorted(dataset.count().items()):
         if count < needed:
@@ -308,6 +314,17 @@ def validate(dataset: Dataset, min_examples: int | None = None) -> None:
 
 
 # -- sources and output ------------------------------------------------------------------------
+def bucket_refused(ref: str, allowed: tuple[str, ...] | list[str]) -> str | None:
+    """Why an s3:// image will not be read, or None: requests and workers read images only from
+    the buckets the configuration allows (the project's own and BRANDVIS_IMAGE_BUCKETS), decided
+    from the URI alone, so the answer never depends on what exists."""
+    bucket = ref[len("s3://"):].partition("/")[0] if ref.startswith("s3://") else ""
+    if bucket in allowed:
+        return None
+    return (f"{ref}: images are read only from s3://{', s3://'.join(allowed)} "
+            "(BRANDVIS_IMAGE_BUCKETS adds buckets)")
+
+
 def resolve_sources(dataset: Dataset, manifest_location: str) -> list[str]:
     """Where each image is: manifests written by hand or exported by CVAT name images relative to
     themselves, and the manifest may live on disk or in S3."""

@@ -22,7 +22,7 @@ from shared.labeling.task import LabelingTask
 from shared.messages import CollectMessage, TrainMessage
 from shared.models.dataset import Dataset
 from shared.models.lifecycle import version_to_train
-from shared.models.manifest import ManifestError, line_of, parse_manifest, problems, refuse, to_ground_truth_lines
+from shared.models.manifest import ManifestError, bucket_refused, line_of, parse_manifest, problems, refuse, to_ground_truth_lines
 from workers.context import StageContext
 from workers.registry import Result, stage
 
@@ -39,11 +39,14 @@ def collect(msg: CollectMessage, ctx: StageContext) -> Result:
         where_is = ctx.storage.get_json(msg.images_key) if msg.images_key else {}
     found = problems(dataset)
     refs = [where_is.get(item.source_ref, item.source_ref) for item in dataset.items]
+    allowed = ctx.clients.config.allowed_buckets
     with ThreadPoolExecutor(max_workers=8) as pool:  # thousands of frames: read them side by side
-        shapes = list(pool.map(lambda ref: _shape(ctx, ref), refs))
+        shapes = list(pool.map(lambda ref: _shape(ctx, ref, allowed), refs))
     for item, ref, shape in zip(dataset.items, refs, shapes):
         if isinstance(shape, tuple):
             item.height, item.width = shape
+        elif shape == "refused":
+            found.append(f"{line_of(dataset, item)}: {bucket_refused(ref, allowed)}")
         elif not ref.startswith("s3://"):
             found.append(f"{line_of(dataset, item)}: image not found: {ref} (not uploaded with the manifest)")
         elif shape == "missing":
@@ -65,10 +68,13 @@ def collect(msg: CollectMessage, ctx: StageContext) -> Result:
                   outputs={"examples": {"images": len(dataset.items), "negatives": negatives, "per_label": counts}})
 
 
-def _shape(ctx: StageContext, ref: str) -> tuple[int, int] | str:
-    """(height, width) of an image in S3, or why there is none."""
+def _shape(ctx: StageContext, ref: str, allowed: tuple[str, ...]) -> tuple[int, int] | str:
+    """(height, width) of an image in S3, or why there is none; a bucket the configuration does
+    not allow is never read (the workers' role may reach more than users should)."""
     if not ref.startswith("s3://"):
         return "missing"
+    if bucket_refused(ref, allowed):
+        return "refused"
     bucket, _, obj = ref[5:].partition("/")
     try:
         data = ctx.clients.s3.get_object(Bucket=bucket, Key=obj)["Body"].read()

@@ -1,0 +1,137 @@
+"""Security review (issue 15, item 8): names that reach keys are checked in one place, files the
+CLI writes stay where the user said, the dashboard shows user text as text, the local stack and
+the dashboard listen on loopback, logs carry no secrets, and a manifest sent to the dashboard
+names only the images sent with it (s3:// only in the buckets the configuration allows)."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from shared.media.images import encode_jpeg
+from shared.models.manifest import ManifestError
+from shared.names import InvalidName, check_label, check_name, file_display_name
+from shared.submit import RequestError, Submitter
+
+JPEG = encode_jpeg(np.full((40, 60, 3), 128, np.uint8))
+
+
+def _concept_line(ref: str, label: str = "a") -> str:
+    return json.dumps({"source-ref": ref, "class": 0, "class-metadata": {
+        "class-name": label, "type": "groundtruth/image-classification", "human-annotated": "yes"}})
+
+
+def _manifest(*refs: str) -> io.BytesIO:
+    return io.BytesIO("\n".join(_concept_line(r) for r in refs).encode())
+
+
+# -- (a) names ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("bad", ["../logos", "a/b", "..", "a..b", "", ".hidden", "x" * 64, "a b", "a\x00b"])
+def test_names_that_become_key_parts_are_refused(bad: str) -> None:
+    with pytest.raises(InvalidName, match="use letters, digits"):
+        check_name(bad, "model name")
+
+
+def test_good_names_and_labels_pass_and_bad_labels_say_why() -> None:
+    assert check_name("logos-v2.final_1") == "logos-v2.final_1"
+    assert check_label(" L'Oréal & Co ") == "L'Oréal & Co"  # labels are display text: escaped, never keys
+    with pytest.raises(InvalidName, match="control characters"):
+        check_label("Acme\x1b[31m")
+    with pytest.raises(InvalidName, match="at most 64"):
+        check_label("x" * 65)
+
+
+def test_file_names_from_clients_keep_only_their_base_name() -> None:
+    assert file_display_name("../../etc/cron.d/x.mp4") == "x.mp4"
+    assert file_display_name("C:\\Users\\me\\clip.mp4") == "clip.mp4"
+    assert file_display_name("..", "video") == "video"
+
+
+def test_a_video_name_with_folders_is_stored_and_keyed_without_them(clients) -> None:
+    # When the dashboard receives a video whose client-given name climbs out of its folder
+    ref = Submitter(clients).upload_video_stream(io.BytesIO(b"not really a video"), "../../../tmp/evil.mp4")
+    # Then the record keeps the base name and the key sits under the content hash
+    assert ref.name == "evil.mp4"
+    assert ref.key == f"media/{ref.video_id}/source/evil.mp4"
+
+
+def test_a_manifest_label_with_control_characters_is_refused(clients) -> None:
+    manifest = io.BytesIO("\n".join(_concept_line(f"{i}.jpg", "Acme\x07") for i in range(3)).encode())
+    images = [(f"{i}.jpg", io.BytesIO(JPEG)) for i in range(3)]
+    with pytest.raises(ManifestError, match="holds control characters"):
+        Submitter(clients).train_uploaded(manifest, "m.manifest", images, "logos")
+
+
+# -- (f) a manifest sent to the dashboard --------------------------------------------------------
+def test_dashboard_manifest_references_resolve_only_among_uploaded_images(clients, tmp_path: Path) -> None:
+    real = tmp_path / "exists.jpg"
+    real.write_bytes(JPEG)  # a file on the server's disk, which a reference must not reach
+    refs = [str(real), str(tmp_path / "absent.jpg"), "../../" + str(real), "file://" + str(real), "http://x/y.jpg"]
+    # When a manifest names server paths that exist and that do not, and no image is uploaded
+    with pytest.raises(ManifestError) as caught:
+        Submitter(clients).train_uploaded(_manifest(*refs), "m.manifest", [], "logos")
+    lines = [line for line in str(caught.value).splitlines() if line.startswith("line ")]
+    # Then each gets the same words (nothing tells which exist), and none was read
+    assert len(lines) == len(refs)
+    shapes = {line.replace(repr(ref), "REF").split(": ", 1)[1] for line, ref in zip(lines, refs)}
+    assert shapes == {"REF is not one of the images uploaded with the manifest"}
+
+
+def test_dashboard_manifest_matches_uploads_by_base_name_whatever_folder_it_names(clients, storage) -> None:
+    # Given references with folders (as CVAT writes them) and the images uploaded beside the manifest
+    refs = ["/data/images/0.jpg", "../up/1.jpg", "sub/2.jpg"]
+    images = [(f"{i}.jpg", io.BytesIO(JPEG)) for i in range(3)]
+    job, mv = Submitter(clients).train_uploaded(_manifest(*refs), "m.manifest", images, "logos")
+    # Then every reference points at the uploaded copy in the project's bucket
+    where = storage.get_json(f"{mv.prefix}/images.json")
+    assert sorted(where) == sorted(refs)
+    assert all(uri.startswith(f"s3://{clients.names.bucket}/datasets/") for uri in where.values())
+
+
+def test_s3_references_outside_the_allowed_buckets_are_refused(clients, tmp_path: Path) -> None:
+    clients.s3.create_bucket(Bucket="someone-elses")
+    clients.s3.put_object(Bucket="someone-elses", Key="x.jpg", Body=JPEG)
+    refs = ["s3://someone-elses/x.jpg", "s3://someone-elses/missing.jpg"]
+    # When the dashboard or the CLI is given images in a bucket the configuration does not allow
+    with pytest.raises(ManifestError) as dash:
+        Submitter(clients).train_uploaded(_manifest(*refs), "m.manifest", [], "logos")
+    local = tmp_path / "m.manifest"
+    local.write_text(_manifest(*refs).getvalue().decode())
+    with pytest.raises(ManifestError) as cli:
+        Submitter(clients).train(str(local), "logos")
+    # Then both refuse them by the bucket alone, existing object or not
+    for caught in (dash, cli):
+        assert f"line 1: s3://someone-elses/x.jpg: images are read only from s3://{clients.names.bucket}" in str(caught.value)
+        assert "line 2: s3://someone-elses/missing.jpg: images are read only from" in str(caught.value)
+    # And a bucket the configuration names is allowed (the labels' too-few-examples problem remains)
+    clients.config = clients.config.replace(image_buckets="someone-elses")
+    with pytest.raises(ManifestError) as allowed:
+        Submitter(clients).train_uploaded(_manifest(*refs), "m.manifest", [], "logos")
+    assert "read only from" not in str(allowed.value) and "at least 3" in str(allowed.value)
+
+
+def test_the_collect_worker_never_reads_a_bucket_the_configuration_does_not_allow(clients, storage) -> None:
+    from shared.messages import CollectMessage
+    from shared.models.store import ModelStore, model_prefix
+    from workers.context import StageContext
+    from workers.stages.collect import collect
+
+    # Given a training request made where another bucket was allowed, and that bucket holds the images
+    clients.s3.create_bucket(Bucket="elsewhere")
+    refs = [f"s3://elsewhere/{i}.jpg" for i in range(3)]
+    for ref in refs:
+        clients.s3.put_object(Bucket="elsewhere", Key=ref.rsplit("/", 1)[1], Body=JPEG)
+    storage.put_bytes("datasets/m/m.manifest", _manifest(*refs).getvalue(), "application/jsonl")
+    models = ModelStore(clients.dynamodb, clients.names.jobs_table)
+    models.create_version("logos", "local", "concept", ["a"], "job-1", {}, lambda v: f"{model_prefix('logos', v)}/m")
+    msg = CollectMessage.for_version("job-1", "logos", 1, "datasets/m/m.manifest", None, "concept")
+    # When a worker whose configuration allows only the project's bucket collects it
+    with pytest.raises(ManifestError) as caught:
+        collect(msg, StageContext.create(clients))
+    # Then every image is refused by its bucket, without reading it
+    assert str(caught.value).count("images are read only from") == 3
