@@ -2,6 +2,11 @@
 
 Outputs are keyed by the video's content hash, not by job, so the same file analysed twice
 reuses its probe, frames and sprites, and a re-run of any stage overwrites the same keys.
+
+No key is built from raw user text: every part is a content hash, a generated id (job, frame,
+segment), a sampling or model slug (model names pass `shared.names.check_name`), or a file name
+made safe by `shared.uploads.safe_name`. `_part` refuses anything else that would change the
+key's folder, whoever calls.
 """
 
 from __future__ import annotations
@@ -10,17 +15,24 @@ from shared.media import sprites
 from shared.messages import Detecting, Sampling
 
 
+def _part(value: str) -> str:
+    """One folder or file name of a key: never empty, '.', '..' or containing a separator."""
+    if not value or value in (".", "..") or "/" in value or "\\" in value:
+        raise ValueError(f"{value!r} cannot be part of a key")
+    return value
+
+
 def video_prefix(video_id: str) -> str:
-    return f"media/{video_id}"
+    return f"media/{_part(video_id)}"
 
 
 def source_key(video_id: str, filename: str) -> str:
-    return f"{video_prefix(video_id)}/source/{filename}"
+    return f"{video_prefix(video_id)}/source/{_part(filename)}"
 
 
 def dataset_file_key(content_id: str, filename: str) -> str:
     """Manifests and images uploaded for training, by content (the same file twice is one object)."""
-    return f"datasets/{content_id}/{filename}"
+    return f"datasets/{_part(content_id)}/{_part(filename)}"
 
 
 def probe_key(video_id: str) -> str:
@@ -36,7 +48,7 @@ def frames_prefix(video_id: str, sampling: Sampling) -> str:
 
 
 def frame_key(video_id: str, sampling: Sampling, name: str) -> str:
-    return f"{frames_prefix(video_id, sampling)}{name}.jpg"
+    return f"{frames_prefix(video_id, sampling)}{_part(name)}.jpg"
 
 
 def segment_index_key(video_id: str, sampling: Sampling, segment: int) -> str:
@@ -70,7 +82,7 @@ def detections_key(video_id: str, sampling: Sampling, detect: Detecting, segment
 
 
 def report_prefix(job_id: str) -> str:
-    return f"reports/{job_id}/"
+    return f"reports/{_part(job_id)}/"
 
 
 def report_key(job_id: str) -> str:
@@ -78,4 +90,4 @@ def report_key(job_id: str) -> str:
 
 
 def report_csv_key(job_id: str, table: str) -> str:
-    return f"{report_prefix(job_id)}{table}.csv"
+    return f"{report_prefix(job_id)}{_part(table)}.csv"

@@ -13,8 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from shared import layout
 from shared.media.images import encode_jpeg
 from shared.models.manifest import ManifestError
+from shared.models.store import model_prefix
 from shared.names import InvalidName, check_label, check_name, file_display_name
 from shared.submit import RequestError, Submitter
 
@@ -135,3 +137,15 @@ def test_the_collect_worker_never_reads_a_bucket_the_configuration_does_not_allo
         collect(msg, StageContext.create(clients))
     # Then every image is refused by its bucket, without reading it
     assert str(caught.value).count("images are read only from") == 3
+
+
+@pytest.mark.parametrize("build", [
+    lambda bad: layout.source_key("0123456789abcdef", bad),
+    lambda bad: layout.dataset_file_key(bad, "a.jpg"),
+    lambda bad: layout.report_key(bad),
+    lambda bad: model_prefix(bad, 1),
+], ids=["source_key", "dataset_file_key", "report_key", "model_prefix"])
+@pytest.mark.parametrize("bad", ["..", "../x", "a/b", ""])
+def test_key_builders_refuse_parts_that_change_the_folder(build, bad: str) -> None:
+    with pytest.raises(ValueError):
+        build(bad)

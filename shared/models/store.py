@@ -14,6 +14,7 @@ from itertools import islice
 
 from shared.ddb import to_ddb
 from shared.models.backend import QUEUED, TRAINING_COMPLETED
+from shared.names import check_name
 from shared.table import Table, now_iso
 
 
@@ -48,7 +49,7 @@ class ModelVersion:
 
 
 def model_prefix(name: str, version: int) -> str:
-    return f"models/{name}/v{version:06d}"
+    return f"models/{check_name(name, 'model name')}/v{version:06d}"
 
 
 class ModelStore(Table):
