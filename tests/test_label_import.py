@@ -426,6 +426,11 @@ def test_label_commands_import_export_finish_and_status(job, config, tmp_path):
     assert "imported 2 frame(s) from good.json (coco)" in proc.stderr and "1 without a brand" in proc.stderr
     proc = brandvis("label", "export", job.task.name, "--format", "yolo", "--out", str(tmp_path / "y.zip"), env=env)
     assert proc.stdout.strip() == str(tmp_path / "y.zip") and "2 frame(s)" in proc.stderr
+    # a file brandvis did not write is not overwritten (the zip it wrote would be)
+    bad.write_text("my own notes")
+    proc = brandvis("label", "export", job.task.name, "--format", "coco", "--out", str(bad), env=env, check=False)
+    assert proc.returncode == 2 and "bad.json is a file brandvis did not write" in proc.stderr, proc.stderr
+    assert bad.read_text() == "my own notes"
     proc = brandvis("label", "finish", JOB_ID, env=env)
     assert proc.stdout.strip().endswith("/manifests/output/output.manifest")
     status = json.loads(brandvis("label", "status", JOB_ID, "--json", env=env).stdout)

@@ -149,3 +149,65 @@ def test_the_collect_worker_never_reads_a_bucket_the_configuration_does_not_allo
 def test_key_builders_refuse_parts_that_change_the_folder(build, bad: str) -> None:
     with pytest.raises(ValueError):
         build(bad)
+
+
+# -- (b) files the CLI writes ------------------------------------------------------------------
+def test_out_and_csv_refuse_files_brandvis_did_not_write(tmp_path: Path) -> None:
+    from cli.commands.analysis import check_outputs
+
+    mine = tmp_path / "notes.json"
+    mine.write_text('{"my": "notes"}')
+    with pytest.raises(RequestError, match="notes.json is a file brandvis did not write: .* --force"):
+        check_outputs(mine, None, force=False)
+    report = tmp_path / "r.json"
+    report.write_text(json.dumps({"schema": "brandvis.report/v1"}))
+    check_outputs(report, None, force=False)  # a report brandvis wrote is replaced
+    check_outputs(mine, None, force=True)
+    link = tmp_path / "link.json"
+    link.symlink_to(report)
+    with pytest.raises(RequestError, match="is a link"):
+        check_outputs(link, None, force=False)
+    # A CSV folder gets only its own two names: other files in it are fine, a foreign brands.csv is not
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    (tables / "budget.xlsx").write_bytes(b"someone's")
+    check_outputs(None, tables, force=False)
+    (tables / "brands.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(RequestError, match="brands.csv is a file brandvis did not write"):
+        check_outputs(None, tables, force=False)
+
+
+def test_demo_data_refuses_a_folder_holding_other_files(tmp_path: Path) -> None:
+    from tests.test_cli import brandvis
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "thesis.docx").write_bytes(b"years of work")
+    proc = brandvis("demo-data", str(folder), "--seconds", "5", check=False)
+    assert proc.returncode == 2
+    assert "already holds files brandvis did not write (thesis.docx)" in proc.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["thesis.docx"]
+
+
+def test_demo_data_folder_check_accepts_its_own_folder_again(tmp_path: Path) -> None:
+    from cli.files import demo_truth, refuse_folder
+
+    names = {"labels", "match.mp4", "truth.json"}
+    refuse_folder(tmp_path / "new", names, "truth.json", demo_truth, force=False)
+    (tmp_path / "truth.json").write_text(json.dumps({"screen_time_s": {}, "absent": []}))
+    (tmp_path / "match.mp4").write_bytes(b"")
+    refuse_folder(tmp_path, names, "truth.json", demo_truth, force=False)
+    (tmp_path / "truth.json").write_text(json.dumps({"my": "truth"}))
+    with pytest.raises(RequestError, match="(truth.json|match.mp4) is a file brandvis did not write"):
+        refuse_folder(tmp_path, names, "truth.json", demo_truth, force=False)
+
+
+@pytest.mark.parametrize("out", ["yolo", "yolo.zip"])
+def test_a_label_export_never_writes_outside_the_folder_it_was_given(tmp_path: Path, out: str) -> None:
+    from shared.labeling.exports import Export
+    from shared.labeling.labelers import LabelingError
+
+    export = Export("yolo", {"classes.txt": b"a\n", "labels/../../escaped.txt": b"x"}, frames=1)
+    with pytest.raises(LabelingError, match="would be written outside"):
+        export.write(tmp_path / "sub" / out)
+    assert not (tmp_path / "escaped.txt").exists() and not (tmp_path / "sub").exists()

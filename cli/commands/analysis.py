@@ -23,6 +23,7 @@ def analyze(video: Path = typer.Argument(..., metavar="VIDEO", help="The video t
             report_out: Optional[Path] = typer.Option(None, "--out", metavar="FILE", help="Download the report JSON here (implies --wait)."),
             csv_dir: Optional[Path] = typer.Option(None, "--csv", metavar="DIR", help="Write brands.csv and appearances.csv here (implies --wait)."),
             segment_seconds: Optional[float] = typer.Option(None, metavar="SECONDS", help="Seconds of video per extract message."),
+            force: bool = typer.Option(False, "--force", help="Overwrite --out/--csv files brandvis did not write."),
             wait_: bool = typer.Option(False, "--wait", help="Show progress; exit 0 only if the job succeeds.")) -> None:
     """Analyse a video: probe -> frames per segment -> sprites; with --model, detection per segment
     and the visibility report (screen time, appearances, share, position, size) per brand."""
@@ -36,6 +37,7 @@ def analyze(video: Path = typer.Argument(..., metavar="VIDEO", help="The video t
     check_sampling(video, chosen)  # --fps above the video's rate: refused before any stack starts
     if (report_out or csv_dir) and model is None:
         raise RequestError("--out and --csv need --model: without a model there is no report")
+    check_outputs(report_out, csv_dir, force)  # before any work: a refused path costs nothing
     waiting = wait_ or report_out is not None or csv_dir is not None
     config = load_config()
     with session(config.replace(poll_wait_s=1) if waiting else config, run_workers=waiting) as clients:
@@ -59,6 +61,7 @@ def report(job_id: str = typer.Argument(..., metavar="JOB", help="An analysis jo
            report_out: Optional[Path] = typer.Option(None, "--out", metavar="FILE", help="Also save the report JSON here."),
            csv_dir: Optional[Path] = typer.Option(None, "--csv", metavar="DIR", help="Also write brands.csv and appearances.csv here."),
            appearances: bool = typer.Option(False, "--appearances", help="List every appearance too."),
+           force: bool = typer.Option(False, "--force", help="Overwrite --out/--csv files brandvis did not write."),
            truth: Optional[Path] = typer.Option(None, "--truth", help="True screen times "
                                                 '({"screen_time_s": {brand: s}, "absent": [...]}, as demo-data '
                                                 "writes): compare the report with them."),
@@ -71,6 +74,7 @@ def report(job_id: str = typer.Argument(..., metavar="JOB", help="An analysis jo
     from shared.submit import RequestError
 
     known = read_truth(truth) if truth is not None else None  # a bad file fails before the stack starts
+    check_outputs(report_out, csv_dir, force)
     with session(load_config(), quiet=True) as clients:
         job = JobStore(clients.dynamodb, clients.names.jobs_table).get_job(job_id)
         if job is None:
@@ -112,6 +116,20 @@ def load_report(storage: Any, job_id: str) -> dict[str, Any]:
     from shared import layout
 
     return storage.get_json(layout.report_key(job_id))
+
+
+def check_outputs(report_out: Path | None, csv_dir: Path | None, force: bool) -> None:
+    """--out names one file, --csv a folder that gets only brands.csv and appearances.csv: neither
+    replaces a file brandvis did not write (a link, someone's spreadsheet) without --force."""
+    from cli.files import csv_table, refuse_clobber, report_json
+    from shared.report.tables import TABLE_COLUMNS
+
+    if report_out is not None:
+        refuse_clobber(report_out, report_json, force)
+    if csv_dir is not None:
+        refuse_clobber(csv_dir, lambda p: p.is_dir(), force)
+        for name, columns in TABLE_COLUMNS.items():
+            refuse_clobber(csv_dir / f"{name}.csv", csv_table(columns), force)
 
 
 def save_report(data: dict[str, Any], report_out: Path | None, csv_dir: Path | None) -> None:

@@ -91,9 +91,11 @@ def export_(job: str = typer.Argument(..., metavar="JOB", help="A training job f
             fmt: ExportFormat = typer.Option(..., "--format", help="The format to write."),
             out_path: Optional[Path] = typer.Option(None, "--out", metavar="PATH", help="File (coco, groundtruth) "
                                                     "or folder / .zip (yolo); default: named after the labeling "
-                                                    "job, here.")) -> None:
+                                                    "job, here."),
+            force: bool = typer.Option(False, "--force", help="Overwrite a file or folder brandvis did not write.")) -> None:
     """Write the frames people reviewed (boxes, or none) as COCO, Ground Truth lines or YOLO."""
     from cli.stack_session import session
+    from cli.files import label_export, refuse_clobber, refuse_folder, yolo_data_yaml
     from shared.labeling.exports import default_name, export
     from shared.labeling.imports import FrameSizes
     from shared.storage import Storage
@@ -103,7 +105,12 @@ def export_(job: str = typer.Argument(..., metavar="JOB", help="A training job f
         storage = Storage(clients.s3, clients.names.bucket)
         sizes = FrameSizes(task, lambda uri: storage.get_bytes(storage.key_of(uri)))
         result = export(task, labeler.store.frames(task.name), fmt.value, sizes=sizes)
-    path = result.write(out_path or Path(default_name(task, fmt.value)))
+    path = out_path or Path(default_name(task, fmt.value))
+    if fmt.value == "yolo" and path.suffix.lower() != ".zip":
+        refuse_folder(path, {name.split("/", 1)[0] for name in result.files}, "data.yaml", yolo_data_yaml, force)
+    else:
+        refuse_clobber(path, label_export, force)
+    path = result.write(path)  # refuses a relative name that would leave `path`
     skipped = f" ({result.skipped} reviewed without a class left out)" if result.skipped else ""
     err.print(f"{result.frames} frame(s) of {task.name} written as {fmt}{skipped}", markup=False)
     print(path)

@@ -73,12 +73,15 @@ def frames(video: Path = typer.Argument(..., metavar="VIDEO", help="A video file
 
 
 def demo_data(out_dir: Path = typer.Argument(..., help="Folder to write the sample data into."),
-              seconds: float = typer.Option(60.0, min=5.0, help="Length of the sample video.")) -> None:
+              seconds: float = typer.Option(60.0, min=5.0, help="Length of the sample video."),
+              force: bool = typer.Option(False, "--force", help="Write into a folder that holds other files.")) -> None:
     """Write sample data to try brandvis with: a 1280x720 broadcast-like match clip (perimeter boards
     carrying five sponsors' marks, players, pans and cuts) with its true screen times, and labeled
     frames from other moments in the same stadium (a Ground Truth manifest). Nothing is downloaded."""
+    from cli.files import demo_truth, refuse_folder
     from devtools.synth.broadcast import make_demo
 
+    refuse_folder(out_dir, {"labels", "match.mp4", "truth.json"}, "truth.json", demo_truth, force)
     demo = make_demo(out_dir, seconds=seconds)
     err.print(f"labeled frames: {demo.manifest}\nvideo: {demo.video.path} ({seconds:g} s)\n"
               f"true screen times: {demo.truth}\nnext: brandvis train {demo.manifest} --name logos --wait")

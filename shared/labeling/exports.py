@@ -50,6 +50,12 @@ class Export:
 
     def write(self, out: Path) -> Path:
         """COCO and Ground Truth: one file at `out`. YOLO: a folder, or a zip when `out` ends in .zip."""
+        # YOLO folders are named after videos: no name may climb out of `out` (or the zip)
+        for name in self.files if self.format == "yolo" else ():
+            normal = posixpath.normpath(name.replace("\\", "/"))
+            if posixpath.isabs(normal) or normal == ".." or normal.startswith("../") or (
+                    out.suffix.lower() != ".zip" and not (out / normal).resolve().is_relative_to(out.resolve())):
+                raise LabelingError(f"{name!r} would be written outside {out}; nothing was written")
         out.parent.mkdir(parents=True, exist_ok=True)
         if self.format != "yolo":
             (content,) = self.files.values()

@@ -48,6 +48,7 @@ def appearances_table(report: dict[str, Any]) -> pd.DataFrame:
 
 
 TABLES = {"brands": brands_table, "appearances": appearances_table}
+TABLE_COLUMNS = {"brands": BRAND_COLUMNS, "appearances": APPEARANCE_COLUMNS}  # each CSV's header line
 
 
 def write_csvs(report: dict[str, Any], folder: Path) -> list[Path]:
