@@ -165,6 +165,20 @@ def _coerce(cls: type[Config], name: str, value: Any) -> Any:
         raise ConfigError(f"{ENV_PREFIX}CURRENCY must be a three-letter ISO 4217 code such as USD, not {value!r}")
     if name == "log_format" and value not in ("text", "json"):
         raise ConfigError(f"{ENV_PREFIX}LOG_FORMAT must be 'text' or 'json', not {value!r}")
+    if name == "stack_host" and not _loopback(str(value)):
+        raise ConfigError(f"{ENV_PREFIX}STACK_HOST={value!r}: the local stack has no sign-in, so it listens on this "
+                          "machine only (127.0.0.1, ::1 or localhost)")
     if name == "mode" and value not in ("local", "aws"):
         raise ConfigError(f"{ENV_PREFIX}MODE must be 'local' or 'aws', not {value!r}")
     return value
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

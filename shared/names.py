@@ -89,6 +89,8 @@ def check_label(value: str) -> str:
                           f"{MAX_LABEL_LENGTH}")
     if any(unicodedata.category(c)[0] == "C" for c in label):
         raise InvalidName(f"label {label!r} holds control characters")
+    if label[0] in "=+-@":  # the CSV and XLSX exports carry labels: a spreadsheet would run it as a formula
+        raise InvalidName(f"label {label!r} starts with {label[0]!r}: spreadsheets read that as a formula")
     return label
 
 

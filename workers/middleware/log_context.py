@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
+import re
 import time
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Mapping
@@ -29,9 +31,43 @@ class ContextFilter(logging.Filter):
         return True
 
 
+#: What a secret looks like in a log line: AWS access key ids, a presigned URL's signature,
+#: credential and token, and `name=value` / `"name": "value"` for secret-sounding names. Group 1
+#: is what stays (the name), the rest becomes `***`.
+_SECRETS = [
+    re.compile(r"()\b(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{16}\b"),
+    re.compile(r"(?i)((?<=[?&])(?:x-amz-signature|x-amz-credential|x-amz-security-token|signature|awsaccesskeyid)=)"
+               r"[^&\s\"'\\]+"),
+    re.compile(r"(?i)([\w-]*(?:secret|token|password|passwd|credential|api_?key)[\w-]*[\"']?\s*[:=]\s*[\"']?)"
+               r"[^\s\"',;}&\\]+"),
+]
+_SECRET_NAME = re.compile(r"(?i)secret|token|password|passwd|credential|access_key|api_?key")
+
+
+def _secret_values() -> list[str]:
+    """Values of secret-named environment variables (AWS_SECRET_ACCESS_KEY…): redacted wherever they appear."""
+    return sorted({v for k, v in os.environ.items() if _SECRET_NAME.search(k) and len(v) >= 8}, key=len, reverse=True)
+
+
+def redact(text: str, values: list[str] | None = None) -> str:
+    """`text` with every secret replaced by `***`: logs go to terminals and CloudWatch, secrets never."""
+    for value in _secret_values() if values is None else values:
+        text = text.replace(value, "***")
+    for pattern in _SECRETS:
+        text = pattern.sub(lambda m: m.group(1) + "***", text)
+    return text
+
+
+class RedactingFormatter(logging.Formatter):
+    """The terminal's text lines, secrets redacted."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object a line, the message's context as fields: CloudWatch Logs Insights filters on
-    `job`, `stage` or `event` without parsing text."""
+    `job`, `stage` or `event` without parsing text. Every field is redacted before encoding."""
 
     def format(self, record: logging.LogRecord) -> str:
         ctx = dict(current.get())
@@ -41,13 +77,15 @@ class JsonFormatter(logging.Formatter):
                "logger": record.name, **ctx, "message": record.getMessage()}
         if record.exc_info:
             doc["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(doc, default=str)
+        values = _secret_values()
+        return json.dumps({k: redact(str(v), values) if isinstance(v, str) else v for k, v in doc.items()},
+                          default=lambda o: redact(str(o), values))
 
 
 def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else
-                         logging.Formatter("%(asctime)s %(levelname)s %(name)s %(ctx)s %(message)s"))
+                         RedactingFormatter("%(asctime)s %(levelname)s %(name)s %(ctx)s %(message)s"))
     handler.addFilter(ContextFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
