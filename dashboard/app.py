@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import data
+from dashboard.text import md
 
 # A local file, served by Streamlit itself: a material or emoji favicon is fetched from a font or
 # emoji host, and a self-hosted tool makes no outside request.
@@ -31,6 +32,6 @@ page = st.navigation(pages)
 problem = data.stack_problem()
 if problem:
     st.title(page.title)
-    st.error(problem)
+    st.error(md(problem))
     st.stop()
 page.run()

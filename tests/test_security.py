@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,8 @@ def test_good_names_and_labels_pass_and_bad_labels_say_why() -> None:
         check_label("Acme\x1b[31m")
     with pytest.raises(InvalidName, match="at most 64"):
         check_label("x" * 65)
+    with pytest.raises(InvalidName, match="spreadsheets read that as a formula"):
+        check_label('=HYPERLINK("http://x","y")')
 
 
 def test_file_names_from_clients_keep_only_their_base_name() -> None:
@@ -211,3 +214,142 @@ def test_a_label_export_never_writes_outside_the_folder_it_was_given(tmp_path: P
     with pytest.raises(LabelingError, match="would be written outside"):
         export.write(tmp_path / "sub" / out)
     assert not (tmp_path / "escaped.txt").exists() and not (tmp_path / "sub").exists()
+
+
+# -- (c) user text in the dashboard --------------------------------------------------------------
+HOSTILE = ["<img src=x onerror=alert(1)>", "[x](javascript:alert(1))"]
+
+
+def _shown(at) -> list[str]:
+    """Every markdown string the page hands Streamlit (all of these render markdown)."""
+    texts = [e.value for kind in ("markdown", "caption", "warning", "error", "info", "success", "subheader", "title")
+             for e in getattr(at, kind)]
+    texts += [m.value for m in at.metric] + [b.label for b in at.button]
+    texts += [img.caption for e in at.get("image") for img in e.proto.imgs]
+    return texts
+
+
+def _assert_inert(texts: list[str]) -> None:
+    """No raw tag, and no link: every ']' before a '(' is escaped."""
+    joined = "\n".join(texts)
+    assert "<img" not in joined and not re.search(r"(?<!\\)\]\(", joined), joined
+
+
+def test_results_page_shows_hostile_labels_and_names_as_text(clients, storage, tmp_path) -> None:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from shared.detections import Detections
+    from shared.report.build import build_report
+    from tests.analysis_fixtures import stored_analysis
+    from tests.conftest import ROOT, env
+
+    seen = Detections(np.array([[100.0, 100, 300, 200], [400.0, 100, 600, 200]]), [0.9, 0.8], HOSTILE, (1280, 720))
+    report = build_report([(t / 2, seen) for t in range(2, 10)], duration_s=10.0, width=1280, height=720, fps=25.0,
+                          sampled_fps=2.0, model={"name": "logos", "backend": "local", "version": 1},
+                          min_confidence=0.5, labels=HOSTILE, gap_s=1.0)
+    job_id = stored_analysis(clients, report)
+    with env(BRANDVIS_ENDPOINT_URL=clients.config.endpoint or ""):
+        st.cache_resource.clear()
+        st.cache_data.clear()
+        at = AppTest.from_file(str(ROOT / "dashboard" / "views" / "results.py"), default_timeout=60)
+        at.query_params["job"] = job_id
+        at.run()
+    assert not at.exception, at.exception
+    texts = _shown(at)
+    # The labels are on the page, escaped: the entity and backslashes render them exactly as typed
+    assert any("&lt;img src=x onerror=alert(1)&gt;" in t for t in texts), texts
+    _assert_inert(texts)
+
+
+def test_label_page_shows_hostile_labels_as_text(clients, store, run_worker, tmp_path) -> None:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from shared.jobs import WAITING
+    from tests.conftest import ROOT, env, wait_for
+
+    labels = ["<img src=x>", "[x](javascript:)"]  # Ground Truth allows 16 characters a label
+    stills = []
+    for i in range(3):
+        path = tmp_path / f"still-{i}.jpg"
+        path.write_bytes(JPEG)
+        stills.append(path)
+    run_worker(stages=["label"], concurrency=1)
+    job, _ = Submitter(clients).train_media(stills, labels, "scenes", kind="concept")
+    wait_for(lambda: store.get_job(job.job_id).status == WAITING, 120, "the job to wait for labels")
+    with env(BRANDVIS_ENDPOINT_URL=clients.config.endpoint or ""):
+        st.cache_resource.clear()
+        st.cache_data.clear()
+        at = AppTest.from_file(str(ROOT / "dashboard" / "views" / "label.py"), default_timeout=60)
+        at.query_params["job"] = job.job_id
+        at.run()
+        assert not at.exception, at.exception
+        at.button(key="label_pick_1").click().run()
+    texts = _shown(at)
+    # The per-label list is HTML-enabled markdown: the labels are entities and escapes there too
+    assert any("&lt;img src=x&gt;: 0 frames" in t for t in texts), texts
+    assert "This frame: **\\[x\\](javascript\\:)**" in texts
+    _assert_inert(texts)
+
+
+# -- (d) where things listen ---------------------------------------------------------------------
+def test_the_local_stack_listens_on_loopback_only(stack) -> None:
+    host = stack._server.server_address[0]
+    assert host == "127.0.0.1"
+    from shared.config import Config, ConfigError
+
+    with pytest.raises(ConfigError, match="STACK_HOST='0.0.0.0': the local stack has no sign-in"):
+        Config.load(env={"BRANDVIS_STACK_HOST": "0.0.0.0"}, path=Path("/dev/null"))
+    assert Config.load(env={"BRANDVIS_STACK_HOST": "::1"}, path=Path("/dev/null")).stack_host == "::1"
+
+
+def test_the_dashboard_binds_to_localhost_unless_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cli.commands import runtime
+
+    def address(**env: str) -> str:
+        for k in ("BRANDVIS_DASHBOARD_ADDRESS", "BRANDVIS_CONFIG"):
+            monkeypatch.delenv(k, raising=False)
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        monkeypatch.setenv("BRANDVIS_CONFIG", "/dev/null")
+        seen: list[list[str]] = []
+        monkeypatch.setattr(runtime.os, "execv", lambda _exe, args: seen.append(args))  # the process it would become
+        runtime.dashboard()
+        args = seen[0]
+        return args[args.index("--server.address") + 1]
+
+    assert address() == "127.0.0.1"
+    assert address(BRANDVIS_DASHBOARD_ADDRESS="0.0.0.0") == "0.0.0.0"
+
+
+# -- (e) no secret in logs -------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_log_lines_never_carry_keys_signatures_or_secrets(capsys, monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:
+    from workers.middleware.log_context import configure_logging, current
+
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    monkeypatch.setenv("BRANDVIS_GROUNDTRUTH_API_TOKEN", "cfg-token-0123456789")  # a configured secret
+    url = ("https://b.s3.amazonaws.com/k.jpg?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE"
+           "%2F20261201%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+           "&X-Amz-Security-Token=FQoGZXIvYXdzEJr")
+    configure_logging("INFO", fmt)
+    try:
+        token = current.set({"job": "j1", "stage": "detect", "message": "m1"})
+        log = logging.getLogger("brandvis.worker")
+        log.info("fetching %s with {'aws_secret_access_key': '%s'}", url, secret)
+        try:
+            raise RuntimeError("AccessDenied for AKIAIOSFODNN7EXAMPLE; config token cfg-token-0123456789")
+        except RuntimeError:
+            log.exception("event=retry")
+        current.reset(token)
+    finally:
+        configure_logging("INFO")
+    out = capsys.readouterr().err
+    # Then none of them is printed, and the line still says what happened
+    for leaked in (secret, "AKIAIOSFODNN7EXAMPLE", "0f1e2d3c4b5a69788796a5b4c3d2e1f0", "FQoGZXIvYXdzEJr",
+                   "cfg-token-0123456789"):
+        assert leaked not in out, out
+    assert "X-Amz-Signature=***" in out and "https://b.s3.amazonaws.com/k.jpg?" in out and "event=retry" in out
+    if fmt == "json":
+        assert [json.loads(line)["job"] for line in out.splitlines() if line.strip().startswith("{")] == ["j1", "j1"]

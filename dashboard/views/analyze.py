@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import data
+from dashboard.text import md
 from shared.jobs import SUCCEEDED
 from shared.messages import MIN_FPS, Sampling, VideoRef
 from shared.names import STAGES
@@ -41,7 +42,7 @@ if submitted:
                 job = submit.analyze(video, sampling, model=None if model == NO_MODEL else model,
                                      min_confidence=min_confidence)
         except RequestError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
             st.stop()
         st.session_state["started_job"] = job.job_id
 
@@ -60,9 +61,9 @@ if started:
             if p and p["expected"]:
                 st.progress(min(1.0, p["done"] / p["expected"]), text=f"{name}: {p['done']} of {p['expected']}")
         for w in job["warnings"]:
-            st.warning(w)
+            st.warning(md(w))
         if job["error"]:
-            st.error(job["error"])
+            st.error(md(job["error"]))
         if job["status"] == SUCCEEDED and "detect" in job["request"]:
             st.page_link("views/results.py", label="See the results", icon=":material/insights:",
                          query_params={"job": started})

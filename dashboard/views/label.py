@@ -15,6 +15,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from dashboard import data
+from dashboard.text import md
 from shared.labeling.labelers import LabelingError
 from shared.labeling.propagate import SAME_PLACE_IOU, iou
 from shared.labeling.store import COMPLETED, FrameLabel, LabelingJob
@@ -153,14 +154,14 @@ try:
     if not (finished and record.status == COMPLETED):
         data.labeler().open_for_work(record)
 except LabelingError as exc:
-    st.error(str(exc))
+    st.error(md(exc))
     job = data.job(chosen)
     if job:
-        st.caption(f"Job {chosen} is {job['status']}.")
+        st.caption(f"Job {md(chosen)} is {job['status']}.")
     st.stop()
 if finished:
-    st.success(finished)
-    st.caption(f"Job {chosen} is {(data.job(chosen) or {}).get('status', '?')} now: follow it on **Operations**.")
+    st.success(md(finished))
+    st.caption(f"Job {md(chosen)} is {(data.job(chosen) or {}).get('status', '?')} now: follow it on **Operations**.")
     st.stop()
 
 labeler = data.labeler()
@@ -231,10 +232,10 @@ if not work or work["frame"] != frame_id:
                               "rev": S["label_rev"]}
 is_saved = (seq_no, no) in saved
 
-where = seq.source + (f" (sequence {seq_no} of {len(task.sequences)})" if len(task.sequences) > 1 else "")
+where = md(seq.source) + (f" (sequence {seq_no} of {len(task.sequences)})" if len(task.sequences) > 1 else "")
 when = f" · {_clock(seq.times[no])} into the video" if seq.times else ""
-st.caption(f"Labeling job `{task.name}` · {task.kind} · labels: {', '.join(task.labels)}"
-           + (f" · proposals from {task.prelabel.name} v{task.prelabel.model_version}" if task.prelabel else ""))
+st.caption(f"Labeling job {md(task.name)} · {task.kind} · labels: {md(', '.join(task.labels))}"
+           + (f" · proposals from {md(task.prelabel.name)} v{task.prelabel.model_version}" if task.prelabel else ""))
 st.subheader(f"{where} · frame {no + 1} of {len(seq.frames)}{when}" + (" · reviewed" if is_saved else ""))
 
 # The strip: neighbouring frames of this video, reviewed ones ticked
@@ -251,7 +252,7 @@ for col, n in zip(st.columns(STRIP), range(lo, min(len(seq.frames), lo + STRIP))
 left, right = st.columns([3, 1], gap="medium")
 jpeg = data.frame_jpeg(uri)
 if size is None or jpeg is None:
-    left.error(f"Frame {uri} cannot be read. Go on to the next one: a frame nobody saves is left out of training.")
+    left.error(f"Frame {md(uri)} cannot be read. Go on to the next one: a frame nobody saves is left out of training.")
     size = (640, 360)
 pick_key = "label_pick" if objects else f"label_concept_{seq_no}_{no}"
 pick = S.get("label_pick") if S.get("label_pick") in task.labels else task.labels[0]  # the next box's label
@@ -289,13 +290,13 @@ with left:
             current = saved[(seq_no, no)].labels[:1] if is_saved else []
             S[pick_key] = current[0] if current else (suggestion["label"] if suggestion else None)
         if suggestion:
-            st.caption(f"The model proposes **{suggestion['label']}** ({suggestion['score']:.2f}).")
-        st.markdown(f"This frame: **{S[pick_key] or 'no label chosen'}**")
+            st.caption(f"The model proposes **{md(suggestion['label'])}** ({suggestion['score']:.2f}).")
+        st.markdown(f"This frame: **{md(S[pick_key] or 'no label chosen')}**")
 
 with right:
     st.markdown("**Label**" + (" of the next box" if objects else " of this frame") + " (keys 1–9)")
     for k, label in enumerate(task.labels):
-        st.button(label, key=f"label_pick_{k}", on_click=_pick, args=(pick_key, label), width="stretch",
+        st.button(md(label), key=f"label_pick_{k}", on_click=_pick, args=(pick_key, label), width="stretch",
                   type="primary" if label == S.get(pick_key, pick) else "secondary",
                   shortcut=str(k + 1) if k < 9 else None)
     st.divider()
@@ -333,7 +334,7 @@ with right:
         go(at - 1)
         st.rerun()
     if objects and (save_next or accept) and bad:
-        st.error(f"Box label {bad[0]!r} is not one of {', '.join(task.labels)}: pick it in the box's row.")
+        st.error(f"Box label {md(repr(bad[0]))} is not one of {md(', '.join(task.labels))}: pick it in the box's row.")
     elif objects and save_next:
         unchanged_saved = is_saved and all(b["origin"] == "saved" for b in shown) and len(shown) == len(work["boxes"])
         as_proposed = bool(shown) and len(shown) == len(work["proposals"]) and all(
@@ -355,7 +356,7 @@ with right:
     if no_brand:
         _save(FrameLabel(seq_no, no, source="drawn"), f"Frame {no + 1} saved: no brand")
     if (S.get("label_saved") or {}).get("at") == at:
-        st.caption(S["label_saved"]["what"])
+        st.caption(md(S["label_saved"]["what"]))
 
     progress = data.label_progress(task.name, task.frame_count)
     done, total, per_label = progress["done"], progress["total"], progress["per_label"]
@@ -363,14 +364,14 @@ with right:
     st.progress(done / max(1, total), text=f"{done} of {total} frames reviewed")
     unit = "boxes" if objects else "frames"
     one = {"boxes": "box", "frames": "frame"}[unit]
-    st.markdown("\n".join(f"- <span style='color:{colours[label]}'>■</span> {label}: {per_label.get(label, 0)} "
+    st.markdown("\n".join(f"- <span style='color:{colours[label]}'>■</span> {md(label)}: {per_label.get(label, 0)} "
                           f"{one if per_label.get(label, 0) == 1 else unit}" for label in task.labels),
                 unsafe_allow_html=True)
 
     st.divider()
     if done < total:
         st.warning(f"{total - done} of {total} frames are not reviewed: Finish leaves them out of training.")
-    short = [f"{label} ({per_label.get(label, 0)})" for label in task.labels
+    short = [f"{md(label)} ({per_label.get(label, 0)})" for label in task.labels
              if per_label.get(label, 0) < MIN_EXAMPLES[task.kind]]
     if short:
         st.warning(f"Training needs at least {MIN_EXAMPLES[task.kind]} {unit} per label; fewer so far: "
@@ -380,7 +381,7 @@ with right:
         try:
             out_uri = labeler.finish(task)
         except LabelingError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
         else:
             S.setdefault("label_finished", {})[chosen] = (
                 f"Labeling job {task.name} is finished: {done} of {total} frames reviewed, Ground Truth's output at "

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
+from dashboard.text import md
 from shared.models.backend import RUNNING, STARTING, TRAINING_COMPLETED
 from shared.submit import RequestError
 
@@ -32,7 +33,7 @@ cols[1].metric("Precision", f"{m['precision']:.2f}" if "precision" in m else "�
 cols[2].metric("Recall", f"{m['recall']:.2f}" if "recall" in m else "–")
 cols[3].metric("Training", f"{v['training_seconds']:.0f} s" if v["training_seconds"] else "–")
 if v.get("error"):
-    st.error(v["error"])
+    st.error(md(v["error"]))
 if m.get("per_label"):
     st.markdown(f"Evaluation on {m.get('test_images', '?')} held-out images at confidence "
                 f"{m.get('threshold', 0.5):g}:")
@@ -66,10 +67,10 @@ if texts:
                 try:
                     job, new = data.submit().retext(v["name"], v["version"], {label: word})
                 except RequestError as exc:
-                    st.error(str(exc))
+                    st.error(md(exc))
                 else:
-                    st.success(f"{v['name']} version {new.version} requested (job {job.job_id}): the same head, "
-                               f"{label} reads as {word or 'nothing'}.")
+                    st.success(f"{md(v['name'])} version {new.version} requested (job {job.job_id}): the same head, "
+                               f"{md(label)} reads as {md(word) or 'nothing'}.")
                     data.model_versions.clear()
 extra = m.get("extra") or {}
 if extra.get("recall_by_size"):
@@ -82,20 +83,20 @@ if misses:
     for col, miss in zip(cols * 3, misses[:6]):
         jpeg = data.object_bytes(miss["key"])
         if jpeg:
-            col.image(jpeg, caption=f"missed: {', '.join(miss['missed']) or '–'} · "
-                                    f"false: {', '.join(miss['false']) or '–'}")
+            col.image(jpeg, caption=f"missed: {md(', '.join(miss['missed'])) or '–'} · "
+                                    f"false: {md(', '.join(miss['false'])) or '–'}")
 
 if v["backend"] == "rekognition" and v["status"] == TRAINING_COMPLETED:
     state = v.get("deployment") or "STOPPED"
-    st.warning(f"{pick} is **{state}**. A running Rekognition Custom Labels model bills about US$4 per inference "
+    st.warning(f"{md(pick)} is **{state}**. A running Rekognition Custom Labels model bills about US$4 per inference "
                "unit per hour whether or not it is used; idle models are stopped after "
                f"{data.config().model_idle_stop_s / 60:.0f} minutes without detect work.")
     a, b = st.columns(2)
     if a.button("Start", disabled=state in (RUNNING, STARTING)):
         job = data.submit().start_model(v["name"], v["version"])
-        st.info(f"Start of {v['name']} v{v['version']} requested (job {job.job_id}); the workers start it.")
+        st.info(f"Start of {md(v['name'])} v{v['version']} requested (job {job.job_id}); the workers start it.")
         data.model_versions.clear()
     if b.button("Stop", disabled=state not in (RUNNING, STARTING)):
         job = data.submit().stop_model(v["name"], v["version"])
-        st.info(f"Stop of {v['name']} v{v['version']} requested (job {job.job_id}); the workers stop it.")
+        st.info(f"Stop of {md(v['name'])} v{v['version']} requested (job {job.job_id}); the workers stop it.")
         data.model_versions.clear()

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
+from dashboard.text import md
 from shared.jobs import SUCCEEDED
 from shared.presence import WorkerSeen
 
@@ -70,19 +71,19 @@ if ids:
         labeling = detail["outputs"].get("labeling")
         if labeling and labeling["labeler"] == "builtin":
             done = data.label_progress(labeling["name"], labeling["frames"])
-            per_label = ", ".join(f"{k} {v}" for k, v in sorted(done["per_label"].items())) or "none yet"
+            per_label = ", ".join(f"{md(k)} {v}" for k, v in sorted(done["per_label"].items())) or "none yet"
             st.progress(done["done"] / max(1, done["total"]),
                         text=f"Labeling: {done['done']} of {done['total']} frames done; examples per label: {per_label}")
             if detail["status"] == "WAITING":
                 st.page_link("views/label.py", label="Label the frames", icon=":material/draw:",
                              query_params={"job": detail["job_id"]})
         elif labeling:
-            st.info(f"Labeling job {labeling['name']}: {labeling['frames']} frames on SageMaker Ground Truth "
+            st.info(f"Labeling job {md(labeling['name'])}: {labeling['frames']} frames on SageMaker Ground Truth "
                     "(its console shows the workers' progress).")
         for w in detail["warnings"]:
-            st.warning(w)
+            st.warning(md(w))
         if detail["error"]:
-            st.error(detail["error"])
+            st.error(md(detail["error"]))
         if detail["result"]:
             with st.expander("Result"):
                 st.json(detail["result"])

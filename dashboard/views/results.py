@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import charts, data, tables
 from dashboard.draw import draw_labels
+from dashboard.text import md
 from shared.media import sprites
 from shared.report.quality import evaluation_line, per_label_line
 from shared.report.tables import appearances_table, brands_table, csv_bytes, xlsx_bytes
@@ -32,13 +33,13 @@ job = next(j for j in analyses if j["job_id"] == chosen)
 report = data.report(chosen)
 video, model = report["video"], report["model"]
 rate = f"{video['sampled_fps']:g} frames/s" if video["sampled_fps"] else "keyframes"
-st.caption(f"{job['request']['video']['name']} · {video['duration_s']:.1f} s · {video['width']}×{video['height']} · "
-           f"sampled at {rate} · model {model['name']} ({model['backend']}) · min confidence {model['min_confidence']:g}")
+st.caption(f"{md(job['request']['video']['name'])} · {video['duration_s']:.1f} s · {video['width']}×{video['height']} · "
+           f"sampled at {rate} · model {md(model['name'])} ({model['backend']}) · min confidence {model['min_confidence']:g}")
 for line in (evaluation_line(model), per_label_line(model)):
     if line:
-        st.caption(line)
+        st.caption(md(line))
 for warning in model.get("warnings", []):
-    st.warning(warning)
+    st.warning(md(warning))
 
 brands = brands_table(report)
 # How sure: the true screen time the model's held-out evaluation implies (docs/report.md); CSVs keep the numbers
@@ -52,7 +53,7 @@ cols = st.columns(4)
 cols[0].metric("Brands seen", f"{len(seen)} of {len(brands)}")
 if len(seen):
     top = seen.iloc[0]
-    cols[1].metric("Most on screen", f"{top['label']} · {top['screen_time_s']:.1f} s")
+    cols[1].metric("Most on screen", f"{md(top['label'])} · {top['screen_time_s']:.1f} s")
 any_s = report["extras"].get("seconds_with_any_brand", 0.0)
 cols[2].metric("Any brand on screen", f"{any_s:.1f} s · {any_s / max(video['duration_s'], 1e-9):.1%}")
 cols[3].metric("Exposures", int(brands["appearances"].sum()))
@@ -74,7 +75,7 @@ with where:
     labels = list(seen["label"]) or list(brands["label"])
     pick = st.selectbox("Brand", labels, key="heat_brand")
     a, b = st.columns(2)
-    a.markdown(f"**Where {pick} appears on the frame** (seconds per cell of its box centre)")
+    a.markdown(f"**Where {md(pick)} appears on the frame** (seconds per cell of its box centre)")
     a.altair_chart(charts.heatmap(report, pick), width="content")  # its own size: cells keep the frame's shape
     b.markdown("**Logo size** (box width, % of the frame width)")
     b.altair_chart(charts.size_distribution(report), width="stretch")
@@ -100,7 +101,7 @@ with frames:
         colours = dict(zip(charts.brand_colours(report).domain, charts.brand_colours(report).range))
         if jpeg:
             st.image(draw_labels(jpeg, frame["labels"], colours),
-                     caption=", ".join(f"{lab['label']} {lab['confidence']:.2f}" for lab in frame["labels"])
+                     caption=", ".join(f"{md(lab['label'])} {lab['confidence']:.2f}" for lab in frame["labels"])
                      or "no brand in this frame")
 
 with value:

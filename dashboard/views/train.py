@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
+from dashboard.text import md
 from shared.models.manifest import ManifestError
 from shared.submit import RequestError, parse_fps
 
@@ -48,18 +49,19 @@ with from_media:
                         [(x.name, x) for x in files], labels, media_name, media_kind, labeler, media_backend,
                         parse_fps(str(per_second)) if pick == "N a second" else None)
             except RequestError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
             else:
                 where = (f"[label the frames](/label?job={job.job_id}) once they are extracted" if labeler == "builtin"
                          else "your Ground Truth work team labels the frames")
-                st.success(f"{mv.name} version {mv.version}: job {job.job_id}. The workers extract frames, then "
+                st.success(f"{md(mv.name)} version {mv.version}: job {job.job_id}. The workers extract frames, then "
                            f"{where}; training starts when labeling is finished.")
                 data.model_versions.clear()
 
 with from_manifest:
     st.markdown("Upload the **output manifest** of a SageMaker Ground Truth labeling job (bounding boxes or "
                 "image classification) or a **COCO JSON** export (CVAT, Label Studio), with the images it names. "
-                "`source-ref`s that are `s3://` URIs need no upload.")
+                "`source-ref`s are matched to the uploaded images by file name; `s3://` URIs in the project's "
+                "bucket (or `BRANDVIS_IMAGE_BUCKETS`) need no upload.")
     with st.form("train"):
         manifest = st.file_uploader("Manifest", type=["manifest", "jsonl", "json"])
         images = st.file_uploader("Images", type=["jpg", "jpeg", "png"], accept_multiple_files=True)
@@ -82,9 +84,9 @@ with from_manifest:
             except (ManifestError, RequestError) as exc:
                 st.error("The manifest was not accepted; nothing was started.")
                 for line in str(exc).splitlines():
-                    st.markdown(f"- {line}")
+                    st.markdown(f"- {md(line)}")
                 st.stop()
-            st.success(f"Training {mv.name} version {mv.version} ({mv.type}, {backend}): job {job.job_id}. "
+            st.success(f"Training {md(mv.name)} version {mv.version} ({mv.type}, {backend}): job {job.job_id}. "
                        "The workers check every image and train; follow it on **Operations**.")
             data.model_versions.clear()
 
@@ -103,10 +105,10 @@ with from_names:
             try:
                 job, mv = data.submit().train_text(spec, text_name, text_backend)
             except RequestError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
             else:
-                st.success(f"{mv.name} version {mv.version} (text-only): job {job.job_id}. "
-                           + ", ".join(f"{label} reads as {w}" for label, w in mv.words.items()))
+                st.success(f"{md(mv.name)} version {mv.version} (text-only): job {job.job_id}. "
+                           + ", ".join(f"{md(label)} reads as {md(w)}" for label, w in mv.words.items()))
                 data.model_versions.clear()
 
 st.subheader("Models")
