@@ -206,7 +206,6 @@ def test_heartbeat_keeps_a_long_message_invisible_past_its_timeout(clients, conf
                                                                   replace_stage):
     # Given a 1 s visibility timeout and a probe that runs until the test lets it finish
     import threading
-    import time
 
     from shared.aws import make_clients
 
@@ -221,15 +220,18 @@ def test_heartbeat_keeps_a_long_message_invisible_past_its_timeout(clients, conf
 
     replace_stage("probe", long_probe)
     try:
-        run_worker(clients=make_clients(config.replace(visibility_timeout_s=1)), concurrency=2)
+        worker = run_worker(clients=make_clients(config.replace(visibility_timeout_s=1)), concurrency=2)
         job = Submitter(clients).analyze(videos["h264"], Sampling.at_fps(1), segment_seconds=100)
         assert started.wait(30)
+        (held,) = [d for d in worker.in_flight() if d.stage == "probe"]
+        first = held.deadline
+        # When the heartbeat has pushed its visibility four timeouts past where it first ran out
+        wait_for(lambda: held.deadline >= first + 4, 60, "the heartbeat to extend the probe four timeouts on")
+        # Then it was never delivered again (a free slot would have run it), and is not visible now
+        assert len(runs) == 1
         url = clients.sqs.get_queue_url(QueueName=clients.names.queue("probe"))["QueueUrl"]
-        t0 = time.monotonic()
-        # When the handler runs for four timeouts, the message never becomes visible again
-        while time.monotonic() - t0 < 4:
-            attrs = clients.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
-            assert attrs["Attributes"]["ApproximateNumberOfMessages"] == "0"
+        attrs = clients.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+        assert attrs["Attributes"]["ApproximateNumberOfMessages"] == "0"
         release.set()
         done = wait_for_job(store, job.job_id)
     finally:

@@ -41,11 +41,19 @@ def test_train_object_model_through_the_queues(clients, store, storage, run_work
     version = ModelStore(clients.dynamodb, clients.names.jobs_table).get_version("logos")
     assert (version.version, version.backend, version.type, version.status) == (1, "local", "object", "TRAINING_COMPLETED")
     assert version.labels == ["Acme", "Borealis", "Cobalt", "Dynamo", "Eclipse"]
-    assert 0 <= version.metrics["f1"] <= 1 and version.metrics["test_images"] == 6
-    assert set(version.metrics["per_label"]) == set(version.labels) and version.training_seconds > 0
-    # per label with its counts, so a label absent from the held-out images is not read as recall 1.0
-    for label, m in version.metrics["per_label"].items():
+    metrics = version.metrics
+    assert metrics["test_images"] == 6 and metrics["f1"] > 0  # it found brands on images it never saw
+    assert metrics["f1"] == pytest.approx(2 * metrics["precision"] * metrics["recall"]
+                                          / (metrics["precision"] + metrics["recall"]), abs=1e-3)
+    assert set(metrics["per_label"]) == set(version.labels) and version.training_seconds > 0
+    # per label with its counts, so a label absent from the held-out images is not read as recall 1.0;
+    # each rate is what its counts say
+    for label, m in metrics["per_label"].items():
         assert {"precision", "recall", "f1", "tp", "fp", "fn"} <= set(m), label
+        if m["tp"] + m["fp"]:
+            assert m["precision"] == pytest.approx(m["tp"] / (m["tp"] + m["fp"]), abs=1e-3), label
+        if m["tp"] + m["fn"]:
+            assert m["recall"] == pytest.approx(m["tp"] / (m["tp"] + m["fn"]), abs=1e-3), label
     # A few held-out images it got wrong are kept for the Models page, pointing at uploaded images
     misses = version.metrics["extra"]["misses"]
     assert len(misses) <= 6 and all(storage.exists(m["key"]) and (m["missed"] or m["false"]) for m in misses)
