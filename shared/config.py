@@ -53,6 +53,10 @@ class Config:
     segment_seconds: float = 30.0
     decode_threads: int = 0  # 0: FFmpeg's choice (all cores); 1 when several workers share a machine
     jpeg_quality: int = 92
+    # What a user's file may claim, checked from its header before anything is decoded (a few KB of
+    # PNG can claim 30000x30000: 2.7 GB decoded). 100 MP is a large camera's still; DCI 8K video is 35 MP.
+    max_image_pixels: int = 100_000_000
+    max_video_pixels: int = 8192 * 4320
     # Models.
     min_inference_units: int = 1  # Rekognition units a started model runs (and bills) with
     model_idle_stop_s: float = 900.0  # a running Rekognition model with no detect work this long is stopped
