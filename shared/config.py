@@ -75,6 +75,10 @@ class Config:
     # Dashboard.
     dashboard_address: str = "127.0.0.1"
     dashboard_port: int = 8501
+    # The largest file one dashboard upload may be, in MB. Streamlit holds each uploaded file whole in the
+    # dashboard's memory (its upload route reads the body into bytes) until the page copies it to the bucket
+    # in 8 MB parts, so this bounds the dashboard's memory per upload. The CLI streams from disk, unbounded.
+    upload_max_mb: int = 2048
     currency: str = "USD"  # ISO 4217 code the media value is priced in (the page can switch it)
     log_level: str = "INFO"
     # How long a message may wait for something outside (RetryLater) before its job fails.

@@ -17,7 +17,8 @@ source = st.radio("Video", ["Upload a video", "Pick an uploaded one"], horizonta
                   disabled=not known)
 with st.form("analyze"):
     if source.startswith("Upload") or not known:
-        upload, picked = st.file_uploader("Video", type=["mp4", "mov", "mkv", "webm", "avi", "m4v"]), None
+        upload, picked = st.file_uploader("Video", type=["mp4", "mov", "mkv", "webm", "avi", "m4v"],
+                                          max_upload_size=data.upload_limit_mb(), help=data.upload_help()), None
     else:
         upload, picked = None, st.selectbox("Video", list(known), format_func=lambda v: known[v]["name"])
     model = st.selectbox("Model", [NO_MODEL] + list(models), index=1 if models else 0,
@@ -31,6 +32,8 @@ with st.form("analyze"):
 if submitted:
     if upload is None and picked is None:
         st.error("Choose a video file first.")
+    elif too_large := data.oversized([upload]):
+        st.error(too_large)
     else:
         sampling = Sampling.every_keyframe() if mode.startswith("Keyframes") else Sampling.at_fps(fps)
         submit = data.submit()

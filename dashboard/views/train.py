@@ -21,7 +21,8 @@ with from_media:
                 "same name proposes boxes) or on **SageMaker Ground Truth** (your work team, billed per object). "
                 "When labeling is finished, it trains.")
     with st.form("train_media"):
-        files = st.file_uploader("Videos and images", type=MEDIA_TYPES, accept_multiple_files=True)
+        files = st.file_uploader("Videos and images", type=MEDIA_TYPES, accept_multiple_files=True,
+                                 max_upload_size=data.upload_limit_mb(), help=data.upload_help())
         labels = st.text_input("Labels", placeholder="Acme, Borealis, Cobalt",
                                help="1-16 characters each, separated by commas")
         a, b, c, d = st.columns(4)
@@ -41,6 +42,8 @@ with from_media:
     if go:
         if not files or not media_name or not labels:
             st.error("Choose videos or images, name the labels and the model.")
+        elif too_large := data.oversized(files):
+            st.error(too_large)
         else:
             try:
                 with st.spinner("Uploading…"):
@@ -61,8 +64,10 @@ with from_manifest:
                 "image classification) or a **COCO JSON** export (CVAT, Label Studio), with the images it names. "
                 "`source-ref`s that are `s3://` URIs need no upload.")
     with st.form("train"):
-        manifest = st.file_uploader("Manifest", type=["manifest", "jsonl", "json"])
-        images = st.file_uploader("Images", type=["jpg", "jpeg", "png"], accept_multiple_files=True)
+        manifest = st.file_uploader("Manifest", type=["manifest", "jsonl", "json"],
+                                    max_upload_size=data.upload_limit_mb(), help=data.upload_help())
+        images = st.file_uploader("Images", type=["jpg", "jpeg", "png"], accept_multiple_files=True,
+                                  max_upload_size=data.upload_limit_mb(), help=data.upload_help())
         a, b, c = st.columns(3)
         name = a.text_input("Model name", placeholder="logos")
         kind = b.selectbox("Type", ["from the manifest", "object", "concept"],
@@ -73,6 +78,8 @@ with from_manifest:
     if submitted:
         if manifest is None or not name:
             st.error("Choose a manifest and name the model.")
+        elif too_large := data.oversized([manifest, *(images or [])]):
+            st.error(too_large)
         else:
             try:
                 with st.spinner("Checking the manifest and uploading its images…"):
