@@ -1,6 +1,7 @@
-"""Dashboard uploads are bounded by a setting (Streamlit holds each upload whole in the dashboard's memory):
-the uploaders carry the limit, the launcher gives Streamlit's server the same, and a file over it is
-refused by name before anything is copied to the bucket."""
+"""Uploads through the dashboard are bounded by a setting (Streamlit holds each upload whole in the
+dashboard's memory): the uploaders carry the limit, the launcher gives Streamlit's server the same, and a
+file over it is refused by name before anything is copied to the bucket. Analyze's video goes straight
+to the bucket instead (tests/test_direct_upload*.py) unless BRANDVIS_UPLOAD_DIRECT=false."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ PAGES = ROOT / "dashboard" / "views"
 
 @pytest.fixture
 def small_limit(config):
-    with env(BRANDVIS_ENDPOINT_URL=config.endpoint or "", BRANDVIS_UPLOAD_MAX_MB="1"):
+    with env(BRANDVIS_ENDPOINT_URL=config.endpoint or "", BRANDVIS_UPLOAD_MAX_MB="1", BRANDVIS_UPLOAD_DIRECT="false"):
         yield
 
 
@@ -36,6 +37,13 @@ def test_uploaders_carry_the_limit_and_say_it(clients, small_limit):
         for u in uploaders:
             assert u.proto.max_upload_size_mb == 1
             assert "Up to 1 MB a file (BRANDVIS_UPLOAD_MAX_MB)" in u.proto.help
+
+
+def test_analyze_holds_no_video_when_it_goes_straight_to_the_bucket(clients, config):
+    with env(BRANDVIS_ENDPOINT_URL=config.endpoint or ""):
+        assert page("analyze.py").file_uploader.len == 0
+    with env(BRANDVIS_ENDPOINT_URL=config.endpoint or "", BRANDVIS_UPLOAD_DIRECT="false"):
+        assert page("analyze.py").file_uploader.len == 1
 
 
 def test_a_video_over_the_limit_is_refused_by_name_and_nothing_is_uploaded(clients, storage, small_limit):
