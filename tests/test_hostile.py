@@ -64,3 +64,25 @@ def test_non_finite_box_is_refused_by_name(value: str) -> None:
     coco = json.dumps(COCO_DOC).replace("[10, 20, 100, 50]", f"[{value}, 20, 100, 50]")
     with pytest.raises(ManifestError, match="annotation 1 .*bbox must be"):
         parse_manifest(coco)
+
+
+NULL_IDS = {"images": [{"id": None, "file_name": "a.jpg", "width": 64, "height": 48}],
+            "categories": [{"id": None, "name": "Acme"}], "annotations": [{"id": 1, "bbox": [1, 2, 3, 4]}]}
+HUGE_BOX = json.dumps(COCO_DOC).replace("[10, 20, 100, 50]", f"[1{'0' * 400}, 20, 100, 50]")
+
+
+@pytest.mark.parametrize("name,value", [
+    # what bench/hostile.py found past the examples above, kept as fixed cases
+    ("COCO training files", json.dumps(NULL_IDS)),  # null ids, an annotation naming none: KeyError
+    ("label imports (Ground Truth, COCO, Label Studio, CVAT, zip)", json.dumps(NULL_IDS)),
+    ("label imports (Ground Truth, COCO, Label Studio, CVAT, zip)", HUGE_BOX),  # 10**400: OverflowError
+    ("COCO training files", HUGE_BOX),
+    ("message decoding (worker queue bodies)", hostile_inputs.deep(100_000)),  # RecursionError
+    ("Ground Truth manifests (object and concept)", "\n".join([json.dumps(GT_OBJECT_LINE), "[" * 100_000])),
+])
+def test_cases_found_by_the_bench(name: str, value: str) -> None:
+    family = FAMILIES[name]
+    try:
+        family.call(value)
+    except family.allowed as exc:
+        assert str(exc).strip()

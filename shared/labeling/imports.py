@@ -330,7 +330,7 @@ def _number(value: Any) -> float | None:
         return None
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer past a float's range (10**400)
         return None
     return number if math.isfinite(number) else None
 
@@ -551,14 +551,15 @@ def _coco(doc: dict[str, Any], task: LabelingTask) -> _Parsed:
         if entry is None:
             out.problems.append(f"{where}: image_id {a.get('image_id')!r} is not in images")
             continue
-        if not isinstance(a.get("category_id"), Hashable) or a["category_id"] not in categories:
-            out.problems.append(f"{entry.at}: {where}: category_id {a.get('category_id')!r} is not in categories")
+        category_id = a.get("category_id")  # a missing one is None, which a category may have as its id
+        if not isinstance(category_id, Hashable) or category_id not in categories:
+            out.problems.append(f"{entry.at}: {where}: category_id {category_id!r} is not in categories")
             continue
         bbox = a.get("bbox")
         if not (isinstance(bbox, list) and len(bbox) == 4):
             out.problems.append(f"{entry.at}: {where}: bbox must be a list of x, y, width, height; got {bbox!r}")
             continue
-        box = _box(categories[a["category_id"]], bbox, where, out.problems, entry.at)
+        box = _box(categories[category_id], bbox, where, out.problems, entry.at)
         if box is not None:
             entry.boxes.append(box)
     out.entries = list(images.values())

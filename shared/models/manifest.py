@@ -213,18 +213,20 @@ def _parse_coco(coco: dict[str, Any], kind: str | None, name: str) -> tuple[Data
     found = []
     for n, a in enumerate(coco["annotations"], 1):
         where = f"{name} annotation {a.get('id', n) if isinstance(a, dict) else n}"
-        if not isinstance(a, dict) or not _known(a.get("image_id"), items):
-            found.append(f"{where}: image_id {a.get('image_id') if isinstance(a, dict) else None} is not in images")
+        a = a if isinstance(a, dict) else {}
+        image_id, category_id = a.get("image_id"), a.get("category_id")  # a missing one is None: an id too
+        if not _known(image_id, items):
+            found.append(f"{where}: image_id {image_id} is not in images")
             continue
-        if not _known(a.get("category_id"), categories):
-            found.append(f"{where} (image {a['image_id']}): category_id {a.get('category_id')} is not in categories")
+        if not _known(category_id, categories):
+            found.append(f"{where} (image {image_id}): category_id {category_id} is not in categories")
             continue
         bbox = a.get("bbox")
         values = [_finite(v) for v in bbox] if isinstance(bbox, list) and len(bbox) == 4 else [None]
         if None in values:
-            found.append(f"{where} (image {a['image_id']}): bbox must be [x, y, width, height], got {bbox}")
+            found.append(f"{where} (image {image_id}): bbox must be [x, y, width, height], got {bbox}")
             continue
-        items[a["image_id"]].boxes.append(Box(categories[a["category_id"]], *values))  # type: ignore[arg-type]
+        items[image_id].boxes.append(Box(categories[category_id], *values))  # type: ignore[arg-type]
     return _dataset("object", list(items.values()), "bounding-box", "coco"), found
 
 
