@@ -39,7 +39,7 @@ def test_a_video_posted_by_the_browser_lands_at_its_content_key(clients, storage
     assert list(storage.list_keys(INCOMING)) == []
 
 
-def test_a_file_over_the_limit_is_refused_by_name_and_removed(clients, storage):
+def test_refusals_name_the_file_and_the_limit(clients, storage):
     # Given a 1 MB limit (S3 refuses a larger POST by the policy; the emulator does not, so arrival checks)
     small = dataclasses.replace(clients, config=clients.config.replace(upload_max_mb=1))
     submit = Submitter(small)
@@ -48,16 +48,10 @@ def test_a_file_over_the_limit_is_refused_by_name_and_removed(clients, storage):
     with pytest.raises(RequestError, match=r"^big.mp4 is 1.5 MB; the dashboard takes up to 1 MB a file "
                                            r"\(BRANDVIS_UPLOAD_MAX_MB\)$"):
         submit.adopt_video(upload, "big.mp4")
-    assert list(storage.list_keys("")) == []
-
-
-def test_an_upload_that_never_arrived_is_named(clients):
-    submit = Submitter(clients)
+    assert list(storage.list_keys("")) == []  # and it is removed
+    # An upload that never arrived, and a limit past what one POST can carry, say so
     with pytest.raises(RequestError, match="lost.mp4 did not arrive in the bucket; upload it again"):
         submit.adopt_video(submit.presign_video("lost.mp4"), "lost.mp4")
-
-
-def test_a_limit_past_what_one_post_can_carry_is_said(clients):
     huge = dataclasses.replace(clients, config=clients.config.replace(upload_max_mb=8192))
     with pytest.raises(RequestError, match="8,192 MB cannot be sent in one POST"):
         Submitter(huge).presign_video("x.mp4")
