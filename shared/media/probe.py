@@ -192,7 +192,7 @@ def probe_video(path: Path | str, name: str | None = None, max_pixels: int = 0) 
             # Streams whose first frame is not flagged (some AVI/MJPEG muxers): it decodes alone.
             keyframes.insert(0, KeyframeInfo(pts=origin, index=0, time_s=0.0))
         bit_rate = stream.bit_rate or container.bit_rate or None
-        width, height = stream.codec_context.width, stream.codec_context.height
+        width, height = size
         format_name = fmt
 
     rotation = _first_frame_rotation(path, name, codec)
