@@ -72,6 +72,28 @@ def submit() -> Submitter:
     return Submitter(clients())
 
 
+def upload_limit_mb() -> int:
+    """The file uploaders' limit: the launcher gives Streamlit's server the same (cli/commands/runtime.py)."""
+    return config().upload_max_mb
+
+
+def upload_help() -> str:
+    return (f"Up to {upload_limit_mb():,} MB a file (BRANDVIS_UPLOAD_MAX_MB): the dashboard holds an upload in "
+            "memory until it is in the bucket. Larger videos: `brandvis analyze FILE` streams from disk.")
+
+
+def oversized(files: list[Any]) -> str | None:
+    """The refusal of uploads over the limit, should one get past the uploader (a dashboard started by
+    hand with a larger server.maxUploadSize)."""
+    limit = upload_limit_mb()
+    big = [f for f in files if f is not None and f.size > limit * 1024 * 1024]
+    if not big:
+        return None
+    named = ", ".join(f"{f.name} ({f.size / 1024 ** 2:,.1f} MB)" for f in big)
+    return (f"Too large to upload here: {named}; the dashboard takes up to {limit:,} MB a file "
+            f"(BRANDVIS_UPLOAD_MAX_MB). Analyze it with `brandvis analyze FILE`, which streams it from disk.")
+
+
 @st.cache_data(ttl=2, show_spinner=False)
 def jobs(limit: int = 100) -> list[dict[str, Any]]:
     return [_plain(j) for j in store().list_jobs(limit=limit)]

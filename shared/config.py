@@ -53,6 +53,10 @@ class Config:
     segment_seconds: float = 30.0
     decode_threads: int = 0  # 0: FFmpeg's choice (all cores); 1 when several workers share a machine
     jpeg_quality: int = 92
+    # What a user's file may claim, checked from its header before anything is decoded (a few KB of
+    # PNG can claim 30000x30000: 2.7 GB decoded). 100 MP is a large camera's still; DCI 8K video is 35 MP.
+    max_image_pixels: int = 100_000_000
+    max_video_pixels: int = 8192 * 4320
     # Models.
     min_inference_units: int = 1  # Rekognition units a started model runs (and bills) with
     model_idle_stop_s: float = 900.0  # a running Rekognition model with no detect work this long is stopped
@@ -75,6 +79,13 @@ class Config:
     # Dashboard.
     dashboard_address: str = "127.0.0.1"
     dashboard_port: int = 8501
+    # The largest file one dashboard upload may be, in MB. Streamlit holds each uploaded file whole in the
+    # dashboard's memory (its upload route reads the body into bytes) until the page copies it to the bucket
+    # in 8 MB parts, so this bounds the dashboard's memory per upload. The CLI streams from disk, unbounded.
+    upload_max_mb: int = 2048
+    # Analyze's video goes from the browser straight to the bucket (presigned POST, at most 5 GB): the browser
+    # must reach the bucket's endpoint (locally the stack's, 127.0.0.1). false: through the dashboard, as above.
+    upload_direct: bool = True
     currency: str = "USD"  # ISO 4217 code the media value is priced in (the page can switch it)
     log_level: str = "INFO"
     # How long a message may wait for something outside (RetryLater) before its job fails.

@@ -292,6 +292,8 @@ def decode(body: str) -> Message:
         raw = json.loads(body)
     except (TypeError, ValueError) as exc:
         raise MessageDecodeError(f"message body is not JSON: {exc}") from exc
+    except RecursionError:  # '[[[[…' nested past the interpreter's stack: not one of ours either
+        raise MessageDecodeError("message body is not a brandvis message: JSON nested too deeply") from None
     if not isinstance(raw, dict):
         raise MessageDecodeError("message body is not a JSON object")
     if raw.get("version") != VERSION:
@@ -307,7 +309,7 @@ def decode(body: str) -> Message:
 def _field_of(body: str, name: str) -> str | None:
     try:
         raw = json.loads(body)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return None
     value = raw.get(name) if isinstance(raw, dict) else None
     return value if isinstance(value, str) else None

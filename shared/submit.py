@@ -34,7 +34,7 @@ from shared.models.store import ModelStore, ModelVersion, model_prefix
 from shared.models.text.match import normalize, parse_words
 from shared.names import STAGES, InvalidName, check_name, file_display_name
 from shared.storage import Storage
-from shared.uploads import safe_name, upload_path, upload_stream
+from shared.uploads import DirectUpload, UploadRefused, adopt, presign_post, safe_name, upload_path, upload_stream
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}  # anything else given to label is a video
 
@@ -91,6 +91,21 @@ class Submitter:
             check_sampling(stream, sampling, name)
         video_id, key = upload_stream(self.storage, stream, safe_name(name, "video"), layout.source_key)
         return VideoRef(video_id=video_id, key=key, name=file_display_name(name, "video"))
+
+    def presign_video(self, name: str) -> DirectUpload:
+        """Where a browser may POST one video itself (the dashboard's uploads), at most upload_max_mb."""
+        try:
+            return presign_post(self.storage, name, self.clients.config.upload_max_mb * 1024 * 1024)
+        except UploadRefused as exc:
+            raise RequestError(str(exc)) from None
+
+    def adopt_video(self, upload: DirectUpload, name: str) -> VideoRef:
+        """The video a browser POSTed for `upload`, at its content key (its frame rate is checked by probe)."""
+        try:
+            video_id, key = adopt(self.storage, upload, name, layout.source_key)
+        except UploadRefused as exc:
+            raise RequestError(str(exc)) from None
+        return VideoRef(video_id=video_id, key=key, name=name)
 
     def analyze(self, video: Path | VideoRef, sampling: Sampling, segment_seconds: float | None = None,
                 model: str | None = None, model_version: int | None = None, min_confidence: float = 0.5,

@@ -163,3 +163,66 @@ def make_image_as_mp4(path: Path) -> Path:
 def copy(src: Path, dst: Path) -> Path:
     shutil.copyfile(src, dst)
     return dst
+
+
+# -- hostile and extreme inputs --------------------------------------------------------------
+def make_claimed_size(path: Path, side: int = 16368) -> Path:
+    """An MPEG-2 program stream whose sequence headers claim side x side pictures (the format's most is
+    16383) while its frames are 64x64: a few KB that a decoder would size as a 268-megapixel frame."""
+    out = av.open(str(path), "w", format="mpeg")
+    stream = out.add_stream("mpeg2video", rate=25)
+    stream.width = stream.height = 64
+    stream.pix_fmt = "yuv420p"
+    for n in range(5):
+        frame = av.VideoFrame.from_ndarray(frame_image(n, 64, 64), format="rgb24")
+        for packet in stream.encode(frame):
+            out.mux(packet)
+    for packet in stream.encode():
+        out.mux(packet)
+    out.close()
+    data = bytearray(path.read_bytes())
+    low, high = side & 0xFFF, (side >> 12) & 0x3
+    for start in _find_all(data, b"\x00\x00\x01\xb3"):  # sequence header: 12-bit width, 12-bit height
+        data[start + 4:start + 7] = bytes([low >> 4, ((low & 0xF) << 4) | (low >> 8), low & 0xFF])
+    for start in _find_all(data, b"\x00\x00\x01\xb5"):  # sequence extension: 2 more bits each
+        if data[start + 4] >> 4 == 1:
+            bits = int.from_bytes(data[start + 4:start + 7], "big") & ~(0b1111 << 5)
+            data[start + 4:start + 7] = (bits | high << 7 | high << 5).to_bytes(3, "big")
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _find_all(data: bytearray, needle: bytes) -> list[int]:
+    found, i = [], data.find(needle)
+    while i >= 0:
+        found.append(i)
+        i = data.find(needle, i + 1)
+    return found
+
+
+def make_long(path: Path, seconds: float, fps: fractions.Fraction, gop: int, size: int = 16) -> Path:
+    """A long video made cheaply: two frames are encoded (a keyframe and a frame that repeats it), then
+    their packets are muxed over and over at 1/fps apart, so ten hours take seconds to write."""
+    out = av.open(str(path), "w", format="matroska")
+    stream = out.add_stream("libx264", rate=25)
+    stream.width = stream.height = size
+    stream.pix_fmt = "yuv420p"
+    stream.options = {"preset": "ultrafast", "x264-params": "keyint=1000:scenecut=0:bframes=0"}
+    encoded = []
+    for n in range(2):
+        frame = av.VideoFrame.from_ndarray(np.zeros((size, size, 3), np.uint8), format="rgb24")
+        frame.pts = n
+        encoded += [bytes(p) for p in stream.encode(frame)]
+    encoded += [bytes(p) for p in stream.encode(None)]
+    key, repeat = encoded[0], encoded[1]
+    stream.time_base = fractions.Fraction(1, 1000)  # Matroska's milliseconds
+    step = fractions.Fraction(1000) / fps  # ticks between frames
+    for n in range(int(seconds * fps)):
+        packet = av.Packet(key if n % gop == 0 else repeat)
+        packet.stream = stream
+        packet.time_base = stream.time_base
+        packet.pts = packet.dts = int(n * step)
+        packet.is_keyframe = n % gop == 0
+        out.mux(packet)
+    out.close()
+    return path

@@ -11,6 +11,7 @@ duplicate re-sends the same collect message, which the counters take once. Nothi
 from __future__ import annotations
 
 import json
+import re
 
 from shared.errors import JobError, MessageDecodeError
 from shared.labeling.store import COMPLETED, ENDED
@@ -20,6 +21,8 @@ from shared.names import LABELING_DETAIL_TYPE
 from workers.context import StageContext
 from workers.registry import Result, stage
 
+LABELING_JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")  # Ground Truth's own pattern
+
 
 def labeling_event(body: str, ctx: StageContext) -> LabelingEvent:
     try:
@@ -27,10 +30,12 @@ def labeling_event(body: str, ctx: StageContext) -> LabelingEvent:
         detail_type, source = event["detail-type"], str(event.get("source", ""))
         status = str(event["detail"]["LabelingJobStatus"])
         name = str(event["resources"][0]).rsplit("/", 1)[-1]
-    except (TypeError, ValueError, KeyError, IndexError) as exc:
+    except (TypeError, ValueError, KeyError, IndexError, RecursionError) as exc:
         raise MessageDecodeError(f"not a labeling job state-change event ({type(exc).__name__}: {exc})") from None
     if detail_type != LABELING_DETAIL_TYPE:
         raise MessageDecodeError(f"not a labeling job state-change event: detail-type {detail_type!r}")
+    if not LABELING_JOB_NAME.fullmatch(name):  # also keeps DynamoDB from refusing the key ("", > 1 KB)
+        raise MessageDecodeError(f"not a labeling job state-change event: labeling job name {name[:80]!r}")
     record = ctx.labels.get(name)
     return LabelingEvent(job_id=record.job_id if record else "", message_id=f"labeling:{name}:{status}",
                          labeling_job=name, status=status, source=source)

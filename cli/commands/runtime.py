@@ -39,7 +39,7 @@ def dashboard() -> None:
     script = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
     args = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", config.dashboard_address,
             "--server.port", str(config.dashboard_port), "--server.headless", "true", "--server.maxUploadSize",
-            "8192", "--client.toolbarMode", "minimal", "--browser.gatherUsageStats", "false"]
+            str(config.upload_max_mb), "--client.toolbarMode", "minimal", "--browser.gatherUsageStats", "false"]
     os.execv(sys.executable, args)
 
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import data
+from dashboard import data, direct_upload
 from dashboard.text import md
 from shared.jobs import SUCCEEDED
 from shared.messages import MIN_FPS, Sampling, VideoRef
@@ -10,15 +10,23 @@ from shared.names import STAGES
 from shared.submit import RequestError
 
 NO_MODEL = "none: frames and sprites only"
+VIDEO_TYPES = ["mp4", "mov", "mkv", "webm", "avi", "m4v"]
 
 st.title("Analyze a video")
 models = data.trained_models()
 known = data.uploaded_videos()
 source = st.radio("Video", ["Upload a video", "Pick an uploaded one"], horizontal=True, label_visibility="collapsed",
                   disabled=not known)
+uploading = source.startswith("Upload") or not known
+straight_to_bucket = uploading and data.config().upload_direct
+# Outside the form: it talks to the page while the file goes up.
+direct = direct_upload.video_upload("Video", VIDEO_TYPES, key="analyze_upload") if straight_to_bucket else None
 with st.form("analyze"):
-    if source.startswith("Upload") or not known:
-        upload, picked = st.file_uploader("Video", type=["mp4", "mov", "mkv", "webm", "avi", "m4v"]), None
+    if straight_to_bucket:
+        upload, picked = None, None
+    elif uploading:
+        upload, picked = st.file_uploader("Video", type=VIDEO_TYPES, max_upload_size=data.upload_limit_mb(),
+                                          help=data.upload_help()), None
     else:
         upload, picked = None, st.selectbox("Video", list(known), format_func=lambda v: known[v]["name"])
     model = st.selectbox("Model", [NO_MODEL] + list(models), index=1 if models else 0,
@@ -30,15 +38,17 @@ with st.form("analyze"):
     submitted = st.form_submit_button("Start analysis", type="primary")
 
 if submitted:
-    if upload is None and picked is None:
-        st.error("Choose a video file first.")
+    if upload is None and picked is None and direct is None:
+        st.error("Choose a video file first" + (", and wait until it is in the bucket." if straight_to_bucket else "."))
+    elif too_large := data.oversized([upload]):
+        st.error(too_large)
     else:
         sampling = Sampling.every_keyframe() if mode.startswith("Keyframes") else Sampling.at_fps(fps)
         submit = data.submit()
         try:
             with st.spinner("Uploading the video and queueing the job…"):
-                video = VideoRef(**known[picked]) if picked is not None else submit.upload_video_stream(
-                    upload, upload.name, sampling)
+                video = (VideoRef(**known[picked]) if picked is not None else direct if direct is not None else
+                         submit.upload_video_stream(upload, upload.name, sampling))
                 job = submit.analyze(video, sampling, model=None if model == NO_MODEL else model,
                                      min_confidence=min_confidence)
         except RequestError as exc:

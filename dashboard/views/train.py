@@ -22,7 +22,8 @@ with from_media:
                 "same name proposes boxes) or on **SageMaker Ground Truth** (your work team, billed per object). "
                 "When labeling is finished, it trains.")
     with st.form("train_media"):
-        files = st.file_uploader("Videos and images", type=MEDIA_TYPES, accept_multiple_files=True)
+        files = st.file_uploader("Videos and images", type=MEDIA_TYPES, accept_multiple_files=True,
+                                 max_upload_size=data.upload_limit_mb(), help=data.upload_help())
         labels = st.text_input("Labels", placeholder="Acme, Borealis, Cobalt",
                                help="1-16 characters each, separated by commas")
         a, b, c, d = st.columns(4)
@@ -42,6 +43,8 @@ with from_media:
     if go:
         if not files or not media_name or not labels:
             st.error("Choose videos or images, name the labels and the model.")
+        elif too_large := data.oversized(files):
+            st.error(too_large)
         else:
             try:
                 with st.spinner("Uploading…"):
@@ -63,8 +66,10 @@ with from_manifest:
                 "`source-ref`s are matched to the uploaded images by file name; `s3://` URIs in the project's "
                 "bucket (or `BRANDVIS_IMAGE_BUCKETS`) need no upload.")
     with st.form("train"):
-        manifest = st.file_uploader("Manifest", type=["manifest", "jsonl", "json"])
-        images = st.file_uploader("Images", type=["jpg", "jpeg", "png"], accept_multiple_files=True)
+        manifest = st.file_uploader("Manifest", type=["manifest", "jsonl", "json"],
+                                    max_upload_size=data.upload_limit_mb(), help=data.upload_help())
+        images = st.file_uploader("Images", type=["jpg", "jpeg", "png"], accept_multiple_files=True,
+                                  max_upload_size=data.upload_limit_mb(), help=data.upload_help())
         a, b, c = st.columns(3)
         name = a.text_input("Model name", placeholder="logos")
         kind = b.selectbox("Type", ["from the manifest", "object", "concept"],
@@ -75,6 +80,8 @@ with from_manifest:
     if submitted:
         if manifest is None or not name:
             st.error("Choose a manifest and name the model.")
+        elif too_large := data.oversized([manifest, *(images or [])]):
+            st.error(too_large)
         else:
             try:
                 with st.spinner("Checking the manifest and uploading its images…"):

@@ -247,6 +247,7 @@ resource "aws_ecs_task_definition" "dashboard" {
       HOME                       = "/tmp"
       BRANDVIS_DASHBOARD_ADDRESS = "0.0.0.0"
       BRANDVIS_DASHBOARD_PORT    = tostring(local.dashboard_port)
+      BRANDVIS_UPLOAD_DIRECT     = var.dashboard_domain != "" ? "true" : "false" # the bucket's CORS names it
     }) : { name = k, value = v }]
     readonlyRootFilesystem = true
     mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]

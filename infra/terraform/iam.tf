@@ -197,6 +197,12 @@ data "aws_iam_policy_document" "client" {
     actions   = ["s3:PutObject"]
     resources = ["${local.bucket_arn}/media/*", "${local.bucket_arn}/datasets/*", "${local.bucket_arn}/labeling/*"]
   }
+  # The dashboard presigns a browser's POST under uploads/incoming/, then moves the file to media/.
+  statement {
+    sid       = "DirectUploads"
+    actions   = ["s3:PutObject", "s3:DeleteObject"]
+    resources = ["${local.bucket_arn}/uploads/incoming/*"]
+  }
   statement {
     sid       = "ListBucket"
     actions   = ["s3:ListBucket"]

@@ -76,6 +76,21 @@ resource "aws_s3_bucket_lifecycle_configuration" "data" {
     }
   }
 
+  # A browser's upload the dashboard never adopted (the tab closed mid-way).
+  rule {
+    id     = "expire-abandoned-uploads"
+    status = "Enabled"
+    filter {
+      prefix = "uploads/incoming/"
+    }
+    expiration {
+      days = 1
+    }
+    noncurrent_version_expiration {
+      noncurrent_days = 1
+    }
+  }
+
   rule {
     id     = "remove-expired-delete-markers"
     status = "Enabled"
@@ -85,6 +100,20 @@ resource "aws_s3_bucket_lifecycle_configuration" "data" {
     expiration {
       expired_object_delete_marker = true
     }
+  }
+}
+
+# The Analyze page posts videos from the browser straight to the bucket (a presigned POST, never through
+# the dashboard's memory): the browser needs CORS for the dashboard's origin. Without dashboard_domain
+# there is no origin to name, and uploads go through the dashboard (BRANDVIS_UPLOAD_DIRECT in dashboard.tf).
+resource "aws_s3_bucket_cors_configuration" "data" {
+  count  = var.dashboard_enabled && var.dashboard_domain != "" ? 1 : 0
+  bucket = aws_s3_bucket.data.id
+  cors_rule {
+    allowed_methods = ["POST"]
+    allowed_origins = ["https://${var.dashboard_domain}"]
+    allowed_headers = ["*"]
+    max_age_seconds = 3600
   }
 }
 

@@ -31,7 +31,7 @@ import math
 import posixpath
 import re
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +47,7 @@ from shared.labeling.labelers import LabelingError
 from shared.labeling.store import FrameLabel, LabelStore
 from shared.labeling.task import LabelingTask
 from shared.models.dataset import Box
-from shared.models.manifest import BOX_TOLERANCE_PX, MAX_PROBLEMS, ManifestError, parse_manifest
+from shared.models.manifest import BOX_TOLERANCE_PX, MAX_PROBLEMS, ManifestError, json_lines, parse_manifest
 from shared.table import now_iso
 from shared.uploads import safe_name
 
@@ -330,9 +330,14 @@ def _number(value: Any) -> float | None:
         return None
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer past a float's range (10**400)
         return None
     return number if math.isfinite(number) else None
+
+
+def _list(value: Any) -> list[Any]:
+    """A list where the file should have one; anything else (a number, an object, null) reads as empty."""
+    return value if isinstance(value, list) else []
 
 
 def _size(value: Any) -> int | None:
@@ -378,17 +383,22 @@ class _Refs:
             return json.loads(data.decode("utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ValueError(f"not valid JSON ({exc})") from None
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
 
 
 def _json_lines(text: str) -> tuple[list[tuple[int, dict[str, Any]]], list[str]]:
     lines, problems = [], []
-    for number, raw in enumerate(text.splitlines(), 1):
+    for number, raw in enumerate(json_lines(text), 1):
         if not raw.strip():
             continue
         try:
             line = json.loads(raw)
         except json.JSONDecodeError as exc:
             problems.append(f"line {number}: not valid JSON ({exc.msg})")
+            continue
+        except RecursionError:
+            problems.append(f"line {number}: JSON nested too deeply")
             continue
         if not isinstance(line, dict):
             problems.append(f"line {number}: expected a JSON object")
@@ -519,13 +529,13 @@ def _coco(doc: dict[str, Any], task: LabelingTask) -> _Parsed:
         return out
     categories: dict[Any, str] = {}
     for n, c in enumerate(doc["categories"], 1):
-        if not isinstance(c, dict) or "id" not in c or not isinstance(c.get("name"), str):
+        if not isinstance(c, dict) or not isinstance(c.get("id"), Hashable) or not isinstance(c.get("name"), str):
             out.problems.append(f"category {n}: needs an id and a name")
             continue
         categories[c["id"]] = c["name"]
     images: dict[Any, _Entry] = {}
     for n, img in enumerate(doc["images"], 1):
-        if not isinstance(img, dict) or "id" not in img or not isinstance(img.get("file_name"), str):
+        if not isinstance(img, dict) or not isinstance(img.get("id"), Hashable) or not isinstance(img.get("file_name"), str):
             out.problems.append(f"image {n}: needs an id and a file_name")
             continue
         if img["id"] in images:
@@ -536,18 +546,20 @@ def _coco(doc: dict[str, Any], task: LabelingTask) -> _Parsed:
     for n, a in enumerate(doc["annotations"], 1):
         a = a if isinstance(a, dict) else {}
         where = f"annotation id {a['id']}" if "id" in a else f"annotation {n}"
-        entry = images.get(a.get("image_id"))
+        image_id = a.get("image_id")
+        entry = images.get(image_id) if isinstance(image_id, Hashable) else None
         if entry is None:
             out.problems.append(f"{where}: image_id {a.get('image_id')!r} is not in images")
             continue
-        if a.get("category_id") not in categories:
-            out.problems.append(f"{entry.at}: {where}: category_id {a.get('category_id')!r} is not in categories")
+        category_id = a.get("category_id")  # a missing one is None, which a category may have as its id
+        if not isinstance(category_id, Hashable) or category_id not in categories:
+            out.problems.append(f"{entry.at}: {where}: category_id {category_id!r} is not in categories")
             continue
         bbox = a.get("bbox")
         if not (isinstance(bbox, list) and len(bbox) == 4):
             out.problems.append(f"{entry.at}: {where}: bbox must be a list of x, y, width, height; got {bbox!r}")
             continue
-        box = _box(categories[a["category_id"]], bbox, where, out.problems, entry.at)
+        box = _box(categories[category_id], bbox, where, out.problems, entry.at)
         if box is not None:
             entry.boxes.append(box)
     out.entries = list(images.values())
@@ -576,7 +588,7 @@ def _label_studio(tasks: list[Any], task: LabelingTask) -> _Parsed:
         if not isinstance(ref, str):
             out.problems.append(f"{where}: no image in data")
             continue
-        done = [a for a in (t.get("annotations") or t.get("completions") or [])
+        done = [a for a in _list(t.get("annotations") or t.get("completions"))
                 if isinstance(a, dict) and not a.get("was_cancelled")]
         if not done:
             unlabeled += 1
@@ -584,9 +596,10 @@ def _label_studio(tasks: list[Any], task: LabelingTask) -> _Parsed:
         several += len(done) > 1
         chosen = next((a for a in done if a.get("ground_truth")), done[-1])
         entry = _Entry(where, ref)
-        for i, r in enumerate(chosen.get("result") or [], 1):
+        for i, r in enumerate(_list(chosen.get("result")), 1):
             r = r if isinstance(r, dict) else {}
-            kind, value = str(r.get("type", "")), r.get("value") or {}
+            kind, value = str(r.get("type", "")), r.get("value")
+            value = value if isinstance(value, dict) else {}
             what = f"result {r['id']!r}" if "id" in r else f"result {i}"
             entry.width = entry.width or _size(r.get("original_width"))
             entry.height = entry.height or _size(r.get("original_height"))
@@ -594,7 +607,7 @@ def _label_studio(tasks: list[Any], task: LabelingTask) -> _Parsed:
                 if task.kind != "object":
                     out.problems.append(f"{entry.at}: {what}: a box, but this labeling job labels whole frames")
                     continue
-                labels = value.get("rectanglelabels") or []
+                labels = _list(value.get("rectanglelabels"))
                 if len(labels) != 1:
                     out.problems.append(f"{entry.at}: {what}: a box needs exactly one label, it has {len(labels)}")
                     continue
@@ -612,7 +625,7 @@ def _label_studio(tasks: list[Any], task: LabelingTask) -> _Parsed:
                     out.problems.append(f"{entry.at}: {what}: a whole-image label, but this labeling job needs "
                                         f"boxes")
                     continue
-                entry.labels.extend(str(c) for c in value.get("choices") or [])
+                entry.labels.extend(str(c) for c in _list(value.get("choices")))
             elif kind == "rectangle":
                 out.problems.append(f"{entry.at}: {what}: a box without a label")
             elif kind.endswith("labels"):
@@ -715,6 +728,8 @@ def _parse(data: bytes, file_name: str, task: LabelingTask, refs: _Refs, unliste
         whole = json.loads(text)
     except json.JSONDecodeError:
         whole = None  # several lines: JSON Lines
+    except RecursionError:
+        raise LabelingError(f"{file_name}: JSON nested too deeply to be labels") from None
     if isinstance(whole, list):
         return _label_studio(whole, task)
     if isinstance(whole, dict) and {"images", "annotations", "categories"} & whole.keys() and "source-ref" not in whole:

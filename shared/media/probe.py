@@ -9,15 +9,16 @@ only) and to prove the codec is decodable before any work fans out.
 
 from __future__ import annotations
 
-import bisect
+from array import array
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import av
+import numpy as np
 
-from shared.media.errors import MediaError
+from shared.media.errors import MediaError, too_many_pixels
 
 #: Container formats FFmpeg uses for still images: "video" files that are really pictures.
 _IMAGE_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe", "gif_pipe",
@@ -120,11 +121,15 @@ def _open(path: Path, name: str) -> av.container.InputContainer:
             raise MediaError(f"truncated or damaged MP4: {name} has no index (moov box); "
                            "the upload was probably cut short") from exc
         raise MediaError(f"not a media file: {name} ({exc.strerror or 'unrecognised data'})") from exc
+    except av.error.EOFError as exc:
+        raise MediaError(f"no frames in {name}: the file ends after its header (0 s of video)") from exc
     except av.error.FFmpegError as exc:
         raise MediaError(f"cannot open {name}: {exc.strerror or exc}") from exc
 
 
-def probe_video(path: Path | str, name: str | None = None) -> VideoInfo:
+def probe_video(path: Path | str, name: str | None = None, max_pixels: int = 0) -> VideoInfo:
+    """`max_pixels` (0: none) refuses a video whose stream header claims a larger picture before any
+    frame is decoded: one 16k x 16k frame is 400 MB, and every later stage would decode thousands."""
     path = Path(path)
     name = name or path.name
     with _open(path, name) as container:
@@ -141,26 +146,35 @@ def probe_video(path: Path | str, name: str | None = None) -> VideoInfo:
         if not codec or codec == "none":
             tag = getattr(stream.codec_context, "codec_tag", "") if stream.codec_context else ""
             raise MediaError(f"unsupported video codec in {name}{f' ({tag!r})' if tag else ''}")
+        size = (stream.codec_context.width, stream.codec_context.height)
+        if max_pixels and size[0] * size[1] > max_pixels:
+            raise MediaError(too_many_pixels("video", name, size, max_pixels, "BRANDVIS_MAX_VIDEO_PIXELS"))
 
-        packets: list[tuple[int, bool, int]] = []
+        # Packed int64s, not a tuple per packet: ten hours at 25 fps is 900,000 packets (7 MB, not 100).
+        packet_pts, key_pts = array("q"), array("q")
+        last_pts, last_dur = None, 0  # the packet that ends the stream (the first with the highest pts)
         demux_error: str | None = None
         try:
             for packet in container.demux(stream):
                 pts = packet.pts if packet.pts is not None else packet.dts
                 if pts is None or packet.size == 0:
                     continue
-                packets.append((pts, packet.is_keyframe, packet.duration or 0))
+                packet_pts.append(pts)
+                if packet.is_keyframe:
+                    key_pts.append(pts)
+                if last_pts is None or pts > last_pts:
+                    last_pts, last_dur = pts, packet.duration or 0
         except (av.error.InvalidDataError, av.error.EOFError, av.error.OSError) as exc:
             demux_error = str(exc)
-        if not packets:
+        if not packet_pts:
             raise MediaError(f"no frames in the video stream of {name}")
 
         tb = stream.time_base or Fraction(1, 1000)
-        all_pts = sorted(p[0] for p in packets)
-        origin = all_pts[0]
+        all_pts = np.sort(np.frombuffer(packet_pts, np.int64))
+        origin = int(all_pts[0])
         rate = _rate(stream)
-        last_dur = max(packets, key=lambda p: p[0])[2] or int(round(1 / (rate * tb)))
-        data_end_s = float((all_pts[-1] + last_dur - origin) * tb)
+        last_dur = last_dur or int(round(1 / (rate * tb)))
+        data_end_s = float((int(all_pts[-1]) + last_dur - origin) * tb)
         declared = stream.frames or 0
         if stream.duration:
             promised_s = float(stream.duration * tb)
@@ -168,23 +182,23 @@ def probe_video(path: Path | str, name: str | None = None) -> VideoInfo:
             promised_s = container.duration / 1_000_000
         else:  # the container's duration may be the audio's: only the packets tell
             promised_s = data_end_s
-        short_by_count = declared > 0 and len(packets) < declared
+        short_by_count = declared > 0 and len(packet_pts) < declared
         short_by_time = declared == 0 and data_end_s < promised_s - max(1.0, 2 * float(1 / rate))
         truncated = demux_error is not None or short_by_count or short_by_time
-        keyframes = [KeyframeInfo(pts=pts, index=bisect.bisect_left(all_pts, pts), time_s=float((pts - origin) * tb))
-                     for pts, key, _ in packets if key]
-        keyframes.sort(key=lambda k: k.pts)
+        keys = np.sort(np.frombuffer(key_pts, np.int64))
+        keyframes = [KeyframeInfo(pts=int(pts), index=int(index), time_s=float((int(pts) - origin) * tb))
+                     for pts, index in zip(keys, np.searchsorted(all_pts, keys, side="left"))]
         if not keyframes or keyframes[0].pts != origin:
             # Streams whose first frame is not flagged (some AVI/MJPEG muxers): it decodes alone.
             keyframes.insert(0, KeyframeInfo(pts=origin, index=0, time_s=0.0))
         bit_rate = stream.bit_rate or container.bit_rate or None
-        width, height = stream.codec_context.width, stream.codec_context.height
+        width, height = size
         format_name = fmt
 
     rotation = _first_frame_rotation(path, name, codec)
     return VideoInfo(name=name, format_name=format_name, codec_name=codec, width=width, height=height,
                      rotation=rotation, time_base=tb, origin_pts=origin,
-                     duration_s=max(promised_s, data_end_s), end_s=data_end_s, frame_count=len(packets),
+                     duration_s=max(promised_s, data_end_s), end_s=data_end_s, frame_count=len(packet_pts),
                      frame_rate=rate, bit_rate=bit_rate, keyframes=keyframes, truncated=truncated)
 
 

@@ -10,9 +10,11 @@ a broken line does not hide the next one (`read_manifest` lists them all), so on
 from __future__ import annotations
 
 import json
+import math
 import os
 import posixpath
 import re
+from collections.abc import Hashable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -58,6 +60,8 @@ def read_manifest(text: str, kind: str | None = None, name: str = "manifest") ->
         whole = json.loads(text)
     except json.JSONDecodeError:
         whole = None  # several lines: JSON Lines
+    except RecursionError:
+        raise ManifestError(f"{name}: JSON nested too deeply to be a manifest") from None
     if isinstance(whole, dict) and {"images", "annotations", "categories"} & whole.keys() and "source-ref" not in whole:
         return _parse_coco(whole, kind, name)
     return _parse_ground_truth(text, kind, name)
@@ -77,13 +81,16 @@ def _label_attributes(line: dict[str, Any]) -> list[tuple[str, str]]:
 def _parse_ground_truth(text: str, kind: str | None, name: str) -> tuple[Dataset, list[str]]:
     lines: list[tuple[int, dict[str, Any]]] = []
     broken: dict[int, str] = {}  # line number -> its problem, listed in line order
-    for number, raw in enumerate(text.splitlines(), 1):
+    for number, raw in enumerate(json_lines(text), 1):
         if not raw.strip():
             continue
         try:
             line = json.loads(raw)
         except json.JSONDecodeError as e:
             broken[number] = f"{name} line {number}: not valid JSON ({e.msg})"
+            continue
+        except RecursionError:
+            broken[number] = f"{name} line {number}: JSON nested too deeply"
             continue
         if not isinstance(line, dict):
             broken[number] = f"{name} line {number}: expected a JSON object, got {type(line).__name__}"
@@ -156,11 +163,11 @@ def _object_item(line: dict[str, Any], attribute: str, where: str, source: str, 
         if class_id not in class_map:
             raise ManifestError(f"{where}: box {i} has class_id {class_id} which is not in the class-map of "
                                 f"'{attribute}' (known: {', '.join(class_map) or 'none'})")
-        try:
-            boxes.append(Box(class_map[class_id], *(float(a[k]) for k in ("left", "top", "width", "height"))))
-        except (KeyError, TypeError, ValueError):
+        values = [_finite(a.get(k)) for k in ("left", "top", "width", "height")]  # type: ignore[union-attr]
+        if None in values:
             raise ManifestError(f"{where}: box {i} ('{class_map[class_id]}') needs numeric left, top, width "
-                                f"and height") from None
+                                f"and height")
+        boxes.append(Box(class_map[class_id], *values))  # type: ignore[arg-type]
     return Item(source, width, height, boxes=boxes, line=number)
 
 
@@ -201,27 +208,54 @@ def _parse_coco(coco: dict[str, Any], kind: str | None, name: str) -> tuple[Data
         items = {img["id"]: Item(str(img["file_name"]), _int_or_none(img.get("width")),
                                  _int_or_none(img.get("height")), line=img["id"]) for img in coco["images"]}
     except (KeyError, TypeError) as e:
+        why = f"missing {e}" if isinstance(e, KeyError) else "an entry that is not an object, or an id that is a list"
         raise ManifestError(f"{name}: every COCO category needs id and name, every image id and file_name "
-                            f"(missing {e})") from None
+                            f"({why})") from None
     found = []
     for n, a in enumerate(coco["annotations"], 1):
         where = f"{name} annotation {a.get('id', n) if isinstance(a, dict) else n}"
-        if not isinstance(a, dict) or a.get("image_id") not in items:
-            found.append(f"{where}: image_id {a.get('image_id') if isinstance(a, dict) else None} is not in images")
+        a = a if isinstance(a, dict) else {}
+        image_id, category_id = a.get("image_id"), a.get("category_id")  # a missing one is None: an id too
+        if not _known(image_id, items):
+            found.append(f"{where}: image_id {image_id} is not in images")
             continue
-        if a.get("category_id") not in categories:
-            found.append(f"{where} (image {a['image_id']}): category_id {a.get('category_id')} is not in categories")
+        if not _known(category_id, categories):
+            found.append(f"{where} (image {image_id}): category_id {category_id} is not in categories")
             continue
         bbox = a.get("bbox")
-        if not (isinstance(bbox, list) and len(bbox) == 4 and all(isinstance(v, (int, float)) for v in bbox)):
-            found.append(f"{where} (image {a['image_id']}): bbox must be [x, y, width, height], got {bbox}")
+        values = [_finite(v) for v in bbox] if isinstance(bbox, list) and len(bbox) == 4 else [None]
+        if None in values:
+            found.append(f"{where} (image {image_id}): bbox must be [x, y, width, height], got {bbox}")
             continue
-        items[a["image_id"]].boxes.append(Box(categories[a["category_id"]], *(float(v) for v in bbox)))
+        items[image_id].boxes.append(Box(categories[category_id], *values))  # type: ignore[arg-type]
     return _dataset("object", list(items.values()), "bounding-box", "coco"), found
 
 
 def _int_or_none(value: Any) -> int | None:
-    return int(value) if isinstance(value, (int, float)) and value > 0 else None
+    number = _finite(value)
+    return int(number) if number is not None and number >= 1 else None
+
+
+def _finite(value: Any) -> float | None:
+    """A JSON number as a float; None for anything else, NaN, Infinity or past a float's range (1e400)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _known(key: Any, table: dict[Any, Any]) -> bool:
+    """`key in table`, false for a list or object where an id belongs (unhashable, so `in` would raise)."""
+    return isinstance(key, Hashable) and key in table
+
+
+def json_lines(text: str) -> list[str]:
+    """JSON Lines are split at \n only: str.splitlines would also split inside a label holding U+2028
+    or \x1c, which JSON writes raw (ensure_ascii=False)."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
 
 
 def _dataset(kind: str, items: list[Item], attribute: str, source_format: str) -> Dataset:

@@ -19,6 +19,8 @@ import numpy as np
 from shared.errors import JobError
 from shared.labeling import formats
 from shared.labeling.task import LabelingTask
+from shared.media.errors import MediaError
+from shared.media.images import check_image_pixels
 from shared.messages import CollectMessage, TrainMessage
 from shared.models.dataset import Dataset
 from shared.models.lifecycle import version_to_train
@@ -51,8 +53,10 @@ def collect(msg: CollectMessage, ctx: StageContext) -> Result:
             found.append(f"{line_of(dataset, item)}: image not found: {ref} (not uploaded with the manifest)")
         elif shape == "missing":
             found.append(f"{line_of(dataset, item)}: image not found: {ref}")
-        else:
+        elif shape == "unreadable":
             found.append(f"{line_of(dataset, item)}: not an image: {item.source_ref}")
+        else:
+            found.append(f"{line_of(dataset, item)}: {shape}")
     if not found:
         found = problems(dataset)  # again: image sizes read from the files can put boxes outside them
     refuse(found)
@@ -69,8 +73,10 @@ def collect(msg: CollectMessage, ctx: StageContext) -> Result:
 
 
 def _shape(ctx: StageContext, ref: str, allowed: tuple[str, ...]) -> tuple[int, int] | str:
-    """(height, width) of an image in S3, or why there is none; a bucket the configuration does
-    not allow is never read (the workers' role may reach more than users should)."""
+    """(height, width) of an image in S3, or why there is none: "missing", "refused" (a bucket the
+    configuration does not allow is never read: the workers' role may reach more than users should),
+    "unreadable", or the refusal of an image whose header claims more pixels than max_image_pixels
+    (never decoded)."""
     if not ref.startswith("s3://"):
         return "missing"
     if bucket_refused(ref, allowed):
@@ -80,6 +86,10 @@ def _shape(ctx: StageContext, ref: str, allowed: tuple[str, ...]) -> tuple[int, 
         data = ctx.clients.s3.get_object(Bucket=bucket, Key=obj)["Body"].read()
     except Exception:
         return "missing"
+    try:
+        check_image_pixels(data, posixpath.basename(obj), ctx.config.max_image_pixels)
+    except MediaError as exc:
+        return str(exc)
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     return "unreadable" if image is None else (int(image.shape[0]), int(image.shape[1]))
 

@@ -16,7 +16,7 @@ from workers.registry import Result, stage
 def probe(msg: ProbeMessage, ctx: StageContext) -> Result:
     path = ctx.media.local_path(msg.video.key)
     try:
-        info = probe_video(path, name=msg.video.name)
+        info = probe_video(path, name=msg.video.name, max_pixels=ctx.config.max_video_pixels)
     except MediaError as exc:
         raise JobError(str(exc)) from exc
     ctx.storage.put_json(layout.probe_key(msg.video.video_id), info.to_ffprobe())

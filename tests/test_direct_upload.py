@@ -1,0 +1,57 @@
+"""A browser uploads a video straight to the bucket with a presigned POST (real HTTP to the emulator),
+bounded by upload_max_mb in the policy and checked again on arrival; the dashboard never holds it."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import json
+
+import pytest
+import requests
+
+from shared import layout
+from shared.submit import RequestError, Submitter
+from shared.uploads import INCOMING
+
+
+def post(upload, name: str, data: bytes) -> requests.Response:
+    """What the dashboard's upload component does in the browser: a multipart POST to the bucket."""
+    return requests.post(upload.url, data=upload.fields, files={"file": (name, data, "video/mp4")}, timeout=30)
+
+
+def test_a_video_posted_by_the_browser_lands_at_its_content_key(clients, storage):
+    # Given a presigned POST for match.mp4
+    submit = Submitter(clients)
+    upload = submit.presign_video("match.mp4")
+    policy = json.loads(base64.b64decode(upload.fields["policy"]))
+    assert ["content-length-range", 1, 2048 * 1024 * 1024] in policy["conditions"]
+    assert upload.key.startswith(INCOMING) and upload.key.endswith("/match.mp4")
+    # When the browser posts the file, and the page adopts it
+    data = b"\x00\x01video" * 1000
+    assert post(upload, "match.mp4", data).status_code in (200, 201, 204)
+    video = submit.adopt_video(upload, "match.mp4")
+    # Then it is stored once, at its content key, and nothing is left under incoming/
+    cid = hashlib.sha256(data).hexdigest()[:16]
+    assert (video.video_id, video.key, video.name) == (cid, layout.source_key(cid, "match.mp4"), "match.mp4")
+    assert storage.get_bytes(video.key) == data
+    assert list(storage.list_keys(INCOMING)) == []
+
+
+def test_refusals_name_the_file_and_the_limit(clients, storage):
+    # Given a 1 MB limit (S3 refuses a larger POST by the policy; the emulator does not, so arrival checks)
+    small = dataclasses.replace(clients, config=clients.config.replace(upload_max_mb=1))
+    submit = Submitter(small)
+    upload = submit.presign_video("big.mp4")
+    post(upload, "big.mp4", b"\0" * (3 * 1024 * 1024 // 2))
+    with pytest.raises(RequestError, match=r"^big.mp4 is 1.5 MB; the dashboard takes up to 1 MB a file "
+                                           r"\(BRANDVIS_UPLOAD_MAX_MB\)$"):
+        submit.adopt_video(upload, "big.mp4")
+    assert list(storage.list_keys("")) == []  # and it is removed
+    # An upload that never arrived, and a limit past what one POST can carry, say so
+    with pytest.raises(RequestError, match="lost.mp4 did not arrive in the bucket; upload it again"):
+        submit.adopt_video(submit.presign_video("lost.mp4"), "lost.mp4")
+    huge = dataclasses.replace(clients, config=clients.config.replace(upload_max_mb=8192))
+    with pytest.raises(RequestError, match="8,192 MB cannot be sent in one POST"):
+        Submitter(huge).presign_video("x.mp4")
