@@ -260,6 +260,16 @@ def test_membership_is_idempotent_and_the_report_reads_jobs_and_stored_reports(c
         campaign_report(clients, "Nope")
     with pytest.raises(CampaignError, match="campaign name"):
         campaigns.add_member("a/b", "j1", "x.mp4")
+    # and a request names every problem before anything is uploaded
+    from shared.messages import Sampling
+    from shared.submit import RequestError, Submitter
+
+    with pytest.raises(RequestError, match="--campaign needs --model"):
+        Submitter(clients).analyze(Path("x.mp4"), Sampling.at_fps(2), campaign="Cup")
+    with pytest.raises(RequestError) as caught:
+        Submitter(clients).analyze(Path("x.mp4"), Sampling.at_fps(2), model="logos", campaign="a/b",
+                                   meta={"date": "14/03/2026", "venue": "x"})
+    assert all(p in str(caught.value) for p in ("campaign name 'a/b'", "unknown field 'venue'", "'14/03/2026'"))
 
 
 # -- end to end: three videos through the queues into one campaign, read by the CLI --------------------------------
