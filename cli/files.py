@@ -36,6 +36,20 @@ def report_json(path: Path) -> bool:
     return isinstance(doc, dict) and doc.get("schema") == "brandvis.report/v1"
 
 
+def campaign_json(path: Path) -> bool:
+    doc = _json(path)
+    return isinstance(doc, dict) and doc.get("schema") == "brandvis.campaign/v1"
+
+
+def workbook(path: Path) -> bool:
+    """A workbook brandvis wrote: every one it writes has an "about" sheet."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return 'name="about"' in archive.read("xl/workbook.xml").decode(errors="replace")
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return False
+
+
 def csv_table(columns: list[str]) -> Ours:
     return lambda path: _head(path).splitlines()[:1] == [",".join(columns)]
 
