@@ -33,6 +33,7 @@ from shared.stack.wal import WalError, WriteAheadLog, read_body, replay
 log = logging.getLogger("brandvis.stack")
 
 HEALTH_PATH = "/_brandvis/health"
+ENDPOINT_FILE = ".stack.endpoint"  # next to the data folder's lock: where the stack holding it serves
 INTERNAL_HEADER = "X-Brandvis-Internal"
 
 # How long a stopping stack waits for workers stopped beside it (`make run`, Ctrl-C: honcho sends
@@ -156,9 +157,10 @@ def wait_until_ready(config: Config, timeout_s: float = 60.0) -> None:
 
 
 class LocalStack:
-    def __init__(self, config: Config, persist: bool = True) -> None:
+    def __init__(self, config: Config, persist: bool = True, started_by: str = "stack") -> None:
         self.config = config
         self.persist = persist
+        self.started_by = started_by
         self.data_dir = Path(config.data_dir)
         self.dirty = DirtyFlags()
         self.app: StackApp | None = None
@@ -196,6 +198,9 @@ class LocalStack:
                              "is a stack already running? `brandvis stack status` tells, "
                              "BRANDVIS_STACK_PORT picks another port") from exc
         self._spawn(self._server.serve_forever, "stack-http")
+        if self.persist:
+            (self.data_dir / ENDPOINT_FILE).write_text(json.dumps({"endpoint": self.endpoint, "pid": os.getpid(),
+                                                                     "started_by": self.started_by}))
 
         internal = self.clients()
         for client in (internal.s3, internal.sqs, internal.dynamodb, internal.events):
@@ -286,6 +291,7 @@ class LocalStack:
 
     def _unlock_data_dir(self) -> None:
         if self._lock_file is not None:
+            (self.data_dir / ENDPOINT_FILE).unlink(missing_ok=True)
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()
             self._lock_file = None
