@@ -190,3 +190,27 @@ def test_a_torn_last_record_ends_the_replay_of_its_segment(tmp_path):
     path.write_bytes(path.read_bytes()[:-2])
     # Then the intact entry is read and the torn one is not
     assert [e.body for e in read_entries(tmp_path)] == [b"one"]
+
+
+def test_resume_announces_again_a_labeling_end_the_lost_queues_held(clients, store):
+    from shared.labeling.store import COMPLETED, IN_PROGRESS, LabelingJob, LabelStore
+    from shared.stack.resume import resume_unfinished
+
+    # Given two jobs waiting on built-in labeling: one whose labels were finished (the end is in
+    # the table, its event was on a queue the restart emptied), one still being labeled
+    labels = LabelStore(clients.dynamodb, clients.names.jobs_table)
+    for job_id, name in (("done-job", "lab-done"), ("open-job", "lab-open")):
+        store.create_job(job_id, "train", {}, first_stage="label")
+        store.mark_running(job_id)
+        store.add_outputs(job_id, {"labeling": {"name": name, "labeler": "builtin", "frames": 1}})
+        assert store.set_waiting(job_id, True)
+        labels.register(LabelingJob(name, job_id, "builtin", "object", IN_PROGRESS, "t.json", 1, "2026-01-01"))
+    assert labels.end("lab-done", COMPLETED)
+    # When the stack's resume sweep runs
+    resumed = resume_unfinished(clients)
+    # Then only the ended one is announced again, on the events queue
+    assert resumed.announced == 1
+    url = clients.sqs.get_queue_url(QueueName=clients.names.events_queue)["QueueUrl"]
+    bodies = [m["Body"] for m in clients.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])]
+    assert len(bodies) == 1 and json.loads(bodies[0])["resources"][0].endswith("labeling-job/lab-done")
+    assert json.loads(bodies[0])["detail"]["LabelingJobStatus"] == COMPLETED

@@ -221,9 +221,10 @@ class LocalStack:
         self.app.ready.set()
         self.resumed = resume_unfinished(self.clients())
         log.info("event=stack-ready endpoint=%s data_dir=%s restored_objects=%d restored_items=%d "
-                 "replayed_writes=%d resumed_jobs=%d resent_messages=%d", self.endpoint, info["data_dir"],
+                 "replayed_writes=%d resumed_jobs=%d resent_messages=%d reannounced_labeling=%d", self.endpoint,
+                 info["data_dir"],
                  self.restored.get("objects", 0), self.restored.get("items", 0), self.restored.get("replayed", 0),
-                 self.resumed.jobs, self.resumed.messages)
+                 self.resumed.jobs, self.resumed.messages, self.resumed.announced)
         return self
 
     def stop(self, workers_grace_s: float = 0.0) -> None:
