@@ -9,8 +9,9 @@ is compared with the increments acknowledged: it must equal them, or be one more
 increment in flight at the kill reached the log (applied, its reply lost: as on AWS, a request
 that times out may or may not have happened).
 
-Throughput: the same stream for `--seconds` against a fresh stack with the log and one without
-(BRANDVIS_WRITE_AHEAD_LOG=0, snapshots only), alternating, three times each; medians printed.
+Throughput: the same stream for `--seconds` against a fresh stack with the log and, at the same
+time, one without (BRANDVIS_WRITE_AHEAD_LOG=0, snapshots only), so both meet the same machine load;
+`--pairs` times. Printed: writes/s of each, their ratio, and how many writes shared an fsync.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import signal
 import socket
 import statistics
@@ -102,9 +104,10 @@ def stream(clients: Clients, run_id: str, writers: int) -> tuple[list[Writer], t
     return ws, stop, threads
 
 
-def one_kill(config: Config, log: Path, writers: int) -> tuple[int, int, int, int]:
-    """(writes acknowledged, acknowledged writes lost, counters not exact, increments in flight applied)"""
-    stack = start_stack(config, log)
+def one_kill(stack: subprocess.Popen, config: Config, log: Path,
+             writers: int) -> tuple[subprocess.Popen, tuple[int, int, int, int]]:
+    """Kill the running stack under writes and start it again: the new stack process, and (writes
+    acknowledged, acknowledged writes lost, counters not exact, increments in flight applied)."""
     clients = make_clients(config, max_attempts=1)
     run_id = f"{time.time_ns()}"
     ws, stop, threads = stream(clients, run_id, writers)
@@ -135,29 +138,33 @@ def one_kill(config: Config, log: Path, writers: int) -> tuple[int, int, int, in
             in_flight_applied += 1
         elif value != w.increments:
             inexact += 1
-    stack.send_signal(signal.SIGTERM)
-    stack.wait(60)
-    return sum(w.acknowledged for w in ws), lost, inexact, in_flight_applied
+    return stack, (sum(w.acknowledged for w in ws), lost, inexact, in_flight_applied)
 
 
-def throughput(config: Config, log: Path, writers: int, seconds: float, wal: bool) -> float:
-    stack = start_stack(config, log, wal)
-    clients = make_clients(config, max_attempts=1)
-    ws, stop, threads = stream(clients, f"tp{time.time_ns()}", writers)
+def throughput_pair(configs: dict[bool, Config], log: Path, writers: int, seconds: float) -> dict[bool, float]:
+    """Writes/s of a stack with the log and one without, streamed at the same time (so both meet
+    the same machine load), each on a fresh data folder."""
+    stacks = {wal: start_stack(config, log, wal) for wal, config in configs.items()}
+    runs = {wal: stream(make_clients(config, max_attempts=1), f"tp{time.time_ns()}", writers)
+            for wal, config in configs.items()}
     time.sleep(seconds)
-    stop.set()
-    for t in threads:
-        t.join()
-    stack.send_signal(signal.SIGTERM)
-    stack.wait(60)
-    return sum(w.acknowledged for w in ws) / seconds
+    for _, stop, _ in runs.values():
+        stop.set()
+    for _, _, threads in runs.values():
+        for t in threads:
+            t.join()
+    for stack in stacks.values():
+        stack.send_signal(signal.SIGTERM)
+        stack.wait(60)
+    return {wal: sum(w.acknowledged for w in ws) / seconds for wal, (ws, _, _) in runs.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=20, help="kills")
     parser.add_argument("--writers", type=int, default=4, help="writer threads")
-    parser.add_argument("--seconds", type=float, default=4.0, help="length of each throughput run")
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each throughput run")
+    parser.add_argument("--pairs", type=int, default=3, help="throughput runs (each a pair: with / without the log)")
     parser.add_argument("--interval", type=float, default=0.2, help="snapshot interval (s)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -166,26 +173,33 @@ def main() -> None:
         print(f"kill -9 of the local stack under {args.writers} writers (item put, counter ADD, object put), "
               f"write-ahead log on, snapshot interval {args.interval * 1000:.0f} ms")
         total_lost = total_inexact = 0
+        stack = start_stack(config, log)
         for r in range(args.rounds):
-            acked, lost, inexact, applied = one_kill(config, log, args.writers)
+            stack, (acked, lost, inexact, applied) = one_kill(stack, config, log, args.writers)
             total_lost += lost
             total_inexact += inexact
             print(f"kill {r + 1:2d}: {acked:5d} writes acknowledged, {lost} lost, counters "
                   f"{'exact' if not inexact else f'{inexact} WRONG'}"
                   f"{f' ({applied} in-flight increment(s) applied, reply lost)' if applied else ''}")
+        stack.send_signal(signal.SIGTERM)
+        stack.wait(60)
         print(f"total: {total_lost} acknowledged writes lost in {args.rounds} kills, "
               f"{total_inexact} counters off their acknowledged increments")
 
         rates: dict[bool, list[float]] = {True: [], False: []}
-        for i in range(3):
-            for wal in (False, True):
-                run = config.replace(data_dir=Path(tmp) / f"tp-{wal}-{i}")
-                rates[wal].append(throughput(run, log, args.writers, args.seconds, wal))
-        with_log, without = statistics.median(rates[True]), statistics.median(rates[False])
-        print(f"write throughput ({args.writers} writers, {args.seconds:.0f} s runs, median of 3): "
-              f"{without:.0f} writes/s without the log, {with_log:.0f} writes/s with it "
-              f"({(1 - with_log / without) * 100:+.1f} % slower); runs without: "
-              f"{', '.join(f'{x:.0f}' for x in rates[False])}; with: {', '.join(f'{x:.0f}' for x in rates[True])}")
+        tp_log = Path(tmp) / "throughput.log"
+        for i in range(args.pairs):
+            configs = {wal: config.replace(stack_port=free_port(), data_dir=Path(tmp) / f"tp-{wal}-{i}")
+                       for wal in (True, False)}
+            for wal, rate in throughput_pair(configs, tp_log, args.writers, args.seconds).items():
+                rates[wal].append(rate)
+        ratios = [w / wo for w, wo in zip(rates[True], rates[False])]
+        groups = [float(x) for x in re.findall(r"entries_per_fsync=([0-9.]+)", tp_log.read_text())]
+        print(f"write throughput, {args.writers} writers per stack, a stack with the log and one without "
+              f"side by side, {args.seconds:.0f} s, {args.pairs} pairs: with/without "
+              f"{', '.join(f'{w:.0f}/{wo:.0f}' for w, wo in zip(rates[True], rates[False]))} writes/s; "
+              f"median ratio {statistics.median(ratios):.2f} (goal >= 0.80); "
+              f"writes per fsync (group commit) median {statistics.median(groups) if groups else 0:.2f}")
 
 
 if __name__ == "__main__":

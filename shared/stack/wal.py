@@ -128,6 +128,7 @@ class WriteAheadLog:
         self._open_uploads: dict[str, tuple[int, float]] = {}  # upload id -> (create seq, when)
         self._writer: threading.Thread | None = None
         self.fsyncs = 0
+        self.appended = 0  # entries this process logged
 
     # -- appending -----------------------------------------------------------------------------
     def open(self, last_seq: int, open_uploads: dict[str, int] | None = None) -> WriteAheadLog:
@@ -147,6 +148,7 @@ class WriteAheadLog:
         change, upload_id = _s3_upload_change(kept, response) if service == "s3" else ("", None)
         with self._cond:
             self.last_seq += 1
+            self.appended += 1
             seq = self.last_seq
             header = {"seq": seq, "service": service, "environ": kept}
             if change == "open":
@@ -215,6 +217,8 @@ class WriteAheadLog:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+        log.info("event=wal-closed entries=%d fsyncs=%d entries_per_fsync=%.2f", self.appended, self.fsyncs,
+                 self.appended / max(self.fsyncs, 1))
 
     # -- snapshots and compaction --------------------------------------------------------------
     def s3_replay_from(self) -> int:
