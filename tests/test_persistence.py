@@ -147,7 +147,7 @@ def test_compaction_keeps_state_and_counters_count_once(clients, stack, tmp_path
     # Given the session stack logging its writes, with a snapshotter of our own
     wal = WriteAheadLog(tmp_path / "wal").open(0)
     monkeypatch.setattr(stack.app, "wal", wal)
-    snap = Snapshotter(tmp_path, clients.config.region, stack.app.ddb_lock, stack.app.dirty, wal)
+    snap = Snapshotter(tmp_path, clients.config.region, stack.app.ddb_lock, stack.app.dirty, wal, compact_every_s=0)
     storage = Storage(clients.s3, clients.names.bucket)
     try:
         # When writes, snapshots (each compacting the log) and more writes alternate

@@ -5,7 +5,8 @@ directly: every `interval` seconds, if a write request came in, it
 1. captures every table's items (under the lock that serialises DynamoDB requests), with the
    write-ahead log's position at that instant,
 2. copies new or changed S3 objects to files (unchanged ones are skipped by ETag),
-3. then writes the captured items, and records what the snapshot covers so the log can drop it.
+3. then writes the captured items, and records what the snapshot covers; every
+   `COMPACT_EVERY_S` it fsyncs the files written since and lets the log drop what they cover.
 Because a stage writes its S3 outputs before it records progress in DynamoDB, the tables on disk
 never refer to objects missing from disk. Writes after the last snapshot are in the write-ahead
 log (`wal.py`), replayed at start after `restore()`. SQS is not kept: at start the resume sweep
@@ -24,6 +25,7 @@ import mmap
 import os
 import shutil
 import threading
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -34,15 +36,27 @@ from shared.stack.wal import WriteAheadLog
 
 log = logging.getLogger("brandvis.stack")
 
+COMPACT_EVERY_S = 10.0  # how often snapshots are fsynced and the write-ahead log drops what they cover
+
 
 def _atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())  # on disk before the log entries it covers are dropped
+    tmp.write_bytes(data)
     os.replace(tmp, path)
+
+
+def _fsync(paths: set[Path]) -> None:
+    """Make files (and the folders naming them) durable; gone ones were replaced or deleted since."""
+    for path in sorted(paths) + sorted({p.parent for p in paths}):
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _file_name(key: str) -> str:
@@ -80,7 +94,7 @@ class DirtyFlags:
 
 class Snapshotter:
     def __init__(self, data_dir: Path, region: str, ddb_lock: threading.RLock, dirty: DirtyFlags,
-                 wal: WriteAheadLog | None = None) -> None:
+                 wal: WriteAheadLog | None = None, compact_every_s: float = COMPACT_EVERY_S) -> None:
         self.root = data_dir
         self.region = region
         self.ddb_lock = ddb_lock
@@ -93,6 +107,9 @@ class Snapshotter:
         self.table_seqs: dict[str, int] = {}
         self.s3_from = 0
         self.covered = 0  # every log entry up to here is in the files: the log may drop them
+        self.compact_every_s = compact_every_s
+        self._written: set[Path] = set()  # files written since the last compaction (not fsynced yet)
+        self._compacted_at = time.monotonic()
 
     @property
     def checkpoint_path(self) -> Path:
@@ -119,15 +136,21 @@ class Snapshotter:
             s3_from = self.s3_from  # a busy object was skipped: S3 is covered no further than before
         if tables is not None:
             for name, (items, seq) in tables.items():
-                _atomic_write(self.root / "dynamodb" / f"{name}.json", items)
+                self._write(self.root / "dynamodb" / f"{name}.json", items)
                 self.table_seqs[name] = ddb_at = seq
         if self.wal is not None:
             if s3_from != self.s3_from:
-                _atomic_write(self.checkpoint_path, json.dumps({"s3_from": s3_from}).encode())
+                self._write(self.checkpoint_path, json.dumps({"s3_from": s3_from}).encode())
                 self.s3_from = s3_from
-            if min(self.s3_from, ddb_at) > self.covered:
+            due = force or time.monotonic() - self._compacted_at >= self.compact_every_s
+            if due and min(self.s3_from, ddb_at) > self.covered:
+                # Files are fsynced only now, long after most were written back: the log keeps what
+                # they hold until then.
+                _fsync(self._written)
+                self._written.clear()
                 self.covered = min(self.s3_from, ddb_at)
                 self.wal.compact(self.covered)
+                self._compacted_at = time.monotonic()
         if tables is not None or force:
             self.snapshots += 1
         return tables is not None
@@ -174,15 +197,14 @@ class Snapshotter:
                     with fk.lock, open(tmp, "wb") as out:
                         fk._value_buffer.seek(0)
                         shutil.copyfileobj(fk._value_buffer, out, 1 << 20)
-                        if self.wal is not None:
-                            out.flush()
-                            os.fsync(out.fileno())
                 except ValueError:  # overwritten and disposed while we copied: next round has it
                     tmp.unlink(missing_ok=True)
                     self.dirty.mark("s3")
                     skipped = True
                     continue
                 os.replace(tmp, target)
+                if self.wal is not None:
+                    self._written.add(target)
                 index[key] = entry
                 changed = True
             for key in [k for k in index if k not in current]:
@@ -190,8 +212,13 @@ class Snapshotter:
                 del index[key]
                 changed = True
             if changed or not (folder / "index.json").exists():
-                _atomic_write(folder / "index.json", json.dumps(index).encode())
+                self._write(folder / "index.json", json.dumps(index).encode())
         return skipped
+
+    def _write(self, path: Path, data: bytes) -> None:
+        _atomic_write(path, data)
+        if self.wal is not None:
+            self._written.add(path)
 
     @staticmethod
     def _read_index(folder: Path) -> dict[str, dict[str, Any]]:

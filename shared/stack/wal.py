@@ -3,9 +3,9 @@
 Snapshots (`persist.py`) copy moto's state to disk every interval; in between, state lives only in
 moto's memory. So the stack's request wrapper (`server.StackApp`) appends every successful
 state-changing S3 or DynamoDB request (method, path, query, headers, body) here and answers the
-client only once the entry is on disk (fsync). Requests that arrive together share one fsync: a
-writer thread takes everything queued, writes it, fsyncs once and wakes the requests it covered
-(group commit). Reads also wait until what they saw is on disk, so no client sees a write that a
+client only once the entry is on disk (fsync). Requests that arrive together share one fsync
+(group commit): the first to wait writes out everything queued and fsyncs once, the others wait
+for it, and the next of them takes what queued meanwhile (no writer thread to hand off to). Reads also wait until what they saw is on disk, so no client sees a write that a
 crash could take back.
 
 Order: a request is applied and numbered in one step (DynamoDB under the lock that serialises it,
@@ -20,7 +20,8 @@ What a snapshot covers, and what is replayed after it (at start, after `restore(
   state), moved back to the start of any multipart upload still open, whose parts live only here.
   Replayed uploads keep their ids, so a client mid-upload can go on after a restart. A CopyObject
   whose source was overwritten after it is not exact on replay (brandvis copies immutable keys).
-Each snapshot starts a new segment file; segments wholly covered by a snapshot are deleted.
+Every `persist.COMPACT_EVERY_S` the snapshot's files are fsynced, a new segment file is started, and
+segments wholly covered by them are deleted.
 
 Files: `wal/<first seq>.log`; a record is length + crc32 + (JSON header line, body). A torn last
 record (a crash mid-write; never acknowledged) ends its segment's replay.
@@ -123,10 +124,9 @@ class WriteAheadLog:
         self.durable_seq = 0  # on disk
         self._fd: int | None = None
         self._rotate = False
-        self._closing = False
+        self._flushing = False  # a request is writing the queue out
         self._error: OSError | None = None
         self._open_uploads: dict[str, tuple[int, float]] = {}  # upload id -> (create seq, when)
-        self._writer: threading.Thread | None = None
         self.fsyncs = 0
         self.appended = 0  # entries this process logged
 
@@ -137,8 +137,6 @@ class WriteAheadLog:
         self.last_seq = self.durable_seq = last_seq
         self._open_uploads = {k: (v, time.time()) for k, v in (open_uploads or {}).items()}
         self._fd = self._new_segment(last_seq + 1)
-        self._writer = threading.Thread(target=self._write_loop, name="stack-wal", daemon=True)
-        self._writer.start()
         return self
 
     def append(self, service: str, environ: dict[str, Any], body: bytes, response: bytes = b"") -> int:
@@ -158,46 +156,53 @@ class WriteAheadLog:
                 self._open_uploads.pop(upload_id, None)  # type: ignore[arg-type]
             payload = json.dumps(header, separators=(",", ":")).encode() + b"\n" + body
             self._pending.append(_RECORD.pack(len(payload), zlib.crc32(payload)) + payload)
-            self._cond.notify_all()
         return seq
 
     def wait_durable(self, seq: int, timeout: float = 60.0) -> None:
-        """Return once entry `seq` (and every one before it) is on disk."""
+        """Return once entry `seq` (and every one before it) is on disk. The first request to wait
+        writes and fsyncs everything queued (itself and any others); the ones arriving meanwhile
+        wait for it, and the next of them does the same for all that queued during that fsync."""
+        deadline = time.monotonic() + timeout
         with self._cond:
-            if not self._cond.wait_for(lambda: self.durable_seq >= seq or self._error is not None, timeout):
-                raise WalError(f"the write-ahead log did not reach disk within {timeout:.0f} s")
-            if self.durable_seq < seq:
-                raise WalError(f"the write-ahead log cannot be written: {self._error}")
+            while self.durable_seq < seq:
+                if self._error is not None:
+                    raise WalError(f"the write-ahead log cannot be written: {self._error}")
+                if not self._flushing:
+                    self._flush()
+                elif not self._cond.wait(max(0.0, deadline - time.monotonic())):
+                    raise WalError(f"the write-ahead log did not reach disk within {timeout:.0f} s")
 
-    def _write_loop(self) -> None:
-        while True:
-            with self._cond:
-                self._cond.wait_for(lambda: self._pending or self._closing)
-                if not self._pending:
-                    return
-                batch, self._pending = self._pending, []
-                top, rotate, self._rotate = self.last_seq, self._rotate, False
-                first = self.durable_seq + 1
-            try:
-                if rotate:
-                    old, self._fd = self._fd, self._new_segment(first)
-                    if old is not None:
-                        os.close(old)
-                assert self._fd is not None
-                data = memoryview(b"".join(batch))
-                while data:
-                    data = data[os.write(self._fd, data):]
-                os.fdatasync(self._fd)
-            except OSError as exc:
-                log.exception("event=wal-write-failed")
-                with self._cond:
-                    self._error = exc
-                    self._cond.notify_all()
-                return
-            with self._cond:
-                self.durable_seq = top
-                self.fsyncs += 1
-                self._cond.notify_all()
+    def _flush(self) -> None:
+        """Write and fsync what is queued; called holding the lock, which it lets go meanwhile."""
+        batch, self._pending = self._pending, []
+        top, rotate, self._rotate = self.last_seq, self._rotate, False
+        first = self.durable_seq + 1
+        self._flushing = True
+        self._cond.release()
+        try:
+            if rotate:
+                old, self._fd = self._fd, self._new_segment(first)
+                if old is not None:
+                    os.close(old)
+            assert self._fd is not None
+            data = memoryview(b"".join(batch))
+            while data:
+                data = data[os.write(self._fd, data):]
+            os.fdatasync(self._fd)
+        except OSError as exc:
+            log.exception("event=wal-write-failed")
+            error: OSError | None = exc
+        else:
+            error = None
+        finally:
+            self._cond.acquire()
+            self._flushing = False
+            self._cond.notify_all()
+        if error is not None:
+            self._error = error
+            return
+        self.durable_seq = top
+        self.fsyncs += 1
 
     def _new_segment(self, first_seq: int) -> int:
         fd = os.open(self.folder / f"{first_seq:020d}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -209,14 +214,14 @@ class WriteAheadLog:
         return fd
 
     def close(self) -> None:
+        try:
+            self.wait_durable(self.last_seq)
+        except WalError:
+            log.exception("event=wal-close-failed")
         with self._cond:
-            self._closing = True
-            self._cond.notify_all()
-        if self._writer is not None:
-            self._writer.join(30)
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
         log.info("event=wal-closed entries=%d fsyncs=%d entries_per_fsync=%.2f", self.appended, self.fsyncs,
                  self.appended / max(self.fsyncs, 1))
 
