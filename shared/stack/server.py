@@ -1,11 +1,12 @@
 """The embedded local stack: moto server on 127.0.0.1, provisioned, persistent, resumable.
 
-One wrapper around moto's WSGI app does four small things:
+One wrapper around moto's WSGI app does five small things:
 - answers `/_brandvis/health` (workers and the CLI wait on it);
 - holds requests until provisioning and the restore from disk are done;
 - serialises DynamoDB requests, which makes moto's conditional updates atomic under concurrent
   HTTP threads (the fan-in counters rely on that, as they do on AWS);
-- notes which services had writes, so the snapshotter only works when something changed.
+- notes which services had writes, so the snapshotter only works when something changed;
+- logs each S3/DynamoDB write to disk before answering it (`wal.py`), so a kill -9 loses none.
 """
 
 from __future__ import annotations
