@@ -137,8 +137,9 @@ def test_a_kill_9_right_after_acknowledged_writes_loses_none(tmp_path):
             Bucket=clients.names.bucket, Key="media/big.bin", UploadId=upload["UploadId"],
             MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
         assert storage.get_bytes("media/big.bin") == b"part one"
-        replayed = re.findall(r"replayed_writes=(\d+)", (tmp_path / "stack.log").read_text())
-        assert int(replayed[-1]) >= 4 * 5 * 3 + 2  # all of it came back from the log, none from a snapshot
+        replayed = wait_for(lambda: re.findall(r"replayed_writes=(\d+)", (tmp_path / "stack.log").read_text())[1:],
+                            30, "the restarted stack to log what it replayed")  # logged just after it is ready
+        assert int(replayed[0]) >= 4 * 5 * 3 + 2  # all of it came back from the log, none from a snapshot
     finally:
         stack.send_signal(signal.SIGTERM)
         try:

@@ -35,6 +35,7 @@ log = logging.getLogger("brandvis.stack")
 
 HEALTH_PATH = "/_brandvis/health"
 ENDPOINT_FILE = ".stack.endpoint"  # next to the data folder's lock: where the stack holding it serves
+EMBEDDED = "command"  # the endpoint file's `started_by` for a stack a CLI command started for itself
 INTERNAL_HEADER = "X-Brandvis-Internal"
 
 # How long a stopping stack waits for workers stopped beside it (`make run`, Ctrl-C: honcho sends
@@ -288,7 +289,13 @@ class LocalStack:
         except BlockingIOError:
             self._lock_file.close()
             self._lock_file = None
-            raise StackError(f"another local stack is using {self.data_dir}; stop it first "
+            try:
+                holder = json.loads((self.data_dir / ENDPOINT_FILE).read_text())
+                who = (f" (pid {holder['pid']}, a brandvis command's own: it stops when the commands using it end)"
+                       if holder.get("started_by") == EMBEDDED else f" (pid {holder['pid']})")
+            except (OSError, ValueError, KeyError, TypeError):
+                who = ""
+            raise StackError(f"another local stack is using {self.data_dir}{who}; stop it first "
                              "(or set BRANDVIS_DATA_DIR for a separate one)") from None
 
     def _unlock_data_dir(self) -> None:

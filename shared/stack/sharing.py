@@ -25,11 +25,10 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from shared.config import Config
-from shared.stack.server import ENDPOINT_FILE, LocalStack, StackError, health
+from shared.stack.server import EMBEDDED, ENDPOINT_FILE, LocalStack, StackError, health
 
 SESSION_LOCK = ".stack.session.lock"
 USERS_DIR = ".stack.users"
-EMBEDDED = "command"  # the endpoint file's `started_by` for a stack a command started for itself
 JOIN_TIMEOUT_S = 120.0  # how long a command waits for a stack another process is starting
 
 
@@ -142,14 +141,19 @@ def leave(joined: Joined, waiting: Callable[[list[int]], None] | None = None) ->
         users.remove(pid)
         return
     told = False
-    while True:
-        with users.locked():
-            others = users.others(pid)
-            if not others:
-                users.remove(pid)
-                joined.stack.stop()  # under the lock: a command arriving now starts a new stack after
-                return
-        if waiting is not None and not told:
-            waiting(others)
-            told = True
-        time.sleep(0.2)
+    try:
+        while True:
+            with users.locked():
+                others = users.others(pid)
+                if not others:
+                    users.remove(pid)
+                    joined.stack.stop()  # under the lock: a command arriving now starts a new stack after
+                    return
+            if waiting is not None and not told:
+                waiting(others)
+                told = True
+            time.sleep(0.2)
+    except KeyboardInterrupt:  # the user will not wait for the others: save and stop anyway
+        users.remove(pid)
+        joined.stack.stop()
+        raise
