@@ -44,6 +44,7 @@ class Config:
     endpoint_url: str = ""  # empty: http://stack_host:stack_port in local mode, AWS's own on aws
     data_dir: Path = field(default_factory=_default_data_dir)
     snapshot_interval_s: float = 0.2
+    write_ahead_log: bool = True  # log each S3/DynamoDB write to disk before answering (a kill -9 loses none)
     # Workers.
     cache_dir: Path = field(default_factory=_default_cache_dir)
     cache_max_gb: float = 20.0

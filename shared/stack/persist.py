@@ -2,14 +2,18 @@
 
 moto keeps everything in memory. The stack process hosts moto's backends, so it can read them
 directly: every `interval` seconds, if a write request came in, it
-1. captures every table's items (under the lock that serialises DynamoDB requests),
+1. captures every table's items (under the lock that serialises DynamoDB requests), with the
+   write-ahead log's position at that instant,
 2. copies new or changed S3 objects to files (unchanged ones are skipped by ETag),
-3. then writes the captured items.
+3. then writes the captured items, and records what the snapshot covers; every
+   `COMPACT_EVERY_S` it fsyncs the files written since and lets the log drop what they cover.
 Because a stage writes its S3 outputs before it records progress in DynamoDB, the tables on disk
-never refer to objects missing from disk. SQS is not kept: at start the resume sweep re-sends
-every message the job ledger (a table) says is pending.
+never refer to objects missing from disk. Writes after the last snapshot are in the write-ahead
+log (`wal.py`), replayed at start after `restore()`. SQS is not kept: at start the resume sweep
+re-sends every message the job ledger (a table) says is pending.
 
-Layout: `<data_dir>/s3/<bucket>/index.json` + `objects/<quoted key>`, `<data_dir>/dynamodb/<table>.json`.
+Layout: `<data_dir>/s3/<bucket>/index.json` + `objects/<quoted key>`, `<data_dir>/dynamodb/<table>.json`
+(`{"items": [...], "wal_seq": n}`), `<data_dir>/wal/` (log segments, `checkpoint.json`).
 """
 
 from __future__ import annotations
@@ -21,13 +25,18 @@ import mmap
 import os
 import shutil
 import threading
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from moto.core import DEFAULT_ACCOUNT_ID
 
+from shared.stack.wal import WriteAheadLog
+
 log = logging.getLogger("brandvis.stack")
+
+COMPACT_EVERY_S = 10.0  # how often snapshots are fsynced and the write-ahead log drops what they cover
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -35,6 +44,19 @@ def _atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
+
+
+def _fsync(paths: set[Path]) -> None:
+    """Make files (and the folders naming them) durable; gone ones were replaced or deleted since."""
+    for path in sorted(paths) + sorted({p.parent for p in paths}):
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _file_name(key: str) -> str:
@@ -71,38 +93,80 @@ class DirtyFlags:
 
 
 class Snapshotter:
-    def __init__(self, data_dir: Path, region: str, ddb_lock: threading.RLock, dirty: DirtyFlags) -> None:
+    def __init__(self, data_dir: Path, region: str, ddb_lock: threading.RLock, dirty: DirtyFlags,
+                 wal: WriteAheadLog | None = None, compact_every_s: float = COMPACT_EVERY_S) -> None:
         self.root = data_dir
         self.region = region
         self.ddb_lock = ddb_lock
         self.dirty = dirty
+        self.wal = wal
         self._s3_index: dict[str, dict[str, dict[str, Any]]] = {}
         self._lock = threading.Lock()  # one snapshot at a time
         self.snapshots = 0
+        # What the files on disk cover, in log entries (read back by restore()).
+        self.table_seqs: dict[str, int] = {}
+        self.s3_from = 0
+        self.covered = 0  # every log entry up to here is in the files: the log may drop them
+        self.compact_every_s = compact_every_s
+        self._written: set[Path] = set()  # files written since the last compaction (not fsynced yet)
+        self._compacted_at = time.monotonic()
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.root / "wal" / "checkpoint.json"
 
     # -- writing -------------------------------------------------------------------------------
     def snapshot(self, force: bool = False) -> bool:
         with self._lock:
-            ddb_dirty = self.dirty.take("dynamodb") or force
-            tables = self._capture_tables() if ddb_dirty else None
-            if self.dirty.take("s3") or force:
-                self._sync_s3()
-            if tables is not None:
-                for name, items in tables.items():
-                    _atomic_write(self.root / "dynamodb" / f"{name}.json", items)
-            if tables is not None or force:
-                self.snapshots += 1
-            return tables is not None
+            try:
+                return self._snapshot(force)
+            except BaseException:
+                self.dirty.mark("dynamodb")  # nothing may count as saved: the next round redoes it all
+                self.dirty.mark("s3")
+                raise
 
-    def _capture_tables(self) -> dict[str, bytes]:
-        backend = _ddb_backend(self.region)
+    def _snapshot(self, force: bool) -> bool:
+        # Log positions are read before the dirty flags are taken (writes mark them under the lock
+        # that numbers them): a service with no write since its last snapshot is covered up to here.
+        s3_from = self.wal.s3_replay_from() if self.wal is not None else 0
         with self.ddb_lock:
-            return {name: json.dumps({"items": [i.to_json()["Attributes"] for i in table.all_items()]},
-                                     separators=(",", ":")).encode()
+            ddb_at = self.wal.last_seq if self.wal is not None else 0
+        tables = self._capture_tables() if self.dirty.take("dynamodb") or force else None
+        if (self.dirty.take("s3") or force) and self._sync_s3():
+            s3_from = self.s3_from  # a busy object was skipped: S3 is covered no further than before
+        if tables is not None:
+            for name, (items, seq) in tables.items():
+                self._write(self.root / "dynamodb" / f"{name}.json", items)
+                self.table_seqs[name] = ddb_at = seq
+        if self.wal is not None:
+            if s3_from != self.s3_from:
+                self._write(self.checkpoint_path, json.dumps({"s3_from": s3_from}).encode())
+                self.s3_from = s3_from
+            due = force or time.monotonic() - self._compacted_at >= self.compact_every_s
+            if due and min(self.s3_from, ddb_at) > self.covered:
+                # Files are fsynced only now, long after most were written back: the log keeps what
+                # they hold until then.
+                _fsync(self._written)
+                self._written.clear()
+                self.covered = min(self.s3_from, ddb_at)
+                self.wal.compact(self.covered)
+                self._compacted_at = time.monotonic()
+        if tables is not None or force:
+            self.snapshots += 1
+        return tables is not None
+
+    def _capture_tables(self) -> dict[str, tuple[bytes, int]]:
+        backend = _ddb_backend(self.region)
+        with self.ddb_lock:  # DynamoDB requests are applied and logged under it: the position is exact
+            seq = self.wal.last_seq if self.wal is not None else 0
+            return {name: (json.dumps({"items": [i.to_json()["Attributes"] for i in table.all_items()],
+                                       "wal_seq": seq}, separators=(",", ":")).encode(), seq)
                     for name, table in backend.tables.items()}
 
-    def _sync_s3(self) -> None:
+    def _sync_s3(self) -> bool:
+        """Copy changed objects; True when a bucket was too busy to list (tried again next round)."""
         backend = _s3_backend()
+        skipped = False
         for bucket_name in list(backend.buckets):
             bucket = backend.buckets.get(bucket_name)
             if bucket is None:
@@ -117,6 +181,7 @@ class Snapshotter:
                     continue
             else:
                 self.dirty.mark("s3")  # busy bucket: try again next round
+                skipped = True
                 continue
             changed = False
             for key, fk in current.items():
@@ -135,8 +200,11 @@ class Snapshotter:
                 except ValueError:  # overwritten and disposed while we copied: next round has it
                     tmp.unlink(missing_ok=True)
                     self.dirty.mark("s3")
+                    skipped = True
                     continue
                 os.replace(tmp, target)
+                if self.wal is not None:
+                    self._written.add(target)
                 index[key] = entry
                 changed = True
             for key in [k for k in index if k not in current]:
@@ -144,7 +212,13 @@ class Snapshotter:
                 del index[key]
                 changed = True
             if changed or not (folder / "index.json").exists():
-                _atomic_write(folder / "index.json", json.dumps(index).encode())
+                self._write(folder / "index.json", json.dumps(index).encode())
+        return skipped
+
+    def _write(self, path: Path, data: bytes) -> None:
+        _atomic_write(path, data)
+        if self.wal is not None:
+            self._written.add(path)
 
     @staticmethod
     def _read_index(folder: Path) -> dict[str, dict[str, Any]]:
@@ -185,7 +259,23 @@ class Snapshotter:
             if table not in ddb.tables:
                 log.warning("data folder has items for unknown table %s; skipped", table)
                 continue
-            for item in json.loads(path.read_text())["items"]:
+            doc = json.loads(path.read_text())
+            for item in doc["items"]:
                 ddb.put_item(table, item)
                 counts["items"] += 1
+            self.table_seqs[table] = int(doc.get("wal_seq", 0))
+        try:
+            self.s3_from = int(json.loads(self.checkpoint_path.read_text())["s3_from"])
+        except (OSError, ValueError, KeyError):
+            self.s3_from = 0
         return counts
+
+    @staticmethod
+    def rename_upload(new_id: str, old_id: str) -> None:
+        """Give a multipart upload re-created by the log's replay the id its client holds."""
+        for bucket in list(_s3_backend().buckets.values()):
+            upload = bucket.multiparts.pop(new_id, None)
+            if upload is not None:
+                upload.id = old_id
+                bucket.multiparts[old_id] = upload
+                return

@@ -1,15 +1,17 @@
 """The embedded local stack: moto server on 127.0.0.1, provisioned, persistent, resumable.
 
-One wrapper around moto's WSGI app does four small things:
+One wrapper around moto's WSGI app does five small things:
 - answers `/_brandvis/health` (workers and the CLI wait on it);
 - holds requests until provisioning and the restore from disk are done;
 - serialises DynamoDB requests, which makes moto's conditional updates atomic under concurrent
   HTTP threads (the fan-in counters rely on that, as they do on AWS);
-- notes which services had writes, so the snapshotter only works when something changed.
+- notes which services had writes, so the snapshotter only works when something changed;
+- logs each S3/DynamoDB write to disk before answering it (`wal.py`), so a kill -9 loses none.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -27,10 +29,13 @@ from shared.config import Config
 from shared.stack.persist import DirtyFlags, Snapshotter
 from shared.stack.provision import provision
 from shared.stack.resume import Resumed, resume_unfinished
+from shared.stack.wal import WalError, WriteAheadLog, read_body, replay
 
 log = logging.getLogger("brandvis.stack")
 
 HEALTH_PATH = "/_brandvis/health"
+ENDPOINT_FILE = ".stack.endpoint"  # next to the data folder's lock: where the stack holding it serves
+EMBEDDED = "command"  # the endpoint file's `started_by` for a stack a CLI command started for itself
 INTERNAL_HEADER = "X-Brandvis-Internal"
 
 # How long a stopping stack waits for workers stopped beside it (`make run`, Ctrl-C: honcho sends
@@ -65,6 +70,8 @@ class StackApp:
         self.info = info
         self.ready = threading.Event()
         self.ddb_lock = threading.RLock()
+        self.s3_lock = threading.Lock()  # S3 writes, while a log numbers them in the order applied
+        self.wal: WriteAheadLog | None = None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH:
@@ -76,21 +83,52 @@ class StackApp:
         service = _service(environ)
         if service == "dynamodb":
             op = environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[-1]
-            with self.ddb_lock:
-                result = self.app(environ, start_response)
-                try:
-                    body_parts = list(result)
-                finally:
-                    close = getattr(result, "close", None)
-                    if close:
-                        close()
-            if op not in _DDB_READS:
-                self.dirty.mark("dynamodb")
-            return body_parts
-        result = self.app(environ, start_response)
+            return self._serialised(environ, start_response, service, self.ddb_lock, op not in _DDB_READS)
         if service == "s3" and environ.get("REQUEST_METHOD") in ("PUT", "POST", "DELETE"):
-            self.dirty.mark("s3")
+            lock = self.s3_lock if self.wal is not None else contextlib.nullcontext()
+            return self._serialised(environ, start_response, service, lock, True)
+        result = self.app(environ, start_response)
+        if service == "s3" and self.wal is not None:
+            self.wal.wait_durable(self.wal.last_seq)  # what this read saw is on disk
         return result
+
+    def _serialised(self, environ: dict[str, Any], start_response: Callable[..., Any], service: str,
+                    lock: Any, writes: bool) -> Iterable[bytes]:
+        """Apply the request under `lock`; a successful write is logged in the same step, and the
+        reply waits until the log (with everything this request saw) is on disk."""
+        wal = self.wal if "HTTP_X_BRANDVIS_INTERNAL" not in environ else None
+        body = read_body(environ) if wal is not None and writes else b""
+        reply: list[Any] = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+            reply[:] = [status, headers]
+            return lambda _data: None
+
+        with lock:
+            result = self.app(environ, capture)
+            try:
+                parts = list(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close:
+                    close()
+            seq = 0
+            if wal is not None:
+                seq = wal.last_seq
+                if writes and reply and reply[0][:1] in ("2", "3"):
+                    seq = wal.append(service, environ, body, b"".join(parts) if service == "s3" else b"")
+            if writes:
+                self.dirty.mark(service)  # under the lock: the snapshotter relies on it
+        if wal is not None and seq:
+            try:
+                wal.wait_durable(seq)
+            except WalError as exc:
+                msg = f"the local stack could not save this write: {exc}".encode()
+                start_response("503 Service Unavailable", [("Content-Type", "text/plain"),
+                                                           ("Content-Length", str(len(msg)))])
+                return [msg]
+        start_response(*reply)
+        return parts
 
 
 def health(endpoint: str, timeout: float = 1.0) -> dict[str, Any] | None:
@@ -121,9 +159,10 @@ def wait_until_ready(config: Config, timeout_s: float = 60.0) -> None:
 
 
 class LocalStack:
-    def __init__(self, config: Config, persist: bool = True) -> None:
+    def __init__(self, config: Config, persist: bool = True, started_by: str = "stack") -> None:
         self.config = config
         self.persist = persist
+        self.started_by = started_by
         self.data_dir = Path(config.data_dir)
         self.dirty = DirtyFlags()
         self.app: StackApp | None = None
@@ -161,21 +200,33 @@ class LocalStack:
                              "is a stack already running? `brandvis stack status` tells, "
                              "BRANDVIS_STACK_PORT picks another port") from exc
         self._spawn(self._server.serve_forever, "stack-http")
+        if self.persist:
+            (self.data_dir / ENDPOINT_FILE).write_text(json.dumps({"endpoint": self.endpoint, "pid": os.getpid(),
+                                                                     "started_by": self.started_by}))
 
         internal = self.clients()
         for client in (internal.s3, internal.sqs, internal.dynamodb, internal.events):
             client.meta.events.register("before-sign.*.*", _mark_internal)
         provision(internal)
         if self.persist:
-            self.snapshotter = Snapshotter(self.data_dir, self.config.region, self.app.ddb_lock, self.dirty)
+            wal = WriteAheadLog(self.data_dir / "wal") if self.config.write_ahead_log else None
+            self.snapshotter = Snapshotter(self.data_dir, self.config.region, self.app.ddb_lock, self.dirty, wal)
             self.restored = self.snapshotter.restore()
+            if wal is not None:
+                done = replay(wal.folder, self.app.app, self.snapshotter.table_seqs, self.snapshotter.s3_from,
+                              self.snapshotter.rename_upload)
+                self.restored["replayed"] = done.entries
+                self.app.wal = wal.open(done.last_seq, done.open_uploads)
+            self.dirty.mark("dynamodb")  # what was replayed is in memory only, until the next snapshot
+            self.dirty.mark("s3")
             self._spawn(self._snapshot_loop, "stack-snapshot")
         self.app.ready.set()
         self.resumed = resume_unfinished(self.clients())
         log.info("event=stack-ready endpoint=%s data_dir=%s restored_objects=%d restored_items=%d "
-                 "resumed_jobs=%d resent_messages=%d", self.endpoint, info["data_dir"],
-                 self.restored.get("objects", 0), self.restored.get("items", 0),
-                 self.resumed.jobs, self.resumed.messages)
+                 "replayed_writes=%d resumed_jobs=%d resent_messages=%d reannounced_labeling=%d", self.endpoint,
+                 info["data_dir"],
+                 self.restored.get("objects", 0), self.restored.get("items", 0), self.restored.get("replayed", 0),
+                 self.resumed.jobs, self.resumed.messages, self.resumed.announced)
         return self
 
     def stop(self, workers_grace_s: float = 0.0) -> None:
@@ -191,6 +242,8 @@ class LocalStack:
             self._server.server_close()
         for t in self._threads:
             t.join(5)
+        if self.app is not None and self.app.wal is not None:
+            self.app.wal.close()
         self._unlock_data_dir()
 
     def _wait_for_workers(self, grace_s: float) -> None:
@@ -236,11 +289,18 @@ class LocalStack:
         except BlockingIOError:
             self._lock_file.close()
             self._lock_file = None
-            raise StackError(f"another local stack is using {self.data_dir}; stop it first "
+            try:
+                holder = json.loads((self.data_dir / ENDPOINT_FILE).read_text())
+                who = (f" (pid {holder['pid']}, a brandvis command's own: it stops when the commands using it end)"
+                       if holder.get("started_by") == EMBEDDED else f" (pid {holder['pid']})")
+            except (OSError, ValueError, KeyError, TypeError):
+                who = ""
+            raise StackError(f"another local stack is using {self.data_dir}{who}; stop it first "
                              "(or set BRANDVIS_DATA_DIR for a separate one)") from None
 
     def _unlock_data_dir(self) -> None:
         if self._lock_file is not None:
+            (self.data_dir / ENDPOINT_FILE).unlink(missing_ok=True)
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()
             self._lock_file = None
