@@ -59,6 +59,8 @@ class Config:
     detect_concurrency: int = 4  # DetectCustomLabels calls in flight per detect message (Rekognition)
     detect_text_usd_per_1000: float = 1.0  # DetectText list price (Group 2 image API, first 1M a month, us-east-1)
     appearance_gap_s: float = 1.0  # detections closer than this are one appearance in reports
+    detection_floor: float = 0.2  # detect keeps detections down to min(this, the job's threshold); reports apply
+    # the threshold, so a finished job can be re-reported at any threshold from this floor up
     identity_tracks: bool = False  # local models: carry a mark's reading along its track (measured, not on by
     # default: docs/models.md)
     # Labeling.
@@ -155,6 +157,8 @@ def _coerce(cls: type[Config], name: str, value: Any) -> Any:
         raise ConfigError(f"{ENV_PREFIX}CURRENCY must be a three-letter ISO 4217 code such as USD, not {value!r}")
     if name == "log_format" and value not in ("text", "json"):
         raise ConfigError(f"{ENV_PREFIX}LOG_FORMAT must be 'text' or 'json', not {value!r}")
+    if name == "detection_floor" and not 0.0 <= float(value) <= 1.0:
+        raise ConfigError(f"{ENV_PREFIX}DETECTION_FLOOR must be a confidence between 0 and 1, not {value!r}")
     if name == "mode" and value not in ("local", "aws"):
         raise ConfigError(f"{ENV_PREFIX}MODE must be 'local' or 'aws', not {value!r}")
     return value
