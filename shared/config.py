@@ -140,7 +140,7 @@ def _coerce(cls: type[Config], name: str, value: Any) -> Any:
         if kind == "int":
             return int(value)
         if kind == "float":
-            return float(value)
+            value = float(value)  # then checked below, where a setting has a range
         if kind == "Path":
             return Path(value).expanduser()
         if kind == "bool":
@@ -157,7 +157,7 @@ def _coerce(cls: type[Config], name: str, value: Any) -> Any:
         raise ConfigError(f"{ENV_PREFIX}CURRENCY must be a three-letter ISO 4217 code such as USD, not {value!r}")
     if name == "log_format" and value not in ("text", "json"):
         raise ConfigError(f"{ENV_PREFIX}LOG_FORMAT must be 'text' or 'json', not {value!r}")
-    if name == "detection_floor" and not 0.0 <= float(value) <= 1.0:
+    if name == "detection_floor" and not 0.0 <= value <= 1.0:
         raise ConfigError(f"{ENV_PREFIX}DETECTION_FLOOR must be a confidence between 0 and 1, not {value!r}")
     if name == "mode" and value not in ("local", "aws"):
         raise ConfigError(f"{ENV_PREFIX}MODE must be 'local' or 'aws', not {value!r}")
