@@ -32,11 +32,13 @@ st.query_params["job"] = chosen
 job = next(j for j in analyses if j["job_id"] == chosen)
 # Re-thresholding: every figure below is recounted from the job's stored detections, kept down to its floor
 floor, ran_at = data.thresholds(job)
-picked = st.slider("Minimum confidence", min_value=floor, max_value=1.0, value=ran_at, step=0.01,
-                   key=f"min_confidence-{chosen}",
-                   help=f"Recounts the figures from this analysis's stored detections, without detecting again: "
-                        f"any threshold from {floor:g} (what they were kept down to) up; it ran at {ran_at:g}.") \
-    if floor < 1.0 else ran_at
+picked = ran_at
+if floor < 1.0:
+    picked = st.slider("Minimum confidence", min_value=floor, max_value=1.0, value=ran_at, step=0.01,
+                       key=f"min_confidence-{chosen}",
+                       help=f"Recounts the figures from this analysis's stored detections, without detecting "
+                            f"again: any threshold from {floor:g} (what they were kept down to) up; it ran at "
+                            f"{ran_at:g}.")
 threshold = max(floor, round(picked, 3))  # the slider's steps in floats (0.30000000000000004) as one cache key
 try:
     report = data.report(chosen) if threshold == ran_at else data.report_at(chosen, threshold)
