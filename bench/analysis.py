@@ -152,7 +152,7 @@ def train_model(clients, store: JobStore, bench, tmp: Path, name: str) -> None: 
 
 
 def forget_detections(clients, name: str) -> None:  # type: ignore[no-untyped-def]
-    """Detections are cached per model version and threshold: drop them to analyse again."""
+    """Detections are cached per model version and floor: drop them to analyse again."""
     storage = Storage(clients.s3, clients.names.bucket)
     keys = [k for k in storage.list_keys("media/") if f"/detections/{name}/" in k]
     for i in range(0, len(keys), 1000):

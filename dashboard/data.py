@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import streamlit as st
 
-from shared import layout
+from shared import job_report, layout
 from shared.aws import Clients, make_clients
 from shared.config import Config
 from shared.jobs import SUCCEEDED, WAITING, Job, JobStore, counter_name, ordered_counters
@@ -121,6 +121,21 @@ def analyses_with_reports(limit: int = 100) -> list[dict[str, Any]]:
 @st.cache_data(ttl=3600, show_spinner="Loading the report…")
 def report(job_id: str) -> dict[str, Any]:
     return storage().get_json(layout.report_key(job_id))
+
+
+def thresholds(job_record: dict[str, Any]) -> tuple[float, float]:
+    """(the lowest threshold the job's stored detections can be reported at, the one it ran at)."""
+    return job_report.floor(job_record["request"]), float(job_record["request"]["detect"]["min_confidence"])
+
+
+@st.cache_data(ttl=3600, show_spinner="Rebuilding the report from the stored detections…")
+def report_at(job_id: str, min_confidence: float) -> dict[str, Any]:
+    """The report at another threshold (cached per job and exact threshold); ThresholdError says
+    why not (below the floor the job's detections were kept down to)."""
+    found = store().get_job(job_id)
+    if found is None:
+        raise job_report.ThresholdError(f"no job {job_id}")
+    return job_report.rethreshold(storage(), model_store(), found, min_confidence)
 
 
 @st.cache_data(ttl=3600, show_spinner=False)

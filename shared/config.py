@@ -64,6 +64,8 @@ class Config:
     detect_concurrency: int = 4  # DetectCustomLabels calls in flight per detect message (Rekognition)
     detect_text_usd_per_1000: float = 1.0  # DetectText list price (Group 2 image API, first 1M a month, us-east-1)
     appearance_gap_s: float = 1.0  # detections closer than this are one appearance in reports
+    detection_floor: float = 0.2  # detect keeps detections down to min(this, the job's threshold); reports apply
+    # the threshold, so a finished job can be re-reported at any threshold from this floor up
     identity_tracks: bool = False  # local models: carry a mark's reading along its track (measured, not on by
     # default: docs/models.md)
     # Buckets a manifest's s3:// source-refs may name, beside the project's own (comma-separated); the
@@ -160,7 +162,7 @@ def _coerce(cls: type[Config], name: str, value: Any) -> Any:
         if kind == "int":
             return int(value)
         if kind == "float":
-            return float(value)
+            value = float(value)  # then checked below, where a setting has a range
         if kind == "Path":
             return Path(value).expanduser()
         if kind == "bool":
@@ -180,6 +182,8 @@ def _coerce(cls: type[Config], name: str, value: Any) -> Any:
     if name == "stack_host" and not _loopback(str(value)):
         raise ConfigError(f"{ENV_PREFIX}STACK_HOST={value!r}: the local stack has no sign-in, so it listens on this "
                           "machine only (127.0.0.1, ::1 or localhost)")
+    if name == "detection_floor" and not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{ENV_PREFIX}DETECTION_FLOOR must be a confidence between 0 and 1, not {value!r}")
     if name == "mode" and value not in ("local", "aws"):
         raise ConfigError(f"{ENV_PREFIX}MODE must be 'local' or 'aws', not {value!r}")
     return value

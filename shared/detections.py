@@ -75,10 +75,12 @@ class Detections:
         return ~np.isnan(self.xyxy).any(axis=1)
 
     def with_nms(self, iou: float = 0.5, class_agnostic: bool = False) -> Detections:
-        """Greedy non-maximum suppression, per label unless `class_agnostic`."""
+        """Greedy non-maximum suppression, per label unless `class_agnostic`. A box is suppressed
+        only by more confident ones (ties in their order here), so dropping the boxes below a
+        confidence before or after it gives the same boxes."""
         if len(self) == 0:
             return self
-        order = np.argsort(-self.confidence)
+        order = np.argsort(-self.confidence, kind="stable")
         keep: list[int] = []
         ious = box_iou(self.xyxy, self.xyxy)
         suppressed = np.zeros(len(self), bool)

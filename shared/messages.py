@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from shared.errors import MessageDecodeError
 from shared.media.types import MIN_FPS, Keyframe, Sampling, Segment
@@ -68,16 +68,33 @@ class ModelRef(_Frozen):
 
 
 class Detecting(_Frozen):
-    """What an analysis with a model asks of detect: carried probe -> extract -> detect."""
+    """What an analysis with a model asks of detect: carried probe -> extract -> detect.
+
+    Detect keeps detections down to `floor` and the report applies `min_confidence`, so the job
+    can be re-reported at any threshold from the floor up without detecting again. Jobs made
+    before the floor existed have none: their detections were cut at their threshold."""
 
     model: ModelRef
     min_confidence: float = Field(ge=0.0, le=1.0)
+    floor: float | None = Field(default=None, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _floor_not_above_threshold(self) -> Detecting:
+        if self.floor is not None and self.floor > self.min_confidence:
+            raise ValueError(f"detection floor {self.floor:g} is above the threshold {self.min_confidence:g}")
+        return self
+
+    @property
+    def kept_from(self) -> float:
+        """The confidence the stored detections go down to: the lowest threshold a report can apply."""
+        return self.min_confidence if self.floor is None else self.floor
 
     @property
     def slug(self) -> str:
-        """Folder for these detections: the same video, model and exact threshold reuse them
-        (0.495 and 0.5 are two folders: detections cut at 0.5 lack what 0.495 keeps)."""
-        return f"{self.model.slug}/c{self.min_confidence!r}"
+        """Folder for these detections: the same video, model and exact floor reuse them, whatever
+        threshold each job applies (0.495 and 0.5 are two folders: detections cut at 0.5 lack what
+        0.495 keeps)."""
+        return f"{self.model.slug}/c{self.kept_from!r}"
 
 
 class Message(_Frozen):

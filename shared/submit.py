@@ -183,7 +183,8 @@ class Submitter:
         if mv.backend == "rekognition" and self.clients.config.is_local:
             raise RequestError(f"model {name} runs on Rekognition: analyse it with BRANDVIS_MODE=aws")
         return Detecting(model=ModelRef(name=mv.name, model_version=mv.version, backend=mv.backend),
-                         min_confidence=min_confidence)
+                         min_confidence=min_confidence,
+                         floor=min(self.clients.config.detection_floor, min_confidence))
 
     # -- training ----------------------------------------------------------------------------
     def train(self, manifest: str, name: str, kind: str | None = None, backend: str = "local",

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 
 import pandas as pd
 import pytest
 
-from shared import layout
+from shared import job_report, layout
 from shared.jobs import FAILED, SUCCEEDED
 from shared.messages import Sampling
 from shared.models.store import ModelStore
@@ -82,6 +83,24 @@ def test_analysis_with_a_model_writes_report_v1(clients, store, storage, run_wor
         first = apps[apps["label"] == b["label"]].sort_values("start_s").iloc[0]
         assert b["first_seen_s"] == brands.loc[b["label"], "first_seen_s"] == first["start_s"]
         assert b["last_seen_s"] == brands.loc[b["label"], "last_seen_s"] == apps[apps["label"] == b["label"]]["end_s"].max()
+    # Detect kept detections down to the floor (0.2) and the report applied 0.5: the finished job
+    # re-reported at 0.7 from them is what a fresh analysis detecting at 0.7 reports
+    assert report["extras"]["detection_floor"] == 0.2 and done.result["detections_prefix"].endswith("/c0.2/")
+    models = ModelStore(clients.dynamodb, clients.names.jobs_table)
+    at_07 = job_report.rethreshold(storage, models, done, 0.7)
+    cut_at_07 = replace(clients, config=clients.config.replace(detection_floor=0.7))
+    fresh = wait_for_job(store, Submitter(cut_at_07).analyze(video.path, Sampling.at_fps(2), segment_seconds=8,
+                                                            model="logos", min_confidence=0.7).job_id, timeout=240)
+    assert fresh.status == SUCCEEDED and fresh.result["detections_prefix"].endswith("/c0.7/"), fresh.error
+    fresh_report = json.loads(storage.get_bytes(layout.report_key(fresh.job_id)))
+    mine = ("job_id", "detection_floor")
+    assert {**at_07, "extras": {k: v for k, v in at_07["extras"].items() if k not in mine}} == \
+        {**fresh_report, "extras": {k: v for k, v in fresh_report["extras"].items() if k not in mine}}
+    assert at_07["model"]["min_confidence"] == 0.7 and at_07["frames"] != report["frames"]
+    # The warnings speak of the threshold applied; below the floor the detections were never kept
+    assert "this analysis kept detections at 0.7" in " ".join(at_07["model"]["warnings"])
+    with pytest.raises(job_report.ThresholdError, match="down to confidence 0.2 only, not 0.1"):
+        job_report.rethreshold(storage, models, done, 0.1)
 
 
 def test_duplicate_detect_messages_do_not_double_count(clients, store, storage, run_worker, model, video):

@@ -135,6 +135,16 @@ def test_train_then_analyze_with_the_model_prints_and_saves_the_report(user_env,
     top = report["brands"][0]
     assert top["label"] in again and "from" in again
     assert json.loads(brandvis("report", job_id, "--json", env=user_env).stdout) == report
+    # And at a lower threshold than the job's, rebuilt from the detections it stored (kept down to 0.2):
+    # cut at 0.5 again, its frames are the job's own
+    proc = brandvis("report", job_id, "--min-confidence", "0.3", "--json", env=user_env)
+    looser = json.loads(proc.stdout)
+    assert "rebuilt at min confidence 0.3 from the stored detections (the job ran at 0.5; its detections go " \
+           "down to 0.2)" in proc.stderr
+    assert looser["model"]["min_confidence"] == 0.3 and looser["extras"]["job_id"] == job_id
+    assert all(lab["confidence"] >= 0.3 for f in looser["frames"] for lab in f["labels"])
+    assert [{**f, "labels": [lab for lab in f["labels"] if lab["confidence"] >= 0.5]}
+            for f in looser["frames"]] == report["frames"]
 
 
 def test_report_of_a_job_without_a_model_says_so(videos, user_env):
@@ -379,6 +389,11 @@ def test_report_shows_the_models_quality_and_compares_with_the_truth(clients, co
     as_json = json.loads(brandvis("report", job_id, "--truth", str(truth), "--json", env=env).stdout)
     assert as_json == compare(report, parse_truth(truth.read_text()))
     assert as_json["mean_abs_error_pct"] == 20.0 and as_json["absent_reported_s"] == {"Dynamo": 0.0}
+    # A threshold below what the job's detections were kept down to is refused, naming that floor
+    proc = brandvis("report", job_id, "--min-confidence", "0.3", env=env, check=False)
+    assert proc.returncode == 2 and proc.stderr.strip() == (
+        f"error: job {job_id} kept detections down to confidence 0.5 only, not 0.3: analyse the video again with "
+        "--min-confidence 0.3 to look that low")
 
 
 def test_report_with_a_bad_truth_file_names_the_problem(user_env, tmp_path):

@@ -38,6 +38,7 @@ def test_aws_mode_has_no_endpoint_and_needs_the_bucket():
     ({"BRANDVIS_MODE": "cloud"}, "BRANDVIS_MODE must be 'local' or 'aws'"),
     ({"BRANDVIS_CURRENCY": "dollars"}, "BRANDVIS_CURRENCY must be a three-letter ISO 4217 code"),
     ({"BRANDVIS_LOG_FORMAT": "xml"}, "BRANDVIS_LOG_FORMAT must be 'text' or 'json'"),
+    ({"BRANDVIS_DETECTION_FLOOR": "1.5"}, "BRANDVIS_DETECTION_FLOOR must be a confidence between 0 and 1"),
 ])
 def test_bad_values_are_named(env, message):
     with pytest.raises(ConfigError, match=message):

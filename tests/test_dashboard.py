@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import charts
-from shared import layout
+from shared import job_report, layout
 from shared.models.store import ModelStore
 from shared.presence import WorkerPresence
 from shared.report.tables import brands_table
@@ -56,7 +56,7 @@ def headers(frame) -> dict[str, dict]:
     return {c: v for c, v in json.loads(frame.proto.columns).items() if c in frame.value.columns}
 
 
-def test_results_page_shows_the_report(clients, storage, run_worker, model, video, dashboard_env):
+def test_results_page_shows_the_report(clients, store, storage, run_worker, model, video, dashboard_env):
     job_id = finished_analysis(clients, run_worker, model, video)
     report = json.loads(storage.get_bytes(layout.report_key(job_id)))
     at = run(PAGES / "results.py", {"job": job_id})
@@ -93,6 +93,19 @@ def test_results_page_shows_the_report(clients, storage, run_worker, model, vide
     assert set(exposures) == set(at.dataframe[2].value.columns)
     assert all("_" not in c["label"] for c in exposures.values()), exposures
     assert exposures["start_s"]["type_config"]["format"] == "%.1f"
+    # The confidence slider runs from the floor the detections were kept down to, at the job's threshold;
+    # moved, every figure is recounted from the stored detections at the new threshold
+    slider = at.slider(key=f"min_confidence-{job_id}")
+    assert (slider.min, slider.max, slider.value) == (0.2, 1.0, 0.5)
+    slider.set_value(0.8).run()
+    assert not at.exception, at.exception
+    stricter = brands_table(job_report.rethreshold(storage, ModelStore(clients.dynamodb, clients.names.jobs_table),
+                                                   store.get_job(job_id), 0.8))
+    table = at.dataframe[0].value
+    assert list(table["screen_time_s"]) == list(stricter["screen_time_s"])
+    assert sum(stricter["screen_time_s"]) < sum(expected["screen_time_s"])
+    assert "min confidence 0.8" in at.caption[0].value
+    assert at.metric[3].value == str(int(stricter["appearances"].sum()))
 
 
 def test_media_value_prices_the_seconds_it_shows_in_the_chosen_currency(clients, storage, run_worker, model, video,

@@ -78,8 +78,9 @@ def test_stop_model_on_request_records_why(ctx: StageContext, aws: Aws) -> None:
 
 
 def test_detect_sends_rekognition_the_frames_where_they_are(ctx: StageContext, aws: Aws) -> None:  # noqa: F811
-    # Given a segment whose index names two frames (their JPEGs are never fetched by the worker)
-    sampling, spec = Sampling.at_fps(2), Detecting(model=REF, min_confidence=0.4)
+    # Given a segment whose index names two frames (their JPEGs are never fetched by the worker), for
+    # a job at 0.6 whose detections are kept down to a floor of 0.4 (Rekognition is asked for those)
+    sampling, spec = Sampling.at_fps(2), Detecting(model=REF, min_confidence=0.6, floor=0.4)
     frames = [{"name": f"f{i}.jpg", "t": 0.25 + i * 0.5, "key": layout.frame_key(VIDEO.video_id, sampling, f"f{i}.jpg")}
               for i in range(2)]
     ctx.storage.put_json(layout.segment_index_key(VIDEO.video_id, sampling, 0),

@@ -474,6 +474,30 @@ def test_detect_text_evidence_drops_a_box_that_reads_as_another_word_and_adds_on
     aws.verify()
 
 
+def test_text_evidence_at_a_floor_then_a_threshold_keeps_what_the_threshold_alone_keeps(aws: Aws) -> None:
+    # Given a Custom Labels model whose label "voltix" reads as VOLTIX, and a frame where it is
+    # unsure (30 %) of a board that clearly reads VOLTIX
+    handle = {**HANDLE, **aws.backend.retext(HANDLE, ["voltix", "acme"], {"voltix": "VOLTIX"}, OUTPUT_PREFIX)}
+    unsure = {"Name": "voltix", "Confidence": 30.0,
+              "Geometry": {"BoundingBox": {"Width": 0.2, "Height": 0.1, "Left": 0.4, "Top": 0.4}}}
+    image = text_params("f1.jpg")["Image"]
+    for min_confidence, labels in ((50.0, []), (20.0, [unsure])):  # DetectCustomLabels omits what is below MinConfidence
+        aws.rekognition.add_response("detect_custom_labels", {"CustomLabels": labels},
+                                     {"ProjectVersionArn": VERSION_ARN, "Image": image, "MinConfidence": min_confidence})
+        aws.rekognition.add_response("detect_text", detect_text_response(("VOLTIX", 98.0, (0.41, 0.42, 0.18, 0.06))),
+                                     text_params("f1.jpg"))
+    # When it is detected at the threshold 0.5, and at a floor of 0.2 (what detect stores for re-thresholding)
+    [at_threshold] = aws.backend.detect_stored(handle, BUCKET, ["f1.jpg"], (1000, 500), 0.5)
+    [at_floor] = aws.backend.detect_stored(handle, BUCKET, ["f1.jpg"], (1000, 500), 0.2)
+    # Then the reading, more confident than the box on the same mark, stands at the floor too: cut at
+    # 0.5 afterwards, the floor's detections are the threshold's (the unsure box no longer hides it)
+    cut = at_floor[at_floor.confidence >= 0.5]
+    assert at_threshold.labels.tolist() == cut.labels.tolist() == ["voltix"] and len(at_floor) == 1
+    np.testing.assert_allclose(cut.xyxy, at_threshold.xyxy)
+    np.testing.assert_allclose(cut.confidence, at_threshold.confidence)
+    aws.verify()
+
+
 def test_detect_text_throttling_is_absorbed_then_sent_back_later(aws: Aws) -> None:
     handle = aws.backend.train("brands", "1", Dataset("text", ["voltix"], []), "", OUTPUT_PREFIX)
     aws.error("detect_text", "ThrottlingException", params=text_params("f0.jpg"))

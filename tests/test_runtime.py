@@ -372,9 +372,18 @@ def test_an_isolated_attempt_that_dies_without_an_answer_fails_with_its_last_wor
         run_isolated("nosuch", "{}", config, time_limit_s=120)
 
 
-def test_detections_are_cached_per_exact_threshold():
+def test_detections_are_cached_per_exact_floor():
+    from pydantic import ValidationError
+
     from shared.messages import Detecting, ModelRef
 
     ref = ModelRef(name="logos", model_version=1, backend="local")
+    # Jobs made before the floor existed kept detections from their threshold: one folder per exact threshold
     slugs = {Detecting(model=ref, min_confidence=c).slug for c in (0.495, 0.5, 0.5000001, 0.5)}
     assert len(slugs) == 3 and Detecting(model=ref, min_confidence=0.5).slug == "logos/v000001/c0.5"
+    # With a floor, every threshold above it shares its detections (the report applies the threshold);
+    # another floor, however close, does not
+    assert {Detecting(model=ref, min_confidence=c, floor=0.2).slug for c in (0.2, 0.5, 0.9)} == {"logos/v000001/c0.2"}
+    assert Detecting(model=ref, min_confidence=0.5, floor=0.195).slug == "logos/v000001/c0.195"
+    with pytest.raises(ValidationError, match="detection floor 0.6 is above the threshold 0.5"):
+        Detecting(model=ref, min_confidence=0.5, floor=0.6)

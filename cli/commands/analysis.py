@@ -232,16 +232,25 @@ def report(job_id: Optional[str] = typer.Argument(None, metavar="JOB", help="An 
                                                 '({"screen_time_s": {brand: s}, "absent": [...]}, as demo-data '
                                                 "writes): compare the report with them."),
            as_json: bool = typer.Option(False, "--json", help="Print the report JSON instead of tables "
-                                                             "(with --truth: the comparison JSON).")) -> None:
-    """Print an analysis job's visibility report as a table; with --truth, how far it is from the truth.
-    With --campaign, the campaign's report: brands over all its videos, failed ones listed."""
+                                                             "(with --truth: the comparison JSON)."),
+           min_confidence: Optional[float] = typer.Option(None, min=0.0, max=1.0, metavar="C", help="Rebuild the "
+                                                          "report at this threshold from the job's stored detections "
+                                                          "(no new detection; down to the floor they were kept to).")
+           ) -> None:
+    """Print an analysis job's visibility report as a table; with --truth, how far it is from the truth;
+    with --min-confidence, at another threshold. With --campaign, the campaign's report: brands over
+    all its videos, failed ones listed."""
     from cli.stack_session import session
     from shared.jobs import SUCCEEDED, JobStore
+    from shared.models.store import ModelStore
     from shared.storage import Storage
     from shared.submit import RequestError
 
     if (job_id is None) == (campaign is None):
         raise RequestError("give a JOB or --campaign NAME (one of the two)")
+    if campaign is not None and min_confidence is not None:
+        raise RequestError("--min-confidence re-reports one job (give its JOB); a campaign adds up its videos' "
+                           "reports at the thresholds they ran at")
     if campaign is not None:
         return campaign_command(campaign, rate=rate, as_json=as_json, report_out=report_out, csv_dir=csv_dir,
                                 xlsx=xlsx, truth=truth, force=force)
@@ -258,7 +267,11 @@ def report(job_id: Optional[str] = typer.Argument(None, metavar="JOB", help="An 
         if job.status != SUCCEEDED:
             raise RequestError(f"job {job_id} is {job.status}: the report exists once it has SUCCEEDED"
                                + (f" ({job.error})" if job.error else ""))
-        data = load_report(Storage(clients.s3, clients.names.bucket), job_id)
+        storage = Storage(clients.s3, clients.names.bucket)
+        if min_confidence is None:
+            data = load_report(storage, job_id)
+        else:
+            data = rethreshold(storage, ModelStore(clients.dynamodb, clients.names.jobs_table), job, min_confidence)
     if known is not None:
         from shared.report.compare import compare
 
@@ -322,6 +335,21 @@ def _write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     err.print(f"written: {path}")
+
+
+def rethreshold(storage: Any, models: Any, job: Any, min_confidence: float) -> dict[str, Any]:
+    """The job's report at `min_confidence`, saying on stderr what it was rebuilt from."""
+    from shared import job_report
+    from shared.submit import RequestError
+
+    try:
+        data = job_report.rethreshold(storage, models, job, min_confidence)
+    except job_report.ThresholdError as exc:
+        raise RequestError(str(exc)) from None
+    ran_at = job.request["detect"]["min_confidence"]
+    err.print(f"report rebuilt at min confidence {min_confidence:g} from the stored detections (the job ran at "
+              f"{ran_at:g}; its detections go down to {job_report.floor(job.request):g})")
+    return data
 
 
 def read_truth(path: Path) -> dict[str, Any]:

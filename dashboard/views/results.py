@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import charts, data, tables
 from dashboard.draw import draw_labels
 from dashboard.text import md
+from shared.job_report import ThresholdError
 from shared.media import sprites
 from shared.report.quality import evaluation_line, per_label_line
 from shared.report.tables import appearances_table, brands_table, csv_bytes, xlsx_bytes
@@ -30,7 +31,21 @@ chosen = st.selectbox("Analysis", ids, index=ids.index(wanted) if wanted in ids 
                       format_func=lambda i: _label(next(j for j in analyses if j["job_id"] == i)))
 st.query_params["job"] = chosen
 job = next(j for j in analyses if j["job_id"] == chosen)
-report = data.report(chosen)
+# Re-thresholding: every figure below is recounted from the job's stored detections, kept down to its floor
+floor, ran_at = data.thresholds(job)
+picked = ran_at
+if floor < 1.0:
+    picked = st.slider("Minimum confidence", min_value=floor, max_value=1.0, value=ran_at, step=0.01,
+                       key=f"min_confidence-{chosen}",
+                       help=f"Recounts the figures from this analysis's stored detections, without detecting "
+                            f"again: any threshold from {floor:g} (what they were kept down to) up; it ran at "
+                            f"{ran_at:g}.")
+threshold = max(floor, round(picked, 3))  # the slider's steps in floats (0.30000000000000004) as one cache key
+try:
+    report = data.report(chosen) if threshold == ran_at else data.report_at(chosen, threshold)
+except ThresholdError as exc:
+    st.error(str(exc))
+    report = data.report(chosen)
 video, model = report["video"], report["model"]
 rate = f"{video['sampled_fps']:g} frames/s" if video["sampled_fps"] else "keyframes"
 st.caption(f"{md(job['request']['video']['name'])} · {video['duration_s']:.1f} s · {video['width']}×{video['height']} · "

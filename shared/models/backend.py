@@ -73,6 +73,11 @@ class BackendError(RuntimeError):
 
 
 class Backend(Protocol):
+    """Detection's `min_confidence` must be a plain cut: what a backend returns at c is what it
+    returns at any lower c' with the detections below c dropped (suppression between boxes looks
+    only at more confident ones), so a job's detections kept down to a floor can be reported at
+    any threshold above it (shared/job_report.py) exactly as a detection at that threshold."""
+
     name: str
     reads_bucket: bool  # True: detect_stored reads frames from the bucket; False: detect takes images
 

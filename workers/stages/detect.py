@@ -1,8 +1,10 @@
 """Detect: run the job's model over one segment's frames, as soon as extract has written them.
 
 Writes one file per segment in Rekognition's DetectCustomLabels shape (one response per frame,
-with its time), keyed by video, sampling, model version and threshold: a redelivered message,
-or another job asking the same question, finds it and returns at once. A model that is not
+with its time), keyed by video, sampling, model version and the floor detections are kept down
+to (`Detecting.kept_from`, below the job's threshold: aggregate applies the threshold, so the job
+can be re-reported at another one): a redelivered message, or another job with the same floor
+whatever its threshold, finds it and returns at once. A model that is not
 ready yet (Rekognition still starting: start-model runs beside extraction) re-sends this message
 later; it never fails for that, and it never starts a model itself (the idle stop spares models
 an unfinished job needs). The local model gets decoded frames; Rekognition is handed the frames'
@@ -64,12 +66,12 @@ def detect(msg: DetectMessage, ctx: StageContext) -> Result:
     frames = index["frames"]
     if backend.reads_bucket:  # Rekognition reads our JPEGs where they are
         found = backend.detect_stored(mv.handle, ctx.storage.bucket, [f["key"] for f in frames],
-                                      tuple(index["frame_size"]), spec.min_confidence)
+                                      tuple(index["frame_size"]), spec.kept_from)
     else:
-        found = backend.detect_sequence(mv.handle, decoded_frames(ctx.storage, frames), spec.min_confidence)
+        found = backend.detect_sequence(mv.handle, decoded_frames(ctx.storage, frames), spec.kept_from)
     out = [{"t_s": f["t"], "name": f["name"], **det.to_rekognition()} for f, det in zip(frames, found)]
     ctx.storage.put_json(key, {"segment": msg.segment, "model": spec.model.model_dump(),
-                               "min_confidence": spec.min_confidence, "frames": out})
+                               "floor": spec.kept_from, "frames": out})
     ctx.models.update_version(spec.model.name, spec.model.model_version, last_used=now_iso())
     return Result(metrics=_metrics(out))
 

@@ -18,10 +18,11 @@ from shared.models.text.reader import TextReader
 
 def suppress_inside(det: Detections) -> Detections:
     """One logo often gives several peaks (a wordmark's letters): keep the best box per logo,
-    dropping same-label boxes whose centre lies inside a better one."""
+    dropping same-label boxes whose centre lies inside a better one (only a better one: a
+    threshold applied afterwards keeps what it would have kept applied before)."""
     if len(det) < 2:
         return det
-    order = np.argsort(-det.confidence)
+    order = np.argsort(-det.confidence, kind="stable")
     keep: list[int] = []
     for i in order:
         cx, cy = (det.xyxy[i, 0] + det.xyxy[i, 2]) / 2, (det.xyxy[i, 1] + det.xyxy[i, 3]) / 2

@@ -114,7 +114,10 @@ def brands_in_lines(lines: Sequence[ReadLine], text: TextSignatures, size: tuple
 def fuse(det: Detections, lines: Sequence[ReadLine], text: TextSignatures, min_confidence: float = 0.5) -> Detections:
     """Text evidence for boxes from another model: a box of a label that has words is kept when
     the text inside it reads as them (or nothing legible is inside), dropped when it reads as
-    something else; text that reads as a label where no box of it is becomes one."""
+    something else; text that reads as a label becomes a box of it. Where a box and a reading of
+    the same label overlap they are one mark and the more confident stands (the box on a tie):
+    each is suppressed only by a more confident one, so detections cut at a lower
+    `min_confidence` and then at a higher one are those cut at the higher one at once."""
     found = brands_in_lines(lines, text, det.image_size, min_confidence)
     keep = np.ones(len(det), bool)
     for i in range(len(det)):
@@ -132,14 +135,16 @@ def fuse(det: Detections, lines: Sequence[ReadLine], text: TextSignatures, min_c
     det = det[keep]
     if not len(found):
         return det
-    ious = box_iou(found.xyxy, det.xyxy) if len(det) else np.zeros((len(found), 0))
-    new = [j for j in range(len(found)) if not any(ious[j, k] > 0.1 and det.labels[k] == found.labels[j]
-                                                  for k in range(len(det)))]
-    if not new:
-        return det
-    extra = found[np.array(new)]
-    return Detections(np.concatenate([det.xyxy, extra.xyxy]), np.concatenate([det.confidence, extra.confidence]),
-                      np.concatenate([det.labels, extra.labels]), det.image_size)
+    both = Detections(np.concatenate([det.xyxy, found.xyxy]), np.concatenate([det.confidence, found.confidence]),
+                      np.concatenate([det.labels, found.labels]), det.image_size)
+    from_text = np.arange(len(both)) >= len(det)
+    ious = box_iou(both.xyxy, both.xyxy)
+    kept: list[int] = []
+    for i in np.argsort(-both.confidence, kind="stable"):
+        if not any(from_text[k] != from_text[i] and both.labels[k] == both.labels[i] and ious[i, k] > 0.1
+                   for k in kept):
+            kept.append(int(i))
+    return both[np.array(sorted(kept))]
 
 
 def _centre_in(line: tuple[float, float, float, float], box: np.ndarray) -> bool:
