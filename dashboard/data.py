@@ -18,6 +18,8 @@ import streamlit as st
 
 from shared import layout
 from shared.aws import Clients, make_clients
+from shared.campaigns import campaign_report as build_campaign_report
+from shared.campaigns import list_campaigns
 from shared.config import Config
 from shared.jobs import SUCCEEDED, WAITING, Job, JobStore, counter_name, ordered_counters
 from shared.labeling import prelabels as label_proposals
@@ -99,6 +101,21 @@ def analyses_with_reports(limit: int = 100) -> list[dict[str, Any]]:
 @st.cache_data(ttl=3600, show_spinner="Loading the report…")
 def report(job_id: str) -> dict[str, Any]:
     return storage().get_json(layout.report_key(job_id))
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def campaign_names() -> list[str]:
+    """Every campaign, newest first."""
+    return list_campaigns(clients())
+
+
+@st.cache_data(ttl=5, show_spinner="Adding up the campaign…")
+def campaign_report(name: str, rate_per_30s: float | None = None, currency: str | None = None,
+                    weight_by_prominence: bool = False) -> dict[str, Any]:
+    """The campaign's report (brandvis.campaign/v1), built from its members' jobs and reports as they
+    stand, priced at the page's rate card; a short TTL, as its videos may still be running."""
+    return build_campaign_report(clients(), name, rate_per_30s=rate_per_30s, currency=currency,
+                                 weight_by_prominence=weight_by_prominence)
 
 
 @st.cache_data(ttl=3600, show_spinner=False)
