@@ -8,6 +8,7 @@ from dashboard import data
 from shared.jobs import SUCCEEDED
 from shared.messages import MIN_FPS, Sampling, VideoRef
 from shared.names import STAGES
+from shared.report.campaign import meta_problems, name_problem
 from shared.submit import RequestError
 
 NO_MODEL = "none: frames and sprites only"
@@ -57,8 +58,16 @@ def details(row: pd.Series) -> dict[str, str] | None:
 
 
 if submitted:
+    given = [details(meta.iloc[n]) for n in range(len(meta))]
+    # Everything the request would refuse, said before any file is uploaded
+    problems = [p for p in [name_problem(campaign.strip()) if campaign.strip() else None] if p] + \
+        [p for n, m in enumerate(given) for p in meta_problems(m or {}, named[n])] + \
+        (["A campaign adds up the videos' reports: choose a model."] if campaign.strip() and model == NO_MODEL else [])
     if not uploads and picked is None:
         st.error("Choose a video file first.")
+    elif problems:
+        for line in problems:
+            st.error(line)
     else:
         sampling = Sampling.every_keyframe() if mode.startswith("Keyframes") else Sampling.at_fps(fps)
         submit = data.submit()
@@ -66,7 +75,7 @@ if submitted:
         started, refused = [], []
         with st.spinner("Uploading and queueing…"):
             for n, upload in enumerate(uploads or [None]):
-                extra = {**grouped, **({"meta": m} if (m := details(meta.iloc[n])) else {})}
+                extra = {**grouped, **({"meta": given[n]} if given[n] else {})}
                 try:
                     video = VideoRef(**known[picked]) if upload is None else submit.upload_video_stream(
                         upload, upload.name, sampling)
