@@ -149,6 +149,12 @@ def video_labels(report: dict[str, Any]) -> dict[str, str]:
     return {j: (f"{n} ({j[-6:]})" if counts[n] > 1 else n) for j, n in names.items()}
 
 
+def _only(scale: alt.Scale, brands: list[str]) -> alt.Scale:
+    """The campaign's colours of `brands` alone (a legend of just them)."""
+    colour = dict(zip(scale.domain, scale.range))
+    return alt.Scale(domain=brands, range=[colour[b] for b in brands])
+
+
 def _brand_order(report: dict[str, Any]) -> list[str]:
     return [b["brand"] for b in sorted(report["brands"], key=lambda b: -b["screen_time_s"])]
 
@@ -190,7 +196,10 @@ def campaign_heatmap(report: dict[str, Any]) -> alt.Chart:
     text = alt.Chart(seen).mark_text(fontSize=12).encode(
         x=x, y=y, text=alt.Text("seconds:Q", format=".1f"),
         color=alt.condition(alt.datum.seconds > top / 2, alt.value("white"), alt.value("#1f2933")))
-    return (grey + colour + text).properties(height=max(120, 34 * len(done)))
+    # fit-x: the width follows the page, the height is the cells' own (a fitted height would squeeze
+    # the rows to make room for the axis and the legend)
+    return (grey + colour + text).properties(height=max(120, 30 * len(done)),
+                                            autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
 
 
 def campaign_over_time(report: dict[str, Any]) -> alt.Chart:
@@ -218,7 +227,7 @@ def campaign_comparison(report: dict[str, Any], brands: list[str]) -> alt.Chart:
         y=alt.Y("video:N", sort=[names[j] for j in done], title=None, axis=alt.Axis(labelLimit=320)),
         yOffset=alt.YOffset("brand:N", sort=brands),
         x=alt.X("seconds:Q", title="seconds on screen"),
-        color=alt.Color("brand:N", scale=campaign_colours(report), sort=brands,
+        color=alt.Color("brand:N", scale=_only(campaign_colours(report), brands), sort=brands,
                         legend=alt.Legend(title=None, orient="top")),
         tooltip=[alt.Tooltip("video:N"), alt.Tooltip("brand:N"), alt.Tooltip("seconds:Q", format=".1f")],
     ).properties(height=max(120, 44 * len(done)))

@@ -17,6 +17,7 @@ from shared import layout
 from shared.report.tables import brands_table
 from tests.analysis_fixtures import brand_video, finished_analysis, train_small_model
 from tests.browser import browser, chromium_path
+from tests.campaign_fixtures import season_campaign
 from tests.conftest import ROOT, free_port
 
 SHOTS = ROOT / "tests" / ".screenshots"
@@ -47,14 +48,15 @@ def dashboard(config, tmp_path):
     proc.wait(20)
 
 
-def _readme_picture(shot, target) -> None:
-    """The top of Results (no sidebar, down to the timeline), 1,000 px wide, as a small JPEG."""
+def _readme_picture(shot, target, rows: int = 1760) -> None:
+    """The top of a page (no sidebar, `rows` px down), 1,000 px wide, as a small JPEG or PNG."""
     import cv2
 
     image = cv2.imread(str(shot))
-    crop = image[:1760, 280:]
+    crop = image[:rows, 280:]
     small = cv2.resize(crop, (1000, int(crop.shape[0] * 1000 / crop.shape[1])), interpolation=cv2.INTER_AREA)
-    cv2.imwrite(str(target), small, [cv2.IMWRITE_JPEG_QUALITY, 82])
+    cv2.imwrite(str(target), small, [cv2.IMWRITE_JPEG_QUALITY, 82] if str(target).endswith(".jpg")
+                else [cv2.IMWRITE_PNG_COMPRESSION, 9])
 
 
 def test_every_page_in_a_real_browser(clients, storage, run_worker, dashboard, tmp_path):
@@ -110,6 +112,18 @@ def test_every_page_in_a_real_browser(clients, storage, run_worker, dashboard, t
         text = b.open(f"{dashboard}/operations", wait_for_text="SUCCEEDED")
         assert job_id in text and "No dead letters." in text and "Workers" in text and "Run time" in text
         b.screenshot(SHOTS / "operations.png")
+        # A campaign: eight videos of a season (one undated), one failed; its charts draw, nothing raises
+        season_campaign(clients)
+        text = b.open(f"{dashboard}/campaign?campaign=Season+2026", wait_for_text="Screen time by date")
+        assert "8 of 9" in text and "westvale-v-eastport.mp4 failed" in text and "1 of 8 analysed videos" in text
+        b.page.wait_for_selector('[data-testid="stDataFrame"] .dvn-scroller', timeout=30000)
+        charts_shown = b.page.locator('[data-testid="stVegaLiteChart"]')
+        charts_shown.nth(2).wait_for(timeout=30000)  # share of voice, the video x brand heatmap, by date
+        assert charts_shown.count() >= 3 and b.page.locator('[data-testid="stException"]').count() == 0
+        assert b.page.locator('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg').count() >= 3
+        b.screenshot(SHOTS / "campaign.png")
+        if os.environ.get("BRANDVIS_README_SCREENSHOT"):
+            _readme_picture(SHOTS / "campaign.png", ROOT / "docs" / "img" / "campaign.png", rows=1580)
         # Self-hosted: every request of every page went to the dashboard itself (no font, icon or CDN host)
         assert b.hosts - {"data", "blob"} == {"127.0.0.1"}, b.hosts
         icon = b.page.evaluate("() => document.querySelector(\"link[rel='shortcut icon']\").href")

@@ -83,21 +83,20 @@ if len(seen):
     cols[2].metric("Top share of voice", f"{seen.iloc[0]['brand']} · {seen.iloc[0]['share_of_voice']:.1%}")
 cols[3].metric(f"Media value ({currency})", f"{totals['media_value'] or 0:,.{digits}f}")
 
-left, right = st.columns([3, 2])
-left.markdown("**Per brand, all videos**")
-left.dataframe(tables.as_percent(brands, ["share_of_voice"]), hide_index=True, width="stretch",
-               column_config=tables.campaign_brand_columns(currency))
-right.markdown("**Share of voice**")
+st.markdown("**Per brand, all videos**")
+st.dataframe(tables.as_percent(brands, ["share_of_voice"]), hide_index=True, width="stretch",
+             column_config=tables.campaign_brand_columns(currency))
+left, right = st.columns([2, 3])
+left.markdown("**Share of voice**")
 if len(seen):
-    right.altair_chart(charts.campaign_share_of_voice(report), width="stretch")
+    left.altair_chart(charts.campaign_share_of_voice(report), width="stretch")
 else:
-    right.caption("No brand seen yet.")
-
-st.markdown("**Seconds on screen, per video and brand**")
+    left.caption("No brand seen yet.")
+right.markdown("**Seconds on screen, per video and brand**")
 if done:
-    st.altair_chart(charts.campaign_heatmap(report), width="stretch")
+    right.altair_chart(charts.campaign_heatmap(report), width="stretch")
 else:
-    st.caption("No video of the campaign is analysed yet.")
+    right.caption("No video of the campaign is analysed yet.")
 
 st.markdown("**Screen time by date**")
 undated = totals["videos_without_date"]
@@ -164,8 +163,9 @@ with rival:
                             f"{brand} weighted s": r.get("prominence_weighted_s", 0.0),
                             f"{brand} value": r.get("media_value")})
             side.append(row)
-        side_table = pd.DataFrame(side, columns=["video"] + [f"{brand} {m}" for brand in (one, other) for m in
-                                                             ("s", "share", "exposures", "weighted s", "value")])
+        side_table = pd.DataFrame(side, columns=["video"] + [f"{brand} {m}" for m in  # each figure side by side
+                                                             ("s", "share", "exposures", "weighted s", "value")
+                                                             for brand in (one, other)])
         st.dataframe(tables.as_percent(side_table, [f"{one} share", f"{other} share"]), hide_index=True,
                      width="stretch", column_config=tables.comparison_columns([one, other], currency),
                      key="rival_table")
