@@ -11,7 +11,7 @@ import sys
 # (module, class) of the errors a user causes; each is printed as one line, exit code 2.
 USER_ERRORS = [("shared.errors", "JobError"), ("shared.media.errors", "MediaError"), ("shared.submit", "RequestError"),
                ("shared.stack.server", "StackError"), ("shared.config", "ConfigError"),
-               ("shared.models.backend", "BackendError")]
+               ("shared.models.backend", "BackendError"), ("shared.report.campaign", "CampaignError")]
 AWS_ERRORS = [("botocore.exceptions", "BotoCoreError"), ("botocore.exceptions", "ClientError")]
 
 

@@ -201,6 +201,78 @@ def wait(jobs: JobStore, job_id: str) -> Job:
             time.sleep(0.25)
 
 
+def wait_many(jobs: JobStore, started: list[Job]) -> list[Job]:
+    """One bar per job (its stage messages done of expected, growing as the job fans out) and
+    one for the jobs finished, until all have ended. Finished jobs are not read again."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    pending = {j.job_id: j for j in started}
+    finals: dict[str, Job] = {}
+    interval = max(0.5, len(started) / 40)  # two reads per job per round: keep the table's load flat
+    with Progress(TextColumn("{task.description:>24}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"),
+                  TimeElapsedColumn(), console=err.get(), transient=False) as progress:
+        total = progress.add_task("all videos", total=len(started), status="")
+        bars = {j.job_id: progress.add_task(_short(j.request.get("video", {}).get("name", j.job_id)), total=None,
+                                            status=j.status) for j in started}
+        while pending:
+            for job_id in list(pending):
+                job = jobs.get_job(job_id)
+                if job is None:
+                    raise RuntimeError(f"job {job_id} disappeared")
+                expected = sum(p.expected or 0 for p in job.stages.values())
+                done = sum(p.done for p in job.stages.values())
+                progress.update(bars[job_id], total=max(expected, 1), completed=min(done, max(expected, 1)),
+                                status=status_text(job.status))
+                if job.finished:
+                    finals[job_id] = job
+                    del pending[job_id]
+            progress.update(total, completed=len(finals))
+            if pending:
+                time.sleep(interval)
+    return [finals[j.job_id] for j in started]
+
+
+def _short(name: str, width: int = 24) -> str:
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def print_campaign(data: dict[str, Any]) -> None:
+    """A campaign's brands, then every video left out of the totals and why."""
+    from shared.report.campaign import currency_decimals
+    from shared.report.campaign_tables import brands_table
+
+    t = data["totals"]
+    out.print(f"campaign {escape(data['campaign'])}: {t['videos']} video(s), {clock(t['duration_s'])} of video, "
+              f"{clock(t['screen_time_s'])} of brand exposure"
+              + (f"; {t['videos_failed']} failed" if t["videos_failed"] else "")
+              + (f"; {t['videos_pending']} still running" if t["videos_pending"] else ""))
+    priced = data["rate_per_30s"] is not None
+    money = f"{{:,.{currency_decimals(data['currency'])}f}}"
+    table = Table(box=None)
+    cols = ["brand", "screen time", "share of voice", "exposures", "weighted", "videos", "best video", "worst video"]
+    for col in cols + ([f"value ({data['currency']})"] if priced else []):
+        table.add_column(col, justify="left" if col in ("brand", "best video", "worst video") else "right",
+                         no_wrap=True)
+    for r in brands_table(data).to_dict("records"):
+        best = "–" if r["best_video"] is None or r["best_video"] != r["best_video"] else \
+            f"{escape(r['best_video'])} ({r['best_video_s']:.1f} s)"
+        worst = "–" if r["worst_video"] is None or r["worst_video"] != r["worst_video"] else \
+            f"{escape(r['worst_video'])} ({r['worst_video_s']:.1f} s)"
+        row = [escape(str(r["brand"])), clock(r["screen_time_s"]), f"{r['share_of_voice']:.1%}", str(r["exposures"]),
+               clock(r["prominence_weighted_s"]), str(r["videos"]), best, worst]
+        table.add_row(*row, *([num(r["media_value"], money)] if priced else []))
+    out.print(table)
+    if priced:
+        out.print(f"media value: {money.format(t['media_value'])} {data['currency']} at "
+                  f"{data['rate_per_30s']:g} per 30 s of {data['media_value_basis'].replace('_s', '').replace('_', ' ')}")
+    if t["videos_without_date"]:
+        out.print(f"{t['videos_without_date']} video(s) without a date: in the totals, not over time")
+    for v in data["videos"]:
+        if v["status"] != "succeeded":
+            what = "[red]failed[/]" if v["status"] == "failed" else "[cyan]running[/]"
+            out.print(f"{what} {escape(v['video'])} (job {v['job_id']}): {escape(v['reason'] or '')} — not counted")
+
+
 def finish(job: Job) -> None:
     """The job's end on stderr, its result as JSON on stdout; exit 1 when it failed."""
     import typer

@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 
 from shared import layout
 from shared.aws import Clients
+from shared.campaigns import store as campaign_store
 from shared.dispatch import Dispatcher, QueueUrls
 from shared.jobs import Job, JobStore, new_job_id
 from shared.ledger import MessageLedger
@@ -34,6 +35,7 @@ from shared.models.manifest import (ManifestError, item_problems, label_problems
 from shared.models.store import ModelStore, ModelVersion, model_prefix
 from shared.models.text.match import normalize, parse_words
 from shared.names import STAGES
+from shared.report.campaign import CampaignError, clean_meta, name_problem
 from shared.storage import Storage
 from shared.uploads import safe_name, upload_path, upload_stream
 
@@ -96,8 +98,18 @@ class Submitter:
 
     def analyze(self, video: Path | VideoRef, sampling: Sampling, segment_seconds: float | None = None,
                 model: str | None = None, model_version: int | None = None, min_confidence: float = 0.5,
-                gap_s: float | None = None) -> Job:
-        """Media stages only without `model`; with one, also start-model, detect and aggregate."""
+                gap_s: float | None = None, campaign: str | None = None,
+                meta: dict[str, str] | None = None) -> Job:
+        """Media stages only without `model`; with one, also start-model, detect and aggregate.
+        `campaign`: the job joins that campaign (made on its first member) with `meta` (date,
+        event, channel, audience); the membership is written before the first message, so a
+        job never runs outside its campaign."""
+        if campaign is not None:
+            if model is None:
+                raise RequestError("--campaign needs --model: a campaign adds up the videos' reports")
+            campaign, meta = _campaign_request(campaign, meta)
+        elif meta:
+            raise RequestError("meta describes a video of a campaign: give --campaign too")
         if sampling.mode == "fps" and sampling.rate < MIN_FPS:
             raise RequestError(f"--fps {float(sampling.rate):g} is too low: sample at least {float(MIN_FPS):g} "
                                "frames/s (or use --keyframes)")
@@ -125,7 +137,17 @@ class Submitter:
         if detect is not None:
             request.update(detect=detect.model_dump(), gap_s=gap)
             messages.append(StartModelMessage.for_model(job_id, detect.model))
-        return self._start("analyze", request, messages)
+        if campaign is None:
+            return self._start("analyze", request, messages)
+        request.update(campaign=campaign, meta=meta or {})
+        members = campaign_store(self.clients)
+        members.add_member(campaign, job_id, ref.name, meta)
+        try:
+            return self._start("analyze", request, messages)
+        except BaseException:
+            if self.jobs.job_status(job_id) is None:  # never created: the campaign does not list it
+                members.remove_member(campaign, job_id)
+            raise  # created (its ledger holds the first messages, which the resume sweep sends): it stays
 
     def _detecting(self, name: str, version: int | None, min_confidence: float) -> Detecting:
         """The trained model version a job will use, or why it cannot."""
@@ -385,6 +407,19 @@ class Submitter:
             raise RequestError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
         job_id = new_job_id()
         return self._start("redrive", {"stage": stage}, [RedriveMessage.for_stage(job_id, stage)])
+
+
+def _campaign_request(name: str, meta: dict[str, str] | None) -> tuple[str, dict[str, str]]:
+    """The campaign name and the video's meta as stored, or one RequestError naming every problem."""
+    problems = [p for p in [name_problem(name)] if p]
+    try:
+        cleaned = clean_meta(meta, "--meta")
+    except CampaignError as exc:
+        problems.append(str(exc))
+        cleaned = {}
+    if problems:
+        raise RequestError("; ".join(problems))
+    return name, cleaned
 
 
 def manifest_problems(dataset: Dataset, unreadable: list[str], missing: list[str]) -> list[str]:

@@ -109,6 +109,60 @@ def clean_meta(meta: dict[str, Any] | None, where: str = "meta") -> dict[str, st
     return cleaned
 
 
+def parse_meta_option(text: str, where: str = "--meta") -> dict[str, str]:
+    """`date=2026-03-14,event=Final` as a meta dict; CampaignError naming every problem."""
+    meta: dict[str, str] = {}
+    problems = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        key, eq, value = part.partition("=")
+        if not eq:
+            problems.append(f"{where}: {part!r} is not KEY=VALUE (keys: {', '.join(META_KEYS)})")
+            continue
+        meta[key.strip()] = value.strip()
+    try:
+        cleaned = clean_meta(meta, where)
+    except CampaignError as exc:
+        problems.append(str(exc))
+        cleaned = {}
+    if problems:
+        raise CampaignError("; ".join(problems))
+    return cleaned
+
+
+def parse_meta_csv(text: str, source: str) -> dict[str, dict[str, str]]:
+    """A meta CSV (columns `file` and any of date, event, channel, audience; one row per video) as
+    {file name: meta}. CampaignError listing every problem with its row."""
+    import csv
+    import io
+
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    columns = [c.strip() for c in reader.fieldnames or []]
+    if "file" not in columns:
+        raise CampaignError(f"{source}: no 'file' column (columns: file, {', '.join(META_KEYS)})")
+    problems = [f"{source}: unknown column {c!r} (columns: file, {', '.join(META_KEYS)})"
+                for c in columns if c not in ("file", *META_KEYS)]
+    rows: dict[str, dict[str, str]] = {}
+    for n, row in enumerate(reader, start=2):
+        row = {(k or "").strip(): v for k, v in row.items()}
+        name = (row.get("file") or "").strip()
+        where = f"{source} line {n}"
+        if not name:
+            problems.append(f"{where}: no file name")
+            continue
+        if name in rows:
+            problems.append(f"{where}: {name} is listed twice")
+            continue
+        meta = {k: (row.get(k) or "").strip() for k in META_KEYS if row.get(k)}
+        found = meta_problems(meta, f"{where} ({name})")
+        problems += found
+        rows[name] = {k: v for k, v in meta.items() if v}
+    if problems:
+        raise CampaignError("; ".join(problems))
+    return rows
+
+
 def currency_decimals(currency: str) -> int:
     return 0 if currency in ZERO_DECIMAL else 2
 
@@ -259,4 +313,5 @@ def _model_ref(report: dict[str, Any]) -> str:
 
 
 __all__ = ["CampaignError", "CampaignVideo", "DEFAULT_CURRENCY", "META_KEYS", "SCHEMA", "build_campaign",
-           "check_name", "clean_meta", "currency_decimals", "meta_problems", "name_problem"]
+           "check_name", "clean_meta", "currency_decimals", "meta_problems", "name_problem", "parse_meta_csv",
+           "parse_meta_option"]
