@@ -127,17 +127,26 @@ def test_analyze_page_starts_one_job_per_upload_in_the_campaign(clients, store, 
     models = ModelStore(clients.dynamodb, clients.names.jobs_table)
     models.create_version("logos", "local", "object", ["Acme"], "job", {}, lambda v: f"models/logos/{v}")
     models.update_version("logos", 1, status="TRAINING_COMPLETED")
-    at = run(PAGES / "analyze.py")
+    at = run(ROOT / "dashboard" / "app.py")  # through the router: the page links to the Campaign page
+    at.switch_page("views/analyze.py").run()
     # Given two videos chosen at once and a campaign name
     at.file_uploader(key="uploads").set_value([(p.name, p.read_bytes(), "video/mp4") for p in two_videos]).run()
     editor = at.data_editor[0].value
     assert list(editor["video"]) == ["home.mp4", "away.mp4"]  # one row of details per file
+    # A name the campaign cannot have is refused in words before anything is uploaded
+    at.text_input(key="campaign").set_value("Spring/2026")
+    at.button[0].click().run()
+    assert "campaign name 'Spring/2026'" in at.error[0].value and not at.exception
+    assert JobStore(clients.dynamodb, clients.names.jobs_table).list_jobs(limit=10) == []
+    # When the form is sent with a good name
     at.text_input(key="campaign").set_value("Spring 2026")
-    # When the form is sent
     at.button[0].click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    # Then two jobs are queued, one per video, each in the campaign
+    # Then two jobs are queued, one per video, each a member of the campaign
     jobs = JobStore(clients.dynamodb, clients.names.jobs_table).list_jobs(limit=10)
     assert sorted(j.request["video"]["name"] for j in jobs) == ["away.mp4", "home.mp4"]
     assert {j.request.get("campaign") for j in jobs} == {"Spring 2026"}
+    members = campaign_store(clients).members("Spring 2026")
+    assert sorted((m.job_id, m.video) for m in members) == sorted((j.job_id, j.request["video"]["name"]) for j in jobs)
     assert at.subheader[0].value == "2 jobs started"
+    assert [p.proto.text.split(": ")[-1] for p in at.get("progress")] == ["QUEUED", "QUEUED"]

@@ -62,7 +62,9 @@ if submitted:
     # Everything the request would refuse, said before any file is uploaded
     problems = [p for p in [name_problem(campaign.strip()) if campaign.strip() else None] if p] + \
         [p for n, m in enumerate(given) for p in meta_problems(m or {}, named[n])] + \
-        (["A campaign adds up the videos' reports: choose a model."] if campaign.strip() and model == NO_MODEL else [])
+        (["A campaign adds up the videos' reports: choose a model."] if campaign.strip() and model == NO_MODEL else []) + \
+        (["Date, event, channel and audience describe a campaign's videos: name the campaign too."]
+         if any(given) and not campaign.strip() else [])
     if not uploads and picked is None:
         st.error("Choose a video file first.")
     elif problems:

@@ -19,7 +19,8 @@ names = data.campaign_names()
 if not names:
     st.info("No campaign yet. Analyze videos under one campaign name: upload them together on **Analyze a video** "
             "and name the campaign under *Campaign and details*, or "
-            "`brandvis analyze A.mp4 B.mp4 --model NAME --campaign NAME`. The Campaign page adds them up.")
+            "`brandvis analyze A.mp4 B.mp4 --model NAME --campaign NAME --meta date=2026-05-01,event=Final` "
+            "(or `--meta-csv` for each video's own). The Campaign page adds them up.")
     st.stop()
 
 
