@@ -1,6 +1,6 @@
 """The one DynamoDB table every record lives in, and the few calls the stores make on it.
 
-Items are keyed (pk, sk); GSI `by-kind` (gsi1pk = "job" | "worker" | "model", gsi1sk = time)
+Items are keyed (pk, sk); GSI `by-kind` (gsi1pk = "job" | "worker" | "model" | "campaign", gsi1sk = time)
 lists records of one kind, newest first. The stores built on this (`jobs`, `counters`, `ledger`,
 `presence`, `models.store`) each own one family of items:
 
@@ -9,6 +9,7 @@ lists records of one kind, newest first. The stores built on this (`jobs`, `coun
 - `job#<id>`, `msg#<stage>#<message_id>` every message sent for it (shared/ledger.py)
 - `worker#<id>`, `worker`                when each worker was last seen (shared/presence.py)
 - `model#<name>`, `v#<000001>`           model versions (shared/models/store.py)
+- `campaign#<name>`, `campaign` | `member#<job id>`   campaigns and their videos (shared/campaigns.py)
 """
 
 from __future__ import annotations

@@ -246,3 +246,83 @@ def test_membership_is_idempotent_and_the_report_reads_jobs_and_stored_reports(c
         campaign_report(clients, "Nope")
     with pytest.raises(CampaignError, match="campaign name"):
         campaigns.add_member("a/b", "j1", "x.mp4")
+
+
+# -- end to end: three videos through the queues into one campaign, read by the CLI --------------------------------
+
+@pytest.fixture(scope="module")
+def small_model():
+    """A small head (8 labeled frames): enough to run detection; accuracy is not what is tested here."""
+    from devtools.synth.benchmark import make_benchmark
+    from shared.models.local.trainer import LabeledImage, train_head
+    from tests.analysis_fixtures import TrainedModel
+
+    bench = make_benchmark(seed=7, n_train=8, n_test=0, photos=[])
+    labels = [b.name for b in bench.brands]
+    train = [LabeledImage(f.image, [(i.label, i.box) for i in f.instances if i.is_brand]) for f in bench.train]
+    return TrainedModel(bench, train_head(train, labels, synthetic=16))
+
+
+def test_three_videos_through_the_queues_make_one_campaign(clients, config, store, run_worker, small_model, tmp_path):
+    import os
+
+    from devtools.synth.video import make_brand_video
+    from shared import layout
+    from shared.campaigns import campaign_report
+    from shared.storage import Storage
+    from tests.analysis_fixtures import install_model
+    from tests.conftest import wait_for_job
+    from tests.test_cli import brandvis
+
+    # Given a model and a folder of three short videos, with a campaign.csv giving two of them a date
+    install_model(clients, small_model)
+    folder = tmp_path / "cup"
+    folder.mkdir()
+    for n in range(3):
+        make_brand_video(folder / f"match-{n}.mp4", small_model.bench.brands, small_model.bench.distractors,
+                         seconds=3.0, size=(320, 180), seed=n)
+    (folder / "campaign.csv").write_text("file,date,event\nmatch-0.mp4,2026-03-10,Semi\nmatch-1.mp4,2026-03-14,Final\n")
+    # When the folder is analysed into a campaign from the CLI (queued on the running stack)...
+    env = {**os.environ, "BRANDVIS_ENDPOINT_URL": config.endpoint}
+    proc = brandvis("analyze", str(folder), "--model", "logos", "--campaign", "Spring Cup", "--fps", "2", env=env)
+    job_ids = proc.stdout.split()
+    assert len(job_ids) == 3 and "meta from" in proc.stderr
+    # ...and the workers take all three at once
+    run_worker(concurrency=2)
+    for job_id in job_ids:
+        assert wait_for_job(store, job_id, timeout=240).status == "SUCCEEDED"
+    # Then the campaign's totals are the sums of the three jobs' own reports, exactly
+    storage = Storage(clients.s3, clients.names.bucket)
+    reports = [storage.get_json(layout.report_key(j)) for j in job_ids]
+    campaign = campaign_report(clients, "Spring Cup")
+    validate_campaign(campaign)
+    t = campaign["totals"]
+    assert t["videos"] == 3 and t["videos_failed"] == t["videos_pending"] == 0 and t["videos_without_date"] == 1
+    assert Decimal(str(t["duration_s"])) == exact(r["video"]["duration_s"] for r in reports)
+    assert Decimal(str(t["screen_time_s"])) == exact(b["screen_time_s"] for r in reports for b in r["brands"])
+    for b in campaign["brands"]:
+        assert Decimal(str(b["screen_time_s"])) == exact(x["screen_time_s"] for r in reports for x in r["brands"]
+                                                         if x["label"] == b["brand"])
+    assert [v["meta"].get("event") for v in campaign["videos"]] == ["Semi", "Final", None]
+    assert {row["date"] for row in campaign["over_time"]} == {"2026-03-10", "2026-03-14"}
+    # And the CLI prints the same report as JSON
+    printed = json.loads(brandvis("report", "--campaign", "Spring Cup", "--json", env=env).stdout)
+    assert {**printed, "generated_at": None} == {**campaign, "generated_at": None}
+
+
+def test_a_bad_meta_csv_is_refused_listing_every_problem(tmp_path):
+    from tests.test_cli import brandvis
+
+    folder = tmp_path / "cup"
+    folder.mkdir()
+    (folder / "a.mp4").write_bytes(b"checked later: the meta is refused first")
+    (folder / "campaign.csv").write_text("file,date,venue\na.mp4,2026-13-01,x\nfinal.mp4,2026-03-14,y\n")
+    proc = brandvis("analyze", str(folder / "a.mp4"), "--model", "logos", "--campaign", "Cup", check=False)
+    assert proc.returncode == 2
+    line = " ".join(proc.stderr.split())  # one message (rich wraps it at the console's width)
+    assert line.startswith("error: ") and "Traceback" not in line
+    for part in ("unknown column 'venue'", "campaign.csv line 2 (a.mp4): date '2026-13-01' is not a date",
+                 "no video named 'final.mp4'"):
+        assert part in line
+    proc = brandvis("report", "--campaign", "a/b", check=False)
+    assert proc.returncode == 2 and "campaign name 'a/b'" in proc.stderr

@@ -110,7 +110,7 @@ def video_meta(paths: list[Path], meta: str | None, meta_csv: Path | None) -> tu
     """Each video's meta: --meta for all, a CSV row (by file name) on top of it; and the CSVs read.
     The CSV is --meta-csv, or campaign.csv in the videos' folders. A row naming a file that is
     neither among the videos nor beside the CSV is an error (a typo); every problem is listed."""
-    from shared.report.campaign import CampaignError, parse_meta_csv, parse_meta_option
+    from shared.report.campaign import CampaignError, meta_csv_rows, parse_meta_option
     from shared.submit import RequestError
 
     problems: list[str] = []
@@ -130,11 +130,8 @@ def video_meta(paths: list[Path], meta: str | None, meta_csv: Path | None) -> tu
         by_name.setdefault(p.name, []).append(p)
     rows: dict[str, dict[str, str]] = {}
     for source in sources:
-        try:
-            found = parse_meta_csv(source.read_text(encoding="utf-8", errors="replace"), source.name)
-        except CampaignError as exc:
-            problems.append(str(exc))
-            continue
+        found, wrong = meta_csv_rows(source.read_text(encoding="utf-8", errors="replace"), source.name)
+        problems += wrong
         for name, row in found.items():
             if name not in by_name and not (source.parent / name).is_file():
                 problems.append(f"{source.name}: no video named {name!r} among the videos given or beside the CSV")

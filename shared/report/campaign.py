@@ -134,13 +134,22 @@ def parse_meta_option(text: str, where: str = "--meta") -> dict[str, str]:
 def parse_meta_csv(text: str, source: str) -> dict[str, dict[str, str]]:
     """A meta CSV (columns `file` and any of date, event, channel, audience; one row per video) as
     {file name: meta}. CampaignError listing every problem with its row."""
+    rows, problems = meta_csv_rows(text, source)
+    if problems:
+        raise CampaignError("; ".join(problems))
+    return rows
+
+
+def meta_csv_rows(text: str, source: str) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """The rows of a meta CSV that read, and every problem with the others (for callers that add
+    their own checks, such as file names, to one list)."""
     import csv
     import io
 
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     columns = [c.strip() for c in reader.fieldnames or []]
     if "file" not in columns:
-        raise CampaignError(f"{source}: no 'file' column (columns: file, {', '.join(META_KEYS)})")
+        return {}, [f"{source}: no 'file' column (columns: file, {', '.join(META_KEYS)})"]
     problems = [f"{source}: unknown column {c!r} (columns: file, {', '.join(META_KEYS)})"
                 for c in columns if c not in ("file", *META_KEYS)]
     rows: dict[str, dict[str, str]] = {}
@@ -157,10 +166,9 @@ def parse_meta_csv(text: str, source: str) -> dict[str, dict[str, str]]:
         meta = {k: (row.get(k) or "").strip() for k in META_KEYS if row.get(k)}
         found = meta_problems(meta, f"{where} ({name})")
         problems += found
-        rows[name] = {k: v for k, v in meta.items() if v}
-    if problems:
-        raise CampaignError("; ".join(problems))
-    return rows
+        if not found:
+            rows[name] = {k: v for k, v in meta.items() if v}
+    return rows, problems
 
 
 def currency_decimals(currency: str) -> int:
@@ -313,5 +321,5 @@ def _model_ref(report: dict[str, Any]) -> str:
 
 
 __all__ = ["CampaignError", "CampaignVideo", "DEFAULT_CURRENCY", "META_KEYS", "SCHEMA", "build_campaign",
-           "check_name", "clean_meta", "currency_decimals", "meta_problems", "name_problem", "parse_meta_csv",
+           "check_name", "clean_meta", "currency_decimals", "meta_problems", "meta_csv_rows", "name_problem", "parse_meta_csv",
            "parse_meta_option"]
