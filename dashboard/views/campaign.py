@@ -54,7 +54,7 @@ totals = report["totals"]
 
 def span(seconds: float) -> str:
     """A length as people say it: 1 h 32 min, 12 min 5 s, 45 s."""
-    s = int(round(seconds))
+    s = round(seconds)
     return f"{s // 3600} h {s % 3600 // 60} min" if s >= 3600 else f"{s // 60} min {s % 60} s" if s >= 60 else f"{s} s"
 
 
