@@ -114,6 +114,10 @@ def test_campaign_page_shows_the_campaign_reports_figures(clients, dashboard_env
     weighted = campaign_report(clients, "Spring 2026", rate_per_30s=1000.0, currency="USD")
     assert list(at.dataframe[0].value["media_value"]) == [b["media_value"] for b in weighted["brands"]]
     assert weighted["totals"]["media_value"] != totals["media_value"]
+    # A link naming no campaign says so, and shows the newest one
+    at = run(PAGES / "campaign.py", {"campaign": "Spring 2025"})
+    assert at.warning[0].value.replace("\\", "") == "No campaign is named Spring 2025."
+    assert at.selectbox(key="campaign").value == at.selectbox(key="campaign").options[0]
 
 
 @pytest.fixture(scope="module")

@@ -85,9 +85,10 @@ def test_every_page_in_a_real_browser(clients, storage, run_worker, dashboard, t
             b.page.get_by_role("tab", name=tab).click()
             b.page.wait_for_timeout(500)
             b.screenshot(SHOTS / f"results-{tab.lower().replace(' ', '-')}.png")
-        text = b.open(f"{dashboard}/analyze", wait_for_text="Start analysis")
+        # The slider's label: its widget code loads on first use, after the rest of the form shows
+        text = b.open(f"{dashboard}/analyze", wait_for_text="Minimum confidence")
         b.screenshot(SHOTS / "analyze.png")
-        assert "Minimum confidence" in text
+        assert "Start analysis" in text
         shown = b.page.locator('[data-testid="stSelectbox"]').first.evaluate(
             "e => e.innerText + ' ' + [...e.querySelectorAll('input')].map(i => i.value).join(' ')")
         assert "logos" in shown  # the trained model is preselected
@@ -112,6 +113,8 @@ def test_every_page_in_a_real_browser(clients, storage, run_worker, dashboard, t
         text = b.open(f"{dashboard}/operations", wait_for_text="SUCCEEDED")
         assert job_id in text and "No dead letters." in text and "Workers" in text and "Run time" in text
         b.screenshot(SHOTS / "operations.png")
+        b.open(f"{dashboard}/analyze", wait_for_text="Start analysis")
+        _two_videos_in_a_campaign(b, clients, tmp_path)
         # A campaign: eight videos of a season (one undated), one failed; its charts draw, nothing raises
         season_campaign(clients)
         text = b.open(f"{dashboard}/campaign?campaign=Season+2026", wait_for_text="Screen time by date")
@@ -128,6 +131,55 @@ def test_every_page_in_a_real_browser(clients, storage, run_worker, dashboard, t
         assert b.hosts - {"data", "blob"} == {"127.0.0.1"}, b.hosts
         icon = b.page.evaluate("() => document.querySelector(\"link[rel='shortcut icon']\").href")
         assert icon.startswith(("data:image/svg+xml", dashboard + "/")), icon  # our own icon.svg, inlined or served
+
+
+def _two_videos_in_a_campaign(b, clients, tmp_path) -> None:
+    """Analyze: two files at once, named as one campaign, the first given a date and an event in the
+    details grid (typed as a person would: Enter opens a cell, Enter commits), make two members."""
+    from shared.campaigns import store as campaign_store
+    from tests import media_factory
+
+    files = [media_factory.make_video(tmp_path / name, seconds=1, fps=12, size=(64, 36), gop=12)
+             for name in ("home.mp4", "away.mp4")]
+    b.page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files([str(f) for f in files])
+    # Each finished upload reruns the page; the grid is edited once the last run, with both rows, is over
+    b.page.wait_for_function("""() => document.querySelector('[data-testid="stApp"]')
+        .getAttribute('data-test-script-state') === 'notRunning'
+        && [...document.querySelectorAll('[data-testid="stForm"] td')].some(c => c.textContent === 'away.mp4')""",
+                             timeout=30000, polling=200)
+    b.page.get_by_label("Campaign", exact=True).fill("Spring 2026")
+    grid = b.page.locator('[data-testid="stForm"] [data-testid="stDataFrame"]').first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    home = (box["x"] + 20, box["y"] + 35 + 17)  # home.mp4's (read-only) name cell: keys move from there
+    for moves, typed in ((["ArrowRight", "ArrowRight"], "Cup final"), (["ArrowRight"], None)):
+        b.page.mouse.click(*home)
+        for key in [*moves, "Enter"]:
+            b.page.keyboard.press(key)
+        # the cell's editor opens over the grid: glide's text area, or a date input
+        b.page.locator('textarea.gdg-input' if typed else 'input[type="date"]').fill(typed or "2026-03-14")
+        b.page.keyboard.press("Enter")
+    cells_js = "e => [...e.querySelectorAll('td')].map(c => c.textContent)"
+    # The grid's text copy follows its canvas a moment later: give it up to 10 s, then compare
+    grid.evaluate(f"""e => new Promise(done => {{ const t0 = Date.now(); const check = () => {{
+        const c = ({cells_js})(e);
+        if ((c[1] === '2026-03-14' && c[2] === 'Cup final') || Date.now() - t0 > 10000) done();
+        else setTimeout(check, 100); }}; check(); }})""")
+    cells = grid.evaluate(cells_js)
+    assert cells[:3] == ["home.mp4", "2026-03-14", "Cup final"], cells
+    b.page.get_by_role("button", name="Start analysis").click()
+    b.page.wait_for_function("() => document.body.innerText.includes('See the campaign Spring 2026')", timeout=60000)
+    assert "2 jobs started" in b.page.inner_text("body")
+    members = {m.video: m.meta for m in campaign_store(clients).members("Spring 2026")}
+    assert members == {"home.mp4": {"date": "2026-03-14", "event": "Cup final"}, "away.mp4": {}}
+    # The link leads to the campaign, whose two videos are still queued
+    b.page.get_by_text("See the campaign Spring 2026").click()
+    b.page.wait_for_function("""() => document.querySelector('[data-testid="stApp"]')
+        .getAttribute('data-test-script-state') === 'notRunning'
+        && document.body.innerText.includes('2 of 2 videos.')""", timeout=30000, polling=200)  # its last line
+    text = b.page.inner_text("body")
+    assert "2 of the campaign's videos are still being analysed" in text and "0 of 2" in text, text
+    assert b.page.locator('[data-testid="stException"]').count() == 0
 
 
 def _brand_table_fits(b) -> None:

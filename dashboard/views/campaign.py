@@ -16,6 +16,10 @@ from shared.report.campaign_tables import campaign_tables, campaign_xlsx_bytes
 
 st.title("Campaign")
 names = data.campaign_names()
+wanted = st.query_params.get("campaign")
+if wanted and wanted not in names:  # made since the list was cached (a link from Analyze): look again
+    data.campaign_names.clear()
+    names = data.campaign_names()
 if not names:
     st.info("No campaign yet. Analyze videos under one campaign name: upload them together on **Analyze a video** "
             "and name the campaign under *Campaign and details*, or "
@@ -29,8 +33,9 @@ def md(text: object) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
 
 
+if wanted and wanted not in names:
+    st.warning(f"No campaign is named {md(wanted)}.")
 top = st.columns([3, 2, 1, 2], vertical_alignment="bottom")
-wanted = st.query_params.get("campaign")
 name = top[0].selectbox("Campaign", names, index=names.index(wanted) if wanted in names else 0, key="campaign")
 st.query_params["campaign"] = name
 rate = top[1].number_input("Rate per 30 s of exposure", min_value=0.0, value=1000.0, step=100.0, key="rate",
