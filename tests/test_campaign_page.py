@@ -40,13 +40,11 @@ def run(page, query: dict | None = None, state: dict | None = None) -> AppTest:
     return at
 
 
-def test_campaign_page_without_campaigns_says_how_to_make_one(clients, dashboard_env):
+def test_campaign_page_shows_the_campaign_reports_figures(clients, dashboard_env):
+    # Before any campaign, the page says how to make one
     at = run(PAGES / "campaign.py")
     assert "No campaign yet" in at.info[0].value and "--campaign" in at.info[0].value
     assert "Analyze a video" in at.info[0].value
-
-
-def test_campaign_page_shows_the_campaign_reports_figures(clients, dashboard_env):
     # Given a campaign of three analysed videos (one without a date), one that failed, one still queued
     stored_member(clients, "Spring 2026", "20260301-100000-aaaaaa", "opener.mp4",
                   {"date": "2026-03-01", "event": "League", "channel": "SportOne"}, video_report(1, seconds=30))
@@ -89,16 +87,16 @@ def test_campaign_page_shows_the_campaign_reports_figures(clients, dashboard_env
     assert list(videos["results"])[:3] == [f"./?job={j}" for j in ("20260301-100000-aaaaaa", "20260308-100000-bbbbbb",
                                                                     "20260309-100000-cccccc")]
     assert pd.isna(videos["results"].iloc[3]) and list(videos["event"])[:3] == ["League", "Cup", "Promo"]
-    # Filtered by event, only that event's videos remain
-    at.multiselect(key="events").set_value(["Cup"]).run()
-    assert list(at.dataframe[1].value["video"]) == ["derby.mp4"]
-    # Brand vs rival: the two chosen brands' campaign figures, and side by side in each video
-    one, other = report["brands"][-1]["brand"], report["brands"][0]["brand"]
-    at.selectbox(key="brand_a").set_value(one).run()
+    # Filtered by event, only that event's videos remain; brand vs rival: the two chosen brands'
+    # campaign figures, and side by side in each video
+    one, other = report["brands"][-1]["brand"], report["brands"][1]["brand"]
+    at.multiselect(key="events").set_value(["Cup"])
+    at.selectbox(key="brand_a").set_value(one)
     at.selectbox(key="brand_b").set_value(other).run()
+    assert list(at.dataframe[1].value["video"]) == ["derby.mp4"]
     pair = at.dataframe[2].value
     assert list(pair["brand"]) == [one, other]
-    assert list(pair["screen_time_s"]) == [report["brands"][-1]["screen_time_s"], report["brands"][0]["screen_time_s"]]
+    assert list(pair["screen_time_s"]) == [report["brands"][-1]["screen_time_s"], report["brands"][1]["screen_time_s"]]
     side = at.dataframe[3].value
     per = {(r["job_id"], r["brand"]): r for r in report["per_video"]}
     assert list(side[f"{one} s"]) == [per[(j, one)]["screen_time_s"] for j in
