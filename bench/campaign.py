@@ -84,13 +84,21 @@ class DepthWatch(threading.Thread):
         self.clients, self.every = clients, every
         self.waiting: dict[str, int] = defaultdict(int)
         self.all: dict[str, int] = defaultdict(int)  # waiting + in flight + delayed
+        self.samples: list[dict[str, int]] = []  # waiting per stage, each sample
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.wait(self.every):
+            sample = {}
             for d in depths(self.clients, STAGES):
+                sample[d.stage] = d.waiting
                 self.waiting[d.stage] = max(self.waiting[d.stage], d.waiting)
                 self.all[d.stage] = max(self.all[d.stage], d.waiting + d.in_flight + d.delayed)
+            self.samples.append(sample)
+
+    def backlog_s(self, mean: dict[str, float]) -> float:
+        """The most work (seconds of handling, all stages) ever waiting in the queues at once."""
+        return max((sum(n * mean.get(s, 0.0) for s, n in sample.items()) for sample in self.samples), default=0.0)
 
 
 def stage_seconds(logs: Path) -> dict[str, float]:
@@ -156,6 +164,11 @@ def run(stack, paths: list[Path], seconds: float, workers: int, model, tmp: Path
         flag = "" if watch.waiting[stage] <= cap else "  <- more than one timeout's work"
         print(f"  {stage:12s} {watch.waiting[stage]:11d} {watch.all[stage]:9d} {mean.get(stage, float('nan')):9.2f} "
               f"{vt:5d} s {cap:20.0f}{flag}")
+    backlog = watch.backlog_s(mean)
+    shortest = min(get_stage(s).visibility_timeout for s in STAGES)
+    print(f"  deepest backlog, all queues together: {backlog:.0f} s of handling = {backlog / workers:.0f} s per worker "
+          f"(shortest visibility timeout {shortest} s); messages waiting in a queue have no visibility clock: it "
+          f"starts when a worker receives one, and the heartbeat extends it while the message waits for a slot")
     # The campaign report: the builder alone, then the whole read from the stack
     name = f"bench {workers}w"
     videos = campaign_videos(clients, name)

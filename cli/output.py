@@ -264,7 +264,8 @@ def print_campaign(data: dict[str, Any]) -> None:
     out.print(table)
     if priced:
         out.print(f"media value: {money.format(t['media_value'])} {data['currency']} at "
-                  f"{data['rate_per_30s']:g} per 30 s of {data['media_value_basis'].replace('_s', '').replace('_', ' ')}")
+                  f"{data['rate_per_30s']:g} per 30 s of " + {"prominence_weighted_s": "prominence-weighted exposure"}.get(
+                      data["media_value_basis"], "screen time"))
     if t["videos_without_date"]:
         out.print(f"{t['videos_without_date']} video(s) without a date: in the totals, not over time")
     for v in data["videos"]:

@@ -17,9 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from shared import layout
 from shared.aws import Clients
-from shared.jobs import FAILED, SUCCEEDED, Job
+from shared.jobs import FAILED, SUCCEEDED
 from shared.report.campaign import CampaignError, CampaignVideo, build_campaign, check_name, clean_meta
 from shared.storage import Storage
 from shared.table import Table, now_iso
@@ -62,6 +64,25 @@ class CampaignStore(Table):
         found = [Member(i["job_id"], i["video"], dict(i.get("meta") or {}), i["added_at"]) for i in items]
         return sorted(found, key=lambda m: (m.added_at, m.job_id))
 
+    def job_heads(self, job_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Kind, status, error and whether it detects, of many jobs in a few BatchGetItem calls
+        (100 keys each) instead of one read per job."""
+        from shared.ddb import from_item
+
+        found: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(job_ids), 100):
+            keys: list[dict[str, Any]] = [self.key(f"job#{j}", "job") for j in dict.fromkeys(job_ids[i:i + 100])]
+            request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True,
+                                                    "ProjectionExpression": "job_id, kind, #s, #e, request.detect",
+                                                    "ExpressionAttributeNames": {"#s": "status", "#e": "error"}}}
+            while request:
+                resp = self.ddb.batch_get_item(RequestItems=request)
+                for item in resp.get("Responses", {}).get(self.table, []):
+                    head = from_item(item)
+                    found[head["job_id"]] = head
+                request = resp.get("UnprocessedKeys") or {}
+        return found
+
     def names(self) -> list[str]:
         """Every campaign, newest first."""
         return [item["name"] for item in self.query_kind("campaign")]
@@ -78,19 +99,20 @@ def list_campaigns(clients: Clients) -> list[str]:
 
 def campaign_videos(clients: Clients, name: str) -> list[CampaignVideo]:
     """Each member with where its job stands and, once it succeeded, its stored v1 report."""
-    members = store(clients).members(name)
-    table = Table(clients.dynamodb, clients.names.jobs_table)
+    campaigns = store(clients)
+    members = campaigns.members(name)
+    heads = campaigns.job_heads([m.job_id for m in members])
     storage = Storage(clients.s3, clients.names.bucket)
 
     def read(member: Member) -> CampaignVideo:
-        head = table.get(f"job#{member.job_id}", "job")
-        job = Job.from_item(head) if head else None
-        status, reason, report = _standing(job)
+        status, reason = _standing(heads.get(member.job_id))
+        report = None
         if status == "succeeded":
-            key = layout.report_key(member.job_id)
-            if storage.exists(key):
-                report = storage.get_json(key)
-            else:
+            try:  # one GET, no HEAD first: 50 videos are 50 requests
+                report = storage.get_json(layout.report_key(member.job_id))
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] not in ("NoSuchKey", "404"):
+                    raise
                 status, reason = "failed", "the job succeeded but its report is missing"
         return CampaignVideo(job_id=member.job_id, video=member.video, status=status, reason=reason,
                              meta=member.meta, report=report)
@@ -99,16 +121,17 @@ def campaign_videos(clients: Clients, name: str) -> list[CampaignVideo]:
         return list(pool.map(read, members))
 
 
-def _standing(job: Job | None) -> tuple[Any, str | None, None]:
-    if job is None:
-        return "failed", "no such job (its request did not complete)", None
-    if job.kind != "analyze" or "detect" not in job.request:
-        return "failed", "not an analysis with a model: it has no report", None
-    if job.status == SUCCEEDED:
-        return "succeeded", None, None
-    if job.status == FAILED:
-        return "failed", job.error or "failed (no reason recorded)", None
-    return "running", job.status, None
+def _standing(head: dict[str, Any] | None) -> tuple[Any, str | None]:
+    """A member's status and reason from its job record's head."""
+    if head is None:
+        return "failed", "no such job (its request did not complete)"
+    if head.get("kind") != "analyze" or "detect" not in (head.get("request") or {}):
+        return "failed", "not an analysis with a model: it has no report"
+    if head["status"] == SUCCEEDED:
+        return "succeeded", None
+    if head["status"] == FAILED:
+        return "failed", head.get("error") or "failed (no reason recorded)"
+    return "running", head["status"]
 
 
 def campaign_report(clients: Clients, name: str, *, rate_per_30s: float | None = None,

@@ -207,6 +207,20 @@ def test_tables_csvs_and_workbook_have_one_view_each(tmp_path):
     assert sheets["videos"]["reason"].tolist()[3] == "probe: the file has no video stream"
 
 
+def test_the_cli_table_shows_brands_value_and_every_video_left_out(capsys):
+    from cli.output import print_campaign
+
+    print_campaign(build_campaign("Spring Cup", videos(), rate_per_30s=300.0))
+    text = capsys.readouterr().out
+    assert "campaign Spring Cup: 3 video(s), 0:36.0 of video, 0:05.2 of brand exposure; 1 failed; 1 still running" in text
+    borealis = next(line for line in text.splitlines() if line.strip().startswith("Borealis"))
+    assert borealis.split()[:5] == ["Borealis", "0:03.6", "69.2%", "2", "0:03.0"] and "30.20" in borealis
+    assert "media value: 41.50 USD at 300 per 30 s of prominence-weighted exposure" in text
+    assert "failed broken.mp4 (job j4): probe: the file has no video stream — not counted" in text
+    assert "running late.mp4 (job j5): RUNNING — not counted" in text
+    assert "1 video(s) without a date" in text
+
+
 # -- membership in the table, the report read back from the stack -------------------------------------------------
 
 def test_membership_is_idempotent_and_the_report_reads_jobs_and_stored_reports(clients, store):
@@ -246,6 +260,16 @@ def test_membership_is_idempotent_and_the_report_reads_jobs_and_stored_reports(c
         campaign_report(clients, "Nope")
     with pytest.raises(CampaignError, match="campaign name"):
         campaigns.add_member("a/b", "j1", "x.mp4")
+    # and a request names every problem before anything is uploaded
+    from shared.messages import Sampling
+    from shared.submit import RequestError, Submitter
+
+    with pytest.raises(RequestError, match="--campaign needs --model"):
+        Submitter(clients).analyze(Path("x.mp4"), Sampling.at_fps(2), campaign="Cup")
+    with pytest.raises(RequestError) as caught:
+        Submitter(clients).analyze(Path("x.mp4"), Sampling.at_fps(2), model="logos", campaign="a/b",
+                                   meta={"date": "14/03/2026", "venue": "x"})
+    assert all(p in str(caught.value) for p in ("campaign name 'a/b'", "unknown field 'venue'", "'14/03/2026'"))
 
 
 # -- end to end: three videos through the queues into one campaign, read by the CLI --------------------------------

@@ -205,6 +205,8 @@ def analyze_many(paths: list[Path], chosen: Any, *, campaign: str | None, meta: 
             from shared.campaigns import campaign_report
 
             print_campaign(campaign_report(clients, campaign))
+    for j in finals:
+        print(j.job_id)
     failed = [j for j in finals if j.status == FAILED]
     for j in failed:
         err.print(f"[red]job {j.job_id} failed[/] ({escape(j.request['video']['name'])}): {escape(j.error or '')}")
