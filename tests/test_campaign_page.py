@@ -4,6 +4,8 @@ brands, offers the downloads; Analyze starts one job per uploaded video, in the 
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -104,6 +106,10 @@ def test_campaign_page_shows_the_campaign_reports_figures(clients, dashboard_env
     assert list(side[f"{other} exposures"]) == [per[(j, other)]["exposures"] for j in
                                                 ("20260301-100000-aaaaaa", "20260308-100000-bbbbbb",
                                                  "20260309-100000-cccccc")]
+    # A range of dates keeps the videos dated in it (an undated one is outside any narrower range)
+    at.multiselect(key="events").set_value([])
+    at.date_input(key="dates").set_value((date(2026, 3, 1), date(2026, 3, 8))).run()
+    assert list(at.dataframe[1].value["video"]) == ["opener.mp4", "derby.mp4"]
     # Downloads: the report as JSON, its views as CSVs in a zip, a workbook
     assert [b.proto.label for b in at.get("download_button")] == ["Campaign (JSON)", "Tables (CSV, zip)",
                                                                    "Workbook (XLSX)"]

@@ -56,7 +56,6 @@ labels = charts.video_labels(report)
 totals = report["totals"]
 
 
-
 def span(seconds: float) -> str:
     """A length as people say it: 1 h 32 min, 12 min 5 s, 45 s."""
     s = round(seconds)
@@ -129,15 +128,15 @@ with listed:
     channels = b.multiselect("Channel", sorted({m["channel"] for m in meta if m.get("channel")}), key="channels",
                              placeholder="every channel")
     dates = sorted(d for d in rows["date"] if d is not None)
-    span = c.date_input("Dates", (dates[0], dates[-1]), min_value=dates[0], max_value=dates[-1], key="dates",
-                        format="YYYY-MM-DD") if dates else ()
+    between = c.date_input("Dates", (dates[0], dates[-1]), min_value=dates[0], max_value=dates[-1], key="dates",
+                           format="YYYY-MM-DD") if dates else ()
     shown = rows
     if events:
         shown = shown[shown["event"].isin(events)]
     if channels:
         shown = shown[shown["channel"].isin(channels)]
-    if len(span) == 2 and tuple(span) != (dates[0], dates[-1]):  # narrowed: undated videos are outside it
-        shown = shown[shown["date"].map(lambda d: d is not None and span[0] <= d <= span[1])]
+    if len(between) == 2 and tuple(between) != (dates[0], dates[-1]):  # narrowed: undated videos are outside it
+        shown = shown[shown["date"].map(lambda d: d is not None and between[0] <= d <= between[1])]
     st.dataframe(shown, hide_index=True, width="stretch", column_config=tables.campaign_video_columns(),
                  key="videos_table")
     st.caption(f"{len(shown)} of {len(rows)} videos. **open** shows an analysed video's Results.")
