@@ -4,6 +4,7 @@ asserted, and a screenshot of each saved to tests/.screenshots/ (git-ignored).""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -104,7 +105,9 @@ def test_every_page_in_a_real_browser(clients, storage, run_worker, dashboard, t
         form.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(bad))
         form.get_by_label("Model name").fill("broken")
         b.page.get_by_role("button", name="Start training").click()
-        b.page.wait_for_function("() => document.body.innerText.includes('was not accepted')", timeout=60000)
+        # the problems are listed just after the line that says so: wait for them, not for the line
+        b.page.wait_for_function("() => document.body.innerText.includes('was not accepted')"
+                                 " && document.body.innerText.includes('line 2')", timeout=60000)
         text = b.page.inner_text("body")
         assert "broken.manifest line 2: not valid JSON" in text
         text = b.open(f"{dashboard}/models", wait_for_text="TRAINING_COMPLETED")
@@ -136,6 +139,8 @@ def test_every_page_in_a_real_browser(clients, storage, run_worker, dashboard, t
 def _two_videos_in_a_campaign(b, clients, tmp_path) -> None:
     """Analyze: two files at once, named as one campaign, the first given a date and an event in the
     details grid (typed as a person would: Enter opens a cell, Enter commits), make two members."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     from shared.campaigns import store as campaign_store
     from tests import media_factory
 
@@ -153,11 +158,18 @@ def _two_videos_in_a_campaign(b, clients, tmp_path) -> None:
     box = grid.bounding_box()
     home = (box["x"] + 20, box["y"] + 35 + 17)  # home.mp4's (read-only) name cell: keys move from there
     for moves, typed in ((["ArrowRight", "ArrowRight"], "Cup final"), (["ArrowRight"], None)):
-        b.page.mouse.click(*home)
-        for key in [*moves, "Enter"]:
-            b.page.keyboard.press(key)
-        # the cell's editor opens over the grid: glide's text area, or a date input
-        b.page.locator('textarea.gdg-input' if typed else 'input[type="date"]').fill(typed or "2026-03-14")
+        # the cell's editor opens over the grid: glide's text area, or a date input; a click that
+        # came while the grid was still settling selects nothing, so it is tried again
+        editor = b.page.locator('textarea.gdg-input' if typed else 'input[type="date"]')
+        for _ in range(3):
+            b.page.mouse.click(*home)
+            for key in [*moves, "Enter"]:
+                b.page.keyboard.press(key)
+            with contextlib.suppress(PlaywrightTimeout):
+                editor.wait_for(timeout=5000)
+                break
+            b.page.keyboard.press("Escape")
+        editor.fill(typed or "2026-03-14")
         b.page.keyboard.press("Enter")
     cells_js = "e => [...e.querySelectorAll('td')].map(c => c.textContent)"
     # The grid's text copy follows its canvas a moment later: give it up to 10 s, then compare
