@@ -18,6 +18,7 @@ pages = {
     "Analysis": [
         st.Page("views/results.py", title="Results", icon=":material/insights:", default=True),
         st.Page("views/analyze.py", title="Analyze a video", icon=":material/movie:"),
+        st.Page("views/campaign.py", title="Campaign", icon=":material/campaign:"),
     ],
     "Models": [
         st.Page("views/train.py", title="Train a model", icon=":material/model_training:"),

@@ -124,3 +124,110 @@ def media_value(report: dict[str, Any], rate_per_30s: float, weight_by_prominenc
         rows.append({"brand": b["label"], "screen time (s)": round(b["screen_time_s"], 1),
                      "valued seconds": valued, "value": round(valued / 30 * rate_per_30s, decimals)})
     return pd.DataFrame(rows, columns=["brand", "screen time (s)", "valued seconds", "value"])
+
+
+def price(seconds: float, rate_per_30s: float, decimals: int = 2) -> float:
+    """Seconds at a rate per 30 s, priced from the seconds as shown (0.1 s), as media_value does."""
+    return round(round(seconds, 1) / 30 * rate_per_30s, decimals)
+
+
+# -- a campaign (brandvis.campaign/v1): many videos' reports added up ----------------------------
+def campaign_colours(report: dict[str, Any]) -> alt.Scale:
+    """One colour per brand of the campaign, in the same order as a single report's."""
+    labels = sorted(b["brand"] for b in report["brands"])
+    return alt.Scale(domain=labels, range=[TABLEAU[i % len(TABLEAU)] for i in range(len(labels))])
+
+
+def video_labels(report: dict[str, Any]) -> dict[str, str]:
+    """job id -> how a video is named on the page: its file name, with its date when it has one;
+    two jobs of one file are told apart by the end of their job id."""
+    names: dict[str, str] = {}
+    for v in report["videos"]:
+        date = (v.get("meta") or {}).get("date")
+        names[v["job_id"]] = f"{date} · {v['video']}" if date else v["video"]
+    counts = pd.Series(list(names.values())).value_counts()
+    return {j: (f"{n} ({j[-6:]})" if counts[n] > 1 else n) for j, n in names.items()}
+
+
+def _only(scale: alt.Scale, brands: list[str]) -> alt.Scale:
+    """The campaign's colours of `brands` alone (a legend of just them)."""
+    colour = dict(zip(scale.domain, scale.range))
+    return alt.Scale(domain=brands, range=[colour[b] for b in brands])
+
+
+def _brand_order(report: dict[str, Any]) -> list[str]:
+    return [b["brand"] for b in sorted(report["brands"], key=lambda b: -b["screen_time_s"])]
+
+
+def campaign_share_of_voice(report: dict[str, Any]) -> alt.Chart:
+    """Each brand's share of all brands' seconds over the campaign's videos (a donut)."""
+    table = pd.DataFrame([b for b in report["brands"] if b["screen_time_s"] > 0],
+                         columns=["brand", "share_of_voice", "screen_time_s"])
+    base = alt.Chart(table).encode(
+        theta=alt.Theta("share_of_voice:Q", stack=True),
+        color=alt.Color("brand:N", scale=campaign_colours(report), sort=_brand_order(report),
+                        legend=alt.Legend(title=None, orient="right")),
+        tooltip=[alt.Tooltip("brand:N"), alt.Tooltip("share_of_voice:Q", title="share", format=".1%"),
+                 alt.Tooltip("screen_time_s:Q", title="seconds", format=".1f")])
+    return (base.mark_arc(innerRadius=55, outerRadius=110) + base.mark_text(radius=132, size=12).encode(
+        text=alt.Text("share_of_voice:Q", format=".1%"))).properties(padding={"left": 28, "right": 8, "top": 16,
+                                                                           "bottom": 16})
+
+
+def campaign_heatmap(report: dict[str, Any]) -> alt.Chart:
+    """Seconds on screen per video (rows, in the campaign's order) and brand (columns, most seen
+    first); a cell with no time is left grey and blank, so it does not read as a little."""
+    names = video_labels(report)
+    brands = _brand_order(report)
+    done = [v["job_id"] for v in report["videos"] if v["status"] == "succeeded"]
+    seconds = {(r["job_id"], r["brand"]): r["screen_time_s"] for r in report["per_video"]}
+    cells = pd.DataFrame([{"video": names[j], "brand": b, "seconds": float(seconds.get((j, b), 0.0))}
+                          for j in done for b in brands], columns=["video", "brand", "seconds"])
+    x = alt.X("brand:N", sort=brands, title=None, axis=alt.Axis(orient="top", labelAngle=0))
+    y = alt.Y("video:N", sort=[names[j] for j in done], title=None, axis=alt.Axis(labelLimit=320))
+    top = max(1e-9, float(cells["seconds"].max())) if len(cells) else 1.0
+    grey = alt.Chart(cells).mark_rect(color="#eceef1", stroke="white", strokeWidth=2).encode(x=x, y=y)
+    seen = cells[cells["seconds"] > 0]
+    colour = alt.Chart(seen).mark_rect(stroke="white", strokeWidth=2).encode(
+        x=x, y=y, color=alt.Color("seconds:Q", scale=alt.Scale(domain=[0, top], range=["#d4e4f4", "#08306b"]),
+                                  legend=alt.Legend(title="seconds on screen", orient="bottom",
+                                                    direction="horizontal", gradientLength=200)),
+        tooltip=[alt.Tooltip("video:N"), alt.Tooltip("brand:N"), alt.Tooltip("seconds:Q", format=".1f")])
+    text = alt.Chart(seen).mark_text(fontSize=12).encode(
+        x=x, y=y, text=alt.Text("seconds:Q", format=".1f"),
+        color=alt.condition(alt.datum.seconds > top / 2, alt.value("white"), alt.value("#1f2933")))
+    # fit-x: the width follows the page, the height is the cells' own (a fitted height would squeeze
+    # the rows to make room for the axis and the legend)
+    return (grey + colour + text).properties(height=max(120, 30 * len(done)),
+                                            autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+
+
+def campaign_over_time(report: dict[str, Any]) -> alt.Chart:
+    """Each brand's seconds by the videos' date (videos without a date are not on it)."""
+    rows = pd.DataFrame(report["over_time"], columns=["date", "brand", "screen_time_s"])
+    rows = rows[rows["date"].notna()]
+    base = alt.Chart(rows).encode(
+        x=alt.X("date:T", title="date", axis=alt.Axis(format="%d %b %Y", labelAngle=0)),
+        y=alt.Y("screen_time_s:Q", title="seconds on screen"),
+        color=alt.Color("brand:N", scale=campaign_colours(report), sort=_brand_order(report),
+                        legend=alt.Legend(title=None, orient="right")),
+        tooltip=[alt.Tooltip("date:T", format="%Y-%m-%d"), alt.Tooltip("brand:N"),
+                 alt.Tooltip("screen_time_s:Q", title="seconds", format=".1f")])
+    return (base.mark_line(strokeWidth=2) + base.mark_point(filled=True, size=60)).properties(height=300)
+
+
+def campaign_comparison(report: dict[str, Any], brands: list[str]) -> alt.Chart:
+    """The chosen brands' seconds side by side in each analysed video."""
+    names = video_labels(report)
+    done = [v["job_id"] for v in report["videos"] if v["status"] == "succeeded"]
+    seconds = {(r["job_id"], r["brand"]): r["screen_time_s"] for r in report["per_video"]}
+    rows = pd.DataFrame([{"video": names[j], "brand": b, "seconds": float(seconds.get((j, b), 0.0))}
+                         for j in done for b in brands], columns=["video", "brand", "seconds"])
+    return alt.Chart(rows).mark_bar(cornerRadiusEnd=2).encode(
+        y=alt.Y("video:N", sort=[names[j] for j in done], title=None, axis=alt.Axis(labelLimit=320)),
+        yOffset=alt.YOffset("brand:N", sort=brands),
+        x=alt.X("seconds:Q", title="seconds on screen"),
+        color=alt.Color("brand:N", scale=_only(campaign_colours(report), brands), sort=brands,
+                        legend=alt.Legend(title=None, orient="top")),
+        tooltip=[alt.Tooltip("video:N"), alt.Tooltip("brand:N"), alt.Tooltip("seconds:Q", format=".1f")],
+    ).properties(height=max(120, 44 * len(done)))

@@ -16,8 +16,11 @@ import cv2
 import numpy as np
 import streamlit as st
 
+from dashboard.text import md
 from shared import job_report, layout
 from shared.aws import Clients, make_clients
+from shared.campaigns import campaign_report as build_campaign_report
+from shared.campaigns import list_campaigns
 from shared.config import Config
 from shared.jobs import SUCCEEDED, WAITING, Job, JobStore, counter_name, ordered_counters
 from shared.labeling import prelabels as label_proposals
@@ -89,7 +92,7 @@ def oversized(files: list[Any]) -> str | None:
     big = [f for f in files if f is not None and f.size > limit * 1024 * 1024]
     if not big:
         return None
-    named = ", ".join(f"{f.name} ({f.size / 1024 ** 2:,.1f} MB)" for f in big)
+    named = ", ".join(f"{md(f.name)} ({f.size / 1024 ** 2:,.1f} MB)" for f in big)
     return (f"Too large to upload here: {named}; the dashboard takes up to {limit:,} MB a file "
             f"(BRANDVIS_UPLOAD_MAX_MB). Analyze it with `brandvis analyze FILE`, which streams it from disk.")
 
@@ -136,6 +139,21 @@ def report_at(job_id: str, min_confidence: float) -> dict[str, Any]:
     if found is None:
         raise job_report.ThresholdError(f"no job {job_id}")
     return job_report.rethreshold(storage(), model_store(), found, min_confidence)
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def campaign_names() -> list[str]:
+    """Every campaign, newest first."""
+    return list_campaigns(clients())
+
+
+@st.cache_data(ttl=5, show_spinner="Adding up the campaign…")
+def campaign_report(name: str, rate_per_30s: float | None = None, currency: str | None = None,
+                    weight_by_prominence: bool = False) -> dict[str, Any]:
+    """The campaign's report (brandvis.campaign/v1), built from its members' jobs and reports as they
+    stand, priced at the page's rate card; a short TTL, as its videos may still be running."""
+    return build_campaign_report(clients(), name, rate_per_30s=rate_per_30s, currency=currency,
+                                 weight_by_prominence=weight_by_prominence)
 
 
 @st.cache_data(ttl=3600, show_spinner=False)

@@ -90,3 +90,56 @@ def currencies(configured: str) -> list[str]:
 
 def decimals(currency: str) -> int:
     return 0 if currency in ZERO_DECIMAL else 2
+
+
+# -- the Campaign page -----------------------------------------------------------------------------
+def campaign_brand_columns(currency: str) -> dict[str, Any]:
+    """A campaign's per-brand rows (share_of_voice after as_percent), the value in `currency`."""
+    return {
+        "brand": st.column_config.TextColumn("brand", pinned=True, width=96),
+        "screen_time_s": _num("time (s)", "%.1f", 80, "Seconds on screen, all the campaign's analysed videos added"),
+        "share_of_voice": st.column_config.ProgressColumn(
+            "share", min_value=0.0, max_value=100.0, format=PERCENT, width=110,
+            help="Share of voice: this brand's part of all brands' seconds in the campaign"),
+        "exposures": _num("exposures", "%d", 84, "Separate appearances on screen, all videos"),
+        "prominence_weighted_s": _num("weighted (s)", "%.1f", 96,
+                                      "Prominence-weighted seconds: each exposure's seconds × its prominence (0-100 %)"),
+        "media_value": _num(f"value ({currency})", f"%,.{decimals(currency)}f", 120,
+                            "Its seconds (or prominence-weighted seconds) priced at the rate per 30 s"),
+        "videos": _num("videos", "%d", 64, "Analysed videos it was seen in"),
+        "best": st.column_config.TextColumn("most in", width=200, help="The video it was on screen longest in"),
+        "worst": st.column_config.TextColumn("least in", width=200, help="The video it was on screen least in"),
+    }
+
+
+def campaign_video_columns() -> dict[str, Any]:
+    """The per-video rows of a campaign: a link to each analysed video's Results, its status, why
+    it failed, its metadata."""
+    return {
+        "results": st.column_config.LinkColumn("results", display_text="open", width=64,
+                                               help="This video's Results page"),
+        "video": st.column_config.TextColumn("video", width=200),
+        "status": st.column_config.TextColumn("status", width=84),
+        "reason": st.column_config.TextColumn("reason", width=260, help="Why the analysis failed"),
+        "date": st.column_config.DateColumn("date", format="YYYY-MM-DD", width=96),
+        "event": st.column_config.TextColumn("event", width=120),
+        "channel": st.column_config.TextColumn("channel", width=100),
+        "audience": st.column_config.TextColumn("audience", width=90),
+        "duration_s": _num("length (s)", "%.0f", 80, "The video's duration"),
+        "screen_time_s": _num("brands (s)", "%.1f", 84, "All brands' seconds on screen in it"),
+        "model": st.column_config.TextColumn("model", width=90, help="The model version that analysed it"),
+        "job_id": st.column_config.TextColumn("job", width=180),
+    }
+
+
+def comparison_columns(brands: list[str], currency: str) -> dict[str, Any]:
+    """The brand-vs-rival table: per video, each brand's figures side by side (share after as_percent)."""
+    out: dict[str, Any] = {"video": st.column_config.TextColumn("video", pinned=True, width=220)}
+    for b in brands:
+        out.update({f"{b} s": _num(f"{b} (s)", "%.1f", 90, f"{b}: seconds on screen in the video"),
+                    f"{b} share": _num(f"{b} share", PERCENT, 90, f"{b}: share of voice in the video"),
+                    f"{b} exposures": _num(f"{b} exp.", "%d", 80, f"{b}: exposures in the video"),
+                    f"{b} weighted s": _num(f"{b} wtd (s)", "%.1f", 96, f"{b}: prominence-weighted seconds"),
+                    f"{b} value": _num(f"{b} ({currency})", f"%,.{decimals(currency)}f", 110,
+                                       f"{b}: media value in the video")})
+    return out

@@ -4,6 +4,7 @@ asserted, and a screenshot of each saved to tests/.screenshots/ (git-ignored).""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from shared import layout
 from shared.report.tables import brands_table
 from tests.analysis_fixtures import brand_video, finished_analysis, train_small_model
 from tests.browser import browser, chromium_path
+from tests.campaign_fixtures import season_campaign
 from tests.conftest import ROOT, free_port
 
 SHOTS = ROOT / "tests" / ".screenshots"
@@ -47,14 +49,15 @@ def dashboard(config, tmp_path):
     proc.wait(20)
 
 
-def _readme_picture(shot, target) -> None:
-    """The top of Results (no sidebar, down to the timeline), 1,000 px wide, as a small JPEG."""
+def _readme_picture(shot, target, rows: int = 1760) -> None:
+    """The top of a page (no sidebar, `rows` px down), 1,000 px wide, as a small JPEG or PNG."""
     import cv2
 
     image = cv2.imread(str(shot))
-    crop = image[:1760, 280:]
+    crop = image[:rows, 280:]
     small = cv2.resize(crop, (1000, int(crop.shape[0] * 1000 / crop.shape[1])), interpolation=cv2.INTER_AREA)
-    cv2.imwrite(str(target), small, [cv2.IMWRITE_JPEG_QUALITY, 82])
+    cv2.imwrite(str(target), small, [cv2.IMWRITE_JPEG_QUALITY, 82] if str(target).endswith(".jpg")
+                else [cv2.IMWRITE_PNG_COMPRESSION, 9])
 
 
 def test_every_page_in_a_real_browser(clients, storage, run_worker, dashboard, tmp_path):
@@ -83,9 +86,10 @@ def test_every_page_in_a_real_browser(clients, storage, run_worker, dashboard, t
             b.page.get_by_role("tab", name=tab).click()
             b.page.wait_for_timeout(500)
             b.screenshot(SHOTS / f"results-{tab.lower().replace(' ', '-')}.png")
-        text = b.open(f"{dashboard}/analyze", wait_for_text="Start analysis")
+        # The slider's label: its widget code loads on first use, after the rest of the form shows
+        text = b.open(f"{dashboard}/analyze", wait_for_text="Minimum confidence")
         b.screenshot(SHOTS / "analyze.png")
-        assert "Minimum confidence" in text
+        assert "Start analysis" in text
         shown = b.page.locator('[data-testid="stSelectbox"]').first.evaluate(
             "e => e.innerText + ' ' + [...e.querySelectorAll('input')].map(i => i.value).join(' ')")
         assert "logos" in shown  # the trained model is preselected
@@ -101,7 +105,9 @@ def test_every_page_in_a_real_browser(clients, storage, run_worker, dashboard, t
         form.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(bad))
         form.get_by_label("Model name").fill("broken")
         b.page.get_by_role("button", name="Start training").click()
-        b.page.wait_for_function("() => document.body.innerText.includes('was not accepted')", timeout=60000)
+        # the problems are listed just after the line that says so: wait for them, not for the line
+        b.page.wait_for_function("() => document.body.innerText.includes('was not accepted')"
+                                 " && document.body.innerText.includes('line 2')", timeout=60000)
         text = b.page.inner_text("body")
         assert "broken.manifest line 2: not valid JSON" in text
         text = b.open(f"{dashboard}/models", wait_for_text="TRAINING_COMPLETED")
@@ -110,10 +116,83 @@ def test_every_page_in_a_real_browser(clients, storage, run_worker, dashboard, t
         text = b.open(f"{dashboard}/operations", wait_for_text="SUCCEEDED")
         assert job_id in text and "No dead letters." in text and "Workers" in text and "Run time" in text
         b.screenshot(SHOTS / "operations.png")
+        b.open(f"{dashboard}/analyze", wait_for_text="Start analysis")
+        _two_videos_in_a_campaign(b, clients, tmp_path)
+        # A campaign: eight videos of a season (one undated), one failed; its charts draw, nothing raises
+        season_campaign(clients)
+        text = b.open(f"{dashboard}/campaign?campaign=Season+2026", wait_for_text="Screen time by date")
+        assert "8 of 9" in text and "westvale-v-eastport.mp4 failed" in text and "1 of 8 analysed videos" in text
+        b.page.wait_for_selector('[data-testid="stDataFrame"] .dvn-scroller', timeout=30000)
+        charts_shown = b.page.locator('[data-testid="stVegaLiteChart"]')
+        charts_shown.nth(2).wait_for(timeout=30000)  # share of voice, the video x brand heatmap, by date
+        assert charts_shown.count() >= 3 and b.page.locator('[data-testid="stException"]').count() == 0
+        assert b.page.locator('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg').count() >= 3
+        b.screenshot(SHOTS / "campaign.png")
+        if os.environ.get("BRANDVIS_README_SCREENSHOT"):
+            _readme_picture(SHOTS / "campaign.png", ROOT / "docs" / "img" / "campaign.png", rows=1580)
         # Self-hosted: every request of every page went to the dashboard itself (no font, icon or CDN host)
         assert b.hosts - {"data", "blob"} == {"127.0.0.1"}, b.hosts
         icon = b.page.evaluate("() => document.querySelector(\"link[rel='shortcut icon']\").href")
         assert icon.startswith(("data:image/svg+xml", dashboard + "/")), icon  # our own icon.svg, inlined or served
+
+
+def _two_videos_in_a_campaign(b, clients, tmp_path) -> None:
+    """Analyze: two files at once, named as one campaign, the first given a date and an event in the
+    details grid (typed as a person would: Enter opens a cell, Enter commits), make two members."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    from shared.campaigns import store as campaign_store
+    from tests import media_factory
+
+    files = [media_factory.make_video(tmp_path / name, seconds=1, fps=12, size=(64, 36), gop=12)
+             for name in ("home.mp4", "away.mp4")]
+    b.page.get_by_text("Upload several videos").click()  # one video alone goes straight to the bucket
+    b.page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files([str(f) for f in files])
+    # Each finished upload reruns the page; the grid is edited once the last run, with both rows, is over
+    b.page.wait_for_function("""() => document.querySelector('[data-testid="stApp"]')
+        .getAttribute('data-test-script-state') === 'notRunning'
+        && [...document.querySelectorAll('[data-testid="stForm"] td')].some(c => c.textContent === 'away.mp4')""",
+                             timeout=30000, polling=200)
+    b.page.get_by_label("Campaign", exact=True).fill("Spring 2026")
+    grid = b.page.locator('[data-testid="stForm"] [data-testid="stDataFrame"]').first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    home = (box["x"] + 20, box["y"] + 35 + 17)  # home.mp4's (read-only) name cell: keys move from there
+    for moves, typed in ((["ArrowRight", "ArrowRight"], "Cup final"), (["ArrowRight"], None)):
+        # the cell's editor opens over the grid: glide's text area, or a date input; a click that
+        # came while the grid was still settling selects nothing, so it is tried again
+        editor = b.page.locator('textarea.gdg-input' if typed else 'input[type="date"]')
+        for _ in range(3):
+            b.page.mouse.click(*home)
+            for key in [*moves, "Enter"]:
+                b.page.keyboard.press(key)
+            with contextlib.suppress(PlaywrightTimeout):
+                editor.wait_for(timeout=5000)
+                break
+            b.page.keyboard.press("Escape")
+        editor.fill(typed or "2026-03-14")
+        b.page.keyboard.press("Enter")
+    cells_js = "e => [...e.querySelectorAll('td')].map(c => c.textContent)"
+    # The grid's text copy follows its canvas a moment later: give it up to 10 s, then compare
+    grid.evaluate(f"""e => new Promise(done => {{ const t0 = Date.now(); const check = () => {{
+        const c = ({cells_js})(e);
+        if ((c[1] === '2026-03-14' && c[2] === 'Cup final') || Date.now() - t0 > 10000) done();
+        else setTimeout(check, 100); }}; check(); }})""")
+    cells = grid.evaluate(cells_js)
+    assert cells[:3] == ["home.mp4", "2026-03-14", "Cup final"], cells
+    b.page.get_by_role("button", name="Start analysis").click()
+    b.page.wait_for_function("() => document.body.innerText.includes('See the campaign Spring 2026')", timeout=60000)
+    assert "2 jobs started" in b.page.inner_text("body")
+    members = {m.video: m.meta for m in campaign_store(clients).members("Spring 2026")}
+    assert members == {"home.mp4": {"date": "2026-03-14", "event": "Cup final"}, "away.mp4": {}}
+    # The link leads to the campaign, whose two videos are still queued
+    b.page.get_by_text("See the campaign Spring 2026").click()
+    b.page.wait_for_function("""() => document.querySelector('[data-testid="stApp"]')
+        .getAttribute('data-test-script-state') === 'notRunning'
+        && document.body.innerText.includes('2 of 2 videos.')""", timeout=30000, polling=200)  # its last line
+    text = b.page.inner_text("body")
+    assert "2 of the campaign's videos are still being analysed" in text and "0 of 2" in text, text
+    assert b.page.locator('[data-testid="stException"]').count() == 0
 
 
 def _brand_table_fits(b) -> None:
