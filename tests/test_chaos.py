@@ -93,3 +93,25 @@ def test_a_message_no_worker_ever_answered_fails_its_job_once_sqs_dead_letters_i
     failed = wait_for_job(store, job.job_id, timeout=30)
     assert failed.status == FAILED and failed.error.startswith("probe got no answer in 3 deliveries"), failed.error
     assert [d.job_id for d in peek_dead_letters(clients, "probe")] == [job.job_id]
+
+
+def test_a_duplicate_of_a_counted_message_is_skipped_not_redone(clients, config, store, run_worker, videos,
+                                                                 replace_stage):
+    # Given handlers that record each run, and every message (the request too) sent twice
+    from workers.registry import get_stage
+
+    runs: list[str] = []
+    for name in ("probe", "extract", "sprite"):
+        original = get_stage(name).fn
+        replace_stage(name, lambda msg, ctx, original=original: (runs.append(msg.message_id), original(msg, ctx))[1])
+    doubled = make_clients(config.replace(duplicate_sends=True))
+    run_worker(clients=doubled, concurrency=1)  # one at a time: a copy comes after its twin is counted
+    # When a job runs
+    job = Submitter(doubled).analyze(videos["h264"], Sampling.at_fps(1), segment_seconds=3)
+    done = wait_for_job(store, job.job_id)
+    # Then each distinct message ran once: its copy was skipped instead of redoing the work and
+    # sending its children again (which compounded: 2 probes, 4 copies of each extract, ...)
+    assert done.status == SUCCEEDED, done.error
+    assert sorted(runs) == sorted(set(runs)) and len(runs) == 1 + 3 + 1
+    assert {s: (p.done, p.expected) for s, p in done.stages.items()} == {"probe": (1, 1), "extract": (3, 3),
+                                                                          "sprite": (1, 1)}
