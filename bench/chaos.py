@@ -107,6 +107,7 @@ class Cluster:
         self.workers: list[subprocess.Popen | None] = [None] * workers
         self.worker_env: dict[str, str] = {}
         self.lock = threading.Lock()  # one kill/restart at a time
+        self.closing = False  # set by stop(): the killer thread starts nothing after it
         self.stack_kills = self.worker_kills = 0
 
     def _spawn(self, args: list[str], env: dict[str, str], log: str) -> subprocess.Popen:
@@ -127,7 +128,8 @@ class Cluster:
         """SIGKILL the stack, start it again on the same data folder; seconds it was away."""
         with self.lock:
             t0 = time.monotonic()
-            assert self.stack is not None
+            if self.closing or self.stack is None:
+                return 0.0
             self.stack.send_signal(signal.SIGKILL)
             self.stack.wait()
             self.stack_kills += 1
@@ -143,6 +145,8 @@ class Cluster:
 
     def kill_worker(self, i: int) -> None:
         with self.lock:
+            if self.closing:
+                return
             w = self.workers[i]
             if w is not None:
                 w.send_signal(signal.SIGKILL)
@@ -170,6 +174,8 @@ class Cluster:
 
     def stop(self) -> None:
         """Everything down, whatever state it is in (also on Ctrl-C and failures)."""
+        with self.lock:  # waits for a kill/restart in progress; none starts after this
+            self.closing = True
         try:
             self.stop_workers()
         finally:
