@@ -386,7 +386,7 @@ def poison_phase(cluster: Cluster, refs: list[VideoRef], video: Path) -> list[tu
              ("unknown stage 'teleport'", "aggregate", "poison-stage"), ("source video vanished", "probe", missing)]
     for case, stage, jid in cases:
         dead = wait_dlq(clients, stage)
-        reason = ""
+        reason = "(no job: the body names none; the worker logs it)"
         if jid:
             job = JobStoreWait(store).until_finished(jid)
             reason = f"{job.status}: {job.error}"
@@ -545,6 +545,8 @@ def main() -> int:
             print("\ninterrupted: stopping workers and the stack", flush=True)
             failures = 1
         finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut the cleanup short
+                signal.signal(sig, signal.SIG_IGN)
             cluster.stop()
     return 1 if failures else 0
 
