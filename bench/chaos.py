@@ -349,10 +349,12 @@ def chaos_monkey(cluster: Cluster, rng: random.Random, kill_every: tuple[float, 
             now = time.monotonic() - t0
             if stack_times and now >= stack_times[0]:
                 stack_times.pop(0)
-                left = unfinished(jobs)
+                left = unfinished(jobs)  # 20 reads of a busy stack can take seconds: time the kill itself
                 if left:
+                    at = time.monotonic() - t0
                     away = cluster.kill_stack()
-                    log.append(f"  {now:6.1f} s  stack killed -9 ({left} jobs unfinished), back in {away:.1f} s")
+                    log.append(f"  {at:6.1f} s  stack killed -9 ({left} jobs unfinished), back in {away:.1f} s")
+                now = time.monotonic() - t0
             if now >= next_worker:
                 i = rng.randrange(len(cluster.workers))
                 cluster.kill_worker(i)
