@@ -51,6 +51,8 @@ class Config:
     visibility_timeout_s: int = 0  # 0: each stage's own; the heartbeat extends it while work runs
     retry_backoff_s: float = 5.0
     poll_wait_s: int = 10
+    duplicate_sends: bool = False  # debugging at-least-once: every message is put on its queue twice (bench/chaos.py
+    # --duplicates); results must not change. Never in production: it doubles the work
     segment_seconds: float = 30.0
     decode_threads: int = 0  # 0: FFmpeg's choice (all cores); 1 when several workers share a machine
     jpeg_quality: int = 92

@@ -87,6 +87,17 @@ class StageCounters(Table):
         return Completion(counted=counted, done=int(attrs.get("done", 0)), expected=attrs.get("expected"),
                           last_id=attrs.get("last_id"), triggered=bool(attrs.get("triggered", False)))
 
+    def already_done(self, job_id: str, stage: str, message_id: str) -> bool:
+        """Counted, and running it again cannot matter: everything a message does (outputs,
+        children, expected counts) happens before it is counted, except the trigger of its group,
+        so only the id that completed a group not yet triggered must run again."""
+        item = self.get(f"job#{job_id}", f"stage#{stage}", projection="done_ids, done, expected, last_id, triggered")
+        if not item or message_id not in item.get("done_ids", ()):
+            return False
+        expected = item.get("expected")
+        complete = expected is not None and int(item.get("done", 0)) >= int(expected)
+        return not (complete and not item.get("triggered") and item.get("last_id") == message_id)
+
     def mark_triggered(self, job_id: str, stage: str) -> None:
         self.update(f"job#{job_id}", f"stage#{stage}", "SET triggered = :t, finished_at = :now",
                     {":t": True, ":now": now_iso()})

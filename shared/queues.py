@@ -4,19 +4,21 @@ Depths and dead letters are read by the dashboard's Operations page; redrive is 
 worker on request (workers/control.py). It moves a stage's dead-lettered messages back to its
 queue and reopens their failed jobs (a message of a FAILED job would otherwise be skipped); each
 message is sent before it is deleted, so a crash in between duplicates rather than loses it, and
-the stages' deduplication absorbs the duplicate.
+the stages' deduplication absorbs the duplicate. `DeadLetterWatch` (run by the workers) fails the
+jobs of messages SQS dead-lettered without any worker answering.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
 from shared.aws import Clients
 from shared.dispatch import QueueUrls
-from shared.jobs import JobStore
+from shared.jobs import QUEUED, RUNNING, JobStore
 from shared.messages import job_id_of, message_id_of
-from shared.names import STAGES
+from shared.names import MAX_RECEIVES, STAGES
 
 ATTRIBUTES = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
               "ApproximateNumberOfMessagesDelayed"]
@@ -87,3 +89,45 @@ def redrive(clients: Clients, stage: str, max_messages: int = 1000) -> int:
             clients.sqs.delete_message(QueueUrl=source, ReceiptHandle=m["ReceiptHandle"])
             moved += 1
     return moved
+
+
+class DeadLetterWatch:
+    """Fail, with the reason, an unfinished job whose message SQS dead-lettered on its own.
+
+    After a message's last failed attempt the worker fails its job and dead-letters it. SQS
+    dead-letters a message by itself only when it was received MAX_RECEIVES times and never
+    answered: every worker that took it stopped first (SIGKILL, out of memory, a lost host), so
+    nobody recorded anything and the job would stay RUNNING for ever. Workers call `look()` now
+    and then. A letter counts only when seen again at least `grace_s` after it was first seen,
+    with its job unfinished both times, so neither the worker's own dead-lettering (message sent,
+    job failed a moment later) nor a redrive on its way (job reopened, letter not yet moved) is
+    mistaken for it.
+    """
+
+    def __init__(self, clients: Clients, stages: Iterable[str], grace_s: float) -> None:
+        self.clients = clients
+        self.stages = [s for s in stages if s in STAGES or s == "control"]
+        self.grace_s = grace_s
+        self.jobs = JobStore(clients.dynamodb, clients.names.jobs_table)
+        self._first_seen: dict[tuple[str, str, str | None], float] = {}
+
+    def look(self) -> list[str]:
+        """The jobs it failed this time."""
+        now, failed, seen = time.monotonic(), [], {}
+        for stage in self.stages:
+            for letter in peek_dead_letters(self.clients, stage):
+                if not letter.job_id:
+                    continue
+                if self.jobs.job_status(letter.job_id) not in (QUEUED, RUNNING):
+                    continue  # ended, or reopened by a redrive that is moving it: its clock starts again
+                key = (stage, letter.job_id, letter.message_id)
+                seen[key] = first = self._first_seen.get(key, now)
+                if now - first < self.grace_s:
+                    continue
+                reason = (f"{stage} got no answer in {MAX_RECEIVES} deliveries of {letter.message_id}: each worker "
+                          f"that took it stopped before it finished (killed? out of memory?); the message is in "
+                          f"the {stage} DLQ, `brandvis redrive {stage}` tries it again")
+                if self.jobs.fail_job(letter.job_id, reason):
+                    failed.append(letter.job_id)
+        self._first_seen = seen
+        return failed

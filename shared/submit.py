@@ -75,7 +75,8 @@ class Submitter:
             for stage, n in expect.items():
                 counters.set_expected(job_id, stage, n)
         ledger = MessageLedger(self.clients.dynamodb, self.clients.names.jobs_table)
-        Dispatcher(self.clients.sqs, ledger, QueueUrls(self.clients.sqs, self.clients.names)).send(messages)
+        Dispatcher(self.clients.sqs, ledger, QueueUrls(self.clients.sqs, self.clients.names),
+                   copies=2 if self.clients.config.duplicate_sends else 1).send(messages)
         return job
 
     # -- analysis ----------------------------------------------------------------------------

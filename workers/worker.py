@@ -34,6 +34,7 @@ from shared.jobs import JobStore
 from shared.ledger import MessageLedger
 from shared.messages import decode
 from shared.presence import HEARTBEAT_S, WorkerPresence
+from shared.queues import DeadLetterWatch
 from shared.table import now_iso
 from workers.context import StageContext
 from workers.delivery import Delivery, Skip, TimeLimitExceeded
@@ -42,6 +43,9 @@ from workers.middleware import Middleware, default_middleware
 from workers.registry import StageSpec, get_stage, implemented
 
 log = logging.getLogger("brandvis.worker")
+
+#: How often a worker looks at its stages' DLQs for messages SQS dead-lettered on its own.
+DEAD_LETTER_LOOK_S = 60.0
 
 
 def peak_rss_mb() -> float:
@@ -59,7 +63,7 @@ def peak_rss_mb() -> float:
 class Worker:
     def __init__(self, clients: Clients, stages: Iterable[str] | None = None, concurrency: int = 1,
                  middleware: list[Middleware] | None = None, dispatcher: Dispatcher | None = None,
-                 worker_id: str | None = None) -> None:
+                 worker_id: str | None = None, dead_letter_look_s: float = DEAD_LETTER_LOOK_S) -> None:
         self.clients = clients
         self.config = clients.config
         self.stage_names = list(stages) if stages else implemented()
@@ -71,7 +75,8 @@ class Worker:
         self.counters = StageCounters(clients.dynamodb, table)
         self.presence = WorkerPresence(clients.dynamodb, table)
         self.urls = QueueUrls(clients.sqs, clients.names)
-        self.dispatcher = dispatcher or Dispatcher(clients.sqs, MessageLedger(clients.dynamodb, table), self.urls)
+        self.dispatcher = dispatcher or Dispatcher(clients.sqs, MessageLedger(clients.dynamodb, table), self.urls,
+                                                   copies=2 if self.config.duplicate_sends else 1)
         self.ctx = StageContext.create(clients)
         self.middleware = middleware if middleware is not None else default_middleware()
         self.stopping = threading.Event()  # no new messages
@@ -84,6 +89,9 @@ class Worker:
         self._presence_lock = threading.Lock()
         self._started_at = now_iso()
         self.processed = 0
+        self.dead_letters = DeadLetterWatch(clients, [s for s in self.stage_names if s != "events"],
+                                            grace_s=dead_letter_look_s)
+        self.dead_letter_look_s = dead_letter_look_s
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> Worker:
@@ -217,8 +225,14 @@ class Worker:
                 else:
                     if not d.settled:
                         d.result = result
-        except Exception:
+        except Exception as exc:  # a middleware could not prepare (the store is unreachable): a failed
+            # attempt that every middleware sees, so Retries counts it and backs off (else the message
+            # sat out its whole visibility timeout, logged as done)
             log.exception("event=worker-error message=%s", d.message_id)
+            if not d.settled and d.error is None:
+                d.error, d.traceback = exc, traceback.format_exc()
+                ran = list(self.middleware)
+                d.extras["ran"] = ran
         finally:
             if d.settle():
                 self._settle(d, ran)
@@ -263,9 +277,18 @@ class Worker:
 
     # -- presence ----------------------------------------------------------------------------
     def _presence(self) -> None:
+        """The heartbeat; and now and then, a look at the DLQs for jobs nobody else would fail."""
+        next_look = time.monotonic() + self.dead_letter_look_s
         while not self.stopping.is_set():
             self._seen()
-            self.stopping.wait(HEARTBEAT_S)
+            if time.monotonic() >= next_look:
+                next_look = time.monotonic() + self.dead_letter_look_s
+                try:
+                    for job_id in self.dead_letters.look():
+                        log.warning("event=dead-lettered-unanswered job=%s", job_id)
+                except (BotoCoreError, ClientError):
+                    pass
+            self.stopping.wait(min(HEARTBEAT_S, self.dead_letter_look_s))
 
     def _seen(self, stopped: bool = False, stopping: bool = False) -> None:
         """A heartbeat, or the stop; a heartbeat never overwrites a stop recorded before it."""

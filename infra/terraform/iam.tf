@@ -52,6 +52,13 @@ data "aws_iam_policy_document" "worker" {
     actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"]
     resources = [for q in each.value : aws_sqs_queue.stage[q].arn]
   }
+  # Each worker peeks at its own stages' dead letters, to fail the jobs of messages SQS
+  # dead-lettered with no worker answering (shared/queues.py DeadLetterWatch). Peeking only.
+  statement {
+    sid       = "WatchOwnDeadLetters"
+    actions   = ["sqs:ReceiveMessage", "sqs:GetQueueUrl"]
+    resources = [for q in each.value : aws_sqs_queue.dlq[q].arn]
+  }
   # Fan-in sends the next stage's messages, whichever group consumes them.
   statement {
     sid       = "SendNextStages"

@@ -6,6 +6,10 @@ deduplicated by their own counters). The message id that completes its group ask
 flow what comes next; if that crashes, the redelivered message triggers again, and the next
 group's deterministic ids make the repeat harmless. A flow that ends the job hands its result to
 JobStatus (`d.finish`), which records the end and then marks the group triggered.
+
+Before a message: one that was already counted is skipped, unless it is the one whose group still
+waits for its trigger. A duplicate would otherwise redo its work and re-send all its children,
+whose duplicates would re-send theirs: at-least-once delivery compounding down the pipeline.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from workers import flows
-from workers.delivery import Delivery
+from workers.delivery import Delivery, Skip
 from workers.middleware import Middleware
 from workers.registry import Result
 
@@ -22,6 +26,10 @@ if TYPE_CHECKING:
 
 
 class FanIn(Middleware):
+    def before_process(self, worker: Worker, d: Delivery) -> None:
+        if d.message is not None and worker.counters.already_done(d.message.job_id, d.counter, d.message.message_id):
+            raise Skip("already done")
+
     def after_process(self, worker: Worker, d: Delivery) -> None:
         if d.error is not None or d.skipped or d.message is None:
             return
