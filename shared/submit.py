@@ -41,6 +41,15 @@ from shared.uploads import DirectUpload, UploadRefused, adopt, presign_post, saf
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}  # anything else given to label is a video
 
 
+@dataclass(frozen=True)
+class StoredImage:
+    """An image to label, already in the bucket at its content key (a browser's upload, adopted)."""
+
+    id: str
+    key: str
+    name: str
+
+
 class RequestError(ValueError):
     """The request itself is invalid (missing file, bad fps); nothing was started."""
 
@@ -109,6 +118,17 @@ class Submitter:
         except UploadRefused as exc:
             raise RequestError(str(exc)) from None
         return VideoRef(video_id=video_id, key=key, name=name)
+
+    def adopt_media(self, upload: DirectUpload, name: str) -> VideoRef | StoredImage:
+        """A video or an image to label that a browser POSTed for `upload` (`presign_video` gives the POST
+        for either), at its content key: for `train_media`."""
+        if Path(name).suffix.lower() not in IMAGE_SUFFIXES:
+            return self.adopt_video(upload, name)
+        try:
+            content, key = adopt(self.storage, upload, name, layout.dataset_file_key)
+        except UploadRefused as exc:
+            raise RequestError(str(exc)) from None
+        return StoredImage(content, key, file_display_name(name, "image"))
 
     def analyze(self, video: Path | VideoRef, sampling: Sampling, segment_seconds: float | None = None,
                 model: str | None = None, model_version: int | None = None, min_confidence: float = 0.5,
@@ -255,13 +275,14 @@ class Submitter:
         return self._queue_training(name, backend, dataset.type, dataset.labels, dataset.count(), manifest_key,
                                     by_name, {"manifest": manifest_name, "images": len(dataset.items)}, words or {})
 
-    def train_media(self, media: list[Path] | list[tuple[str, BinaryIO]], labels: str | list[str], name: str,
+    def train_media(self, media: list[Path] | list[tuple[str, BinaryIO]] | list[VideoRef | StoredImage],
+                    labels: str | list[str], name: str,
                     kind: str = "object", labeler: str | None = None, backend: str = "local",
                     sampling: Sampling | None = None, prelabel: str | None = None) -> tuple[Job, ModelVersion]:
-        """From raw videos and images (paths here, or files the dashboard received): frames are
-        extracted, people label them (WAITING), then collect and train. `prelabel`: "MODEL" or
-        "MODEL:VERSION" whose detections are proposed, "none" for none; by default the newest
-        trained version of this model, if there is one."""
+        """From raw videos and images (paths here, files the dashboard received, or files a browser put in
+        the bucket, adopted with `adopt_media`): frames are extracted, people label them (WAITING), then
+        collect and train. `prelabel`: "MODEL" or "MODEL:VERSION" whose detections are proposed, "none"
+        for none; by default the newest trained version of this model, if there is one."""
         self._check_training(name, kind, backend)
         if kind not in TYPES:
             raise RequestError(f"--type must be one of {', '.join(TYPES)} to label from media")
@@ -291,6 +312,12 @@ class Submitter:
         videos: dict[str, VideoRef] = {}
         images: dict[str, dict[str, str]] = {}
         for item in media:
+            if isinstance(item, StoredImage):
+                images.setdefault(item.id, {"id": item.id, "key": item.key, "name": item.name})
+                continue
+            if isinstance(item, VideoRef):
+                videos.setdefault(item.video_id, item)
+                continue
             file_name = item.name if isinstance(item, Path) else item[0]
             if Path(file_name).suffix.lower() in IMAGE_SUFFIXES:
                 content, key = (upload_path(self.storage, item, layout.dataset_file_key) if isinstance(item, Path)

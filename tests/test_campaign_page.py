@@ -132,13 +132,17 @@ def two_videos(tmp_path_factory):
 
 
 def test_analyze_page_starts_one_job_per_upload_in_the_campaign(clients, store, two_videos, dashboard_env):
+    with env(BRANDVIS_UPLOAD_DIRECT="false"):  # AppTest cannot drive the direct upload (test_dashboard_browser.py does)
+        _one_job_per_upload(clients, two_videos)
+
+
+def _one_job_per_upload(clients, two_videos) -> None:
     models = ModelStore(clients.dynamodb, clients.names.jobs_table)
     models.create_version("logos", "local", "object", ["Acme"], "job", {}, lambda v: f"models/logos/{v}")
     models.update_version("logos", 1, status="TRAINING_COMPLETED")
     at = run(ROOT / "dashboard" / "app.py")  # through the router: the page links to the Campaign page
     at.switch_page("views/analyze.py").run()
-    # Given two videos chosen at once (through the dashboard: one video alone goes straight to the bucket)
-    at.radio[0].set_value("Upload several videos").run()
+    # Given two videos chosen at once (through the dashboard's uploader)
     at.file_uploader(key="uploads").set_value([(p.name, p.read_bytes(), "video/mp4") for p in two_videos]).run()
     editor = at.data_editor[0].value
     assert list(editor["video"]) == ["home.mp4", "away.mp4"]  # one row of details per file

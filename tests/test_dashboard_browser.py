@@ -27,26 +27,36 @@ pytestmark = pytest.mark.skipif(chromium_path() is None, reason="Chromium is not
 
 
 
-@pytest.fixture
-def dashboard(config, tmp_path):
+@contextlib.contextmanager
+def started_dashboard(config, tmp_path, **settings: str):
+    """The dashboard as `make run` starts it (`settings`: BRANDVIS_* for this one), its URL."""
     port = free_port()
-    env = {**os.environ, "BRANDVIS_ENDPOINT_URL": config.endpoint, "BRANDVIS_DASHBOARD_PORT": str(port)}
+    env = {**os.environ, "BRANDVIS_ENDPOINT_URL": config.endpoint, "BRANDVIS_DASHBOARD_PORT": str(port), **settings}
     log = open(tmp_path / "dashboard.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "cli.main", "dashboard"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=1).read()
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise AssertionError((tmp_path / "dashboard.log").read_text()) from None
-            time.sleep(0.2)
-    yield url
-    proc.terminate()
-    proc.wait(20)
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(url + "/_stcore/health", timeout=1).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise AssertionError((tmp_path / "dashboard.log").read_text()) from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(20)
+        log.close()
+
+
+@pytest.fixture
+def dashboard(config, tmp_path):
+    with started_dashboard(config, tmp_path) as url:
+        yield url
 
 
 def _readme_picture(shot, target, rows: int = 1760) -> None:
@@ -137,8 +147,9 @@ def test_every_page_in_a_real_browser(clients, storage, run_worker, dashboard, t
 
 
 def _two_videos_in_a_campaign(b, clients, tmp_path) -> None:
-    """Analyze: two files at once, named as one campaign, the first given a date and an event in the
-    details grid (typed as a person would: Enter opens a cell, Enter commits), make two members."""
+    """Analyze: two files at once (from the browser straight to the bucket), named as one campaign, the
+    first given a date and an event in the details grid (typed as a person would: Enter opens a cell, Enter
+    commits), make two members."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     from shared.campaigns import store as campaign_store
@@ -146,9 +157,10 @@ def _two_videos_in_a_campaign(b, clients, tmp_path) -> None:
 
     files = [media_factory.make_video(tmp_path / name, seconds=1, fps=12, size=(64, 36), gop=12)
              for name in ("home.mp4", "away.mp4")]
-    b.page.get_by_text("Upload several videos").click()  # one video alone goes straight to the bucket
-    b.page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files([str(f) for f in files])
-    # Each finished upload reruns the page; the grid is edited once the last run, with both rows, is over
+    # Both go from the browser straight to the bucket (the component's <input type=file multiple>)
+    b.page.locator("input.bv-input").set_input_files([str(f) for f in files])
+    b.page.get_by_text("2 videos are uploaded: ready to analyze.").wait_for(timeout=60_000)
+    # Each landed file reruns the page; the grid is edited once the last run, with both rows, is over
     b.page.wait_for_function("""() => document.querySelector('[data-testid="stApp"]')
         .getAttribute('data-test-script-state') === 'notRunning'
         && [...document.querySelectorAll('[data-testid="stForm"] td')].some(c => c.textContent === 'away.mp4')""",

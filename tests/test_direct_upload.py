@@ -55,3 +55,28 @@ def test_refusals_name_the_file_and_the_limit(clients, storage):
     huge = dataclasses.replace(clients, config=clients.config.replace(upload_max_mb=8192))
     with pytest.raises(RequestError, match="8,192 MB cannot be sent in one POST"):
         Submitter(huge).presign_video("x.mp4")
+
+
+def test_videos_and_images_to_label_are_adopted_and_trained_from_the_bucket(clients, storage, tmp_path):
+    # Given a video and an image a browser posted for the Train page
+    from shared.submit import StoredImage
+    from tests import media_factory
+
+    submit = Submitter(clients)
+    video = media_factory.make_video(tmp_path / "match.mp4", seconds=1, fps=12, size=(64, 36), gop=12)
+    image = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+    posted = []
+    for name, body in (("match.mp4", video.read_bytes()), ("crowd shot.png", image)):
+        upload = submit.presign_video(name)
+        assert post(upload, name, body).status_code in (200, 201, 204)
+        posted.append(submit.adopt_media(upload, name))
+    # Then each is at its content key: the video as a source, the image as a dataset file
+    clip, still = posted
+    cid = hashlib.sha256(image).hexdigest()[:16]
+    assert clip.key == layout.source_key(hashlib.sha256(video.read_bytes()).hexdigest()[:16], "match.mp4")
+    assert still == StoredImage(cid, layout.dataset_file_key(cid, "crowd_shot.png"), "crowd shot.png")
+    assert storage.get_bytes(still.key) == image and list(storage.list_keys(INCOMING)) == []
+    # And a labeling job starts from them, nothing uploaded again
+    job, mv = submit.train_media(posted, "Acme,Borealis", "logos")
+    assert job.request["videos"] == [clip.model_dump()] and job.request["images"] == 1
+    assert storage.get_json(job.request["images_key"]) == [{"id": cid, "key": still.key, "name": "crowd shot.png"}]

@@ -1,5 +1,5 @@
-"""The Analyze page's video goes from a real browser straight to the bucket (headless Chromium, the
-dashboard started as `make run` starts it): the page then holds the video at its content key."""
+"""The Analyze page's videos go from a real browser straight to the bucket (headless Chromium, the
+dashboard started as `make run` starts it): the page then holds each video at its content key."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from shared import layout
 from shared.uploads import INCOMING
 from tests.browser import browser, chromium_path
-from tests.test_dashboard_browser import SHOTS
+from tests.test_dashboard_browser import SHOTS, started_dashboard
 from tests.test_dashboard_browser import dashboard  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.skipif(chromium_path() is None, reason="apt-get install chromium")
@@ -35,3 +35,34 @@ def test_a_video_goes_from_the_browser_to_the_bucket(clients, storage, dashboard
         b.page.get_by_role("button", name="Start analysis").click()
         b.page.get_by_text(re.compile(r"^Job \d{8}-\d{6}-\w+: QUEUED$")).wait_for(timeout=60_000)
         assert [k for k in storage.list_keys("") if "/source/" in k] == [layout.source_key(cid, "final_match.mp4")]
+
+
+def test_several_videos_go_up_with_a_line_each_and_one_too_large_is_refused_by_name(
+        clients, storage, tmp_path, config):
+    # Given a dashboard taking up to 1 MB a file, and three files, one of them over it
+    files = {name: tmp_path / name for name in ("home.mp4", "away.mp4", "extra time.mp4")}
+    for n, path in enumerate(files.values()):
+        path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes([n]) * (2_000_000 if n == 2 else 300_000))
+    with started_dashboard(config, tmp_path, BRANDVIS_UPLOAD_MAX_MB="1") as url, browser() as b:
+        b.open(f"{url}/analyze", wait_for_text="Start analysis")
+        # When the three are chosen at once
+        b.page.locator("input.bv-input").set_input_files([str(p) for p in files.values()])
+        # Then the two within the limit land at their content keys, and the page says so
+        b.page.get_by_text("2 of 3 videos are uploaded: ready to analyze.").wait_for(timeout=60_000)
+        for name in ("home.mp4", "away.mp4"):
+            cid = hashlib.sha256(files[name].read_bytes()).hexdigest()[:16]
+            assert storage.get_bytes(layout.source_key(cid, name)) == files[name].read_bytes()
+        assert list(storage.list_keys(INCOMING)) == []
+        # the too large one is named with its size and the setting, and never sent
+        text = b.page.inner_text("body")
+        assert "extra time.mp4 is 1.9 MB; the dashboard takes up to 1 MB a file (BRANDVIS_UPLOAD_MAX_MB)" in text
+        assert "extra time.mp4: too large" in b.page.locator(".bv-status").inner_text()
+        # a row of details per chosen file (the grid's text copy follows its canvas)
+        b.page.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stForm"] td')]
+            .map(c => c.textContent).filter(t => t.endsWith('.mp4')).join('|') === 'home.mp4|away.mp4|extra time.mp4'""",
+                                 timeout=30000, polling=200)
+        # And the analysis starts one job per video in the bucket
+        b.page.get_by_role("button", name="Start analysis").click()
+        b.page.get_by_text("2 jobs started").wait_for(timeout=60_000)
+        sources = sorted(k.rsplit("/", 1)[-1] for k in storage.list_keys("") if "/source/" in k)
+        assert sources == ["away.mp4", "home.mp4"]

@@ -1,5 +1,6 @@
-"""Analyze videos: upload one or several, choose a model and the sampling, optionally a campaign and each
-video's date, event, channel, audience; start one job per video. The jobs run on the workers."""
+"""Analyze videos: upload one or several (straight to the bucket), choose a model and the sampling,
+optionally a campaign and each video's date, event, channel, audience; start one job per video. The jobs
+run on the workers."""
 
 import pandas as pd
 import streamlit as st
@@ -15,23 +16,24 @@ from shared.submit import RequestError
 NO_MODEL = "none: frames and sprites only"
 META_TEXT = ["event", "channel", "audience"]  # and a date: what a campaign's videos are told apart by
 VIDEO_TYPES = ["mp4", "mov", "mkv", "webm", "avi", "m4v"]
-ONE, SEVERAL, PICK = "Upload a video", "Upload several videos", "Pick an uploaded one"
+UPLOAD, PICK = "Upload videos", "Pick an uploaded one"
 
 st.title("Analyze a video")
 models = data.trained_models()
 known = data.uploaded_videos()
-source = st.radio("Video", [ONE, SEVERAL] + ([PICK] if known else []), horizontal=True,
-                  label_visibility="collapsed")
-# One video goes from the browser straight to the bucket (dashboard/direct_upload.py); several at once go
-# through Streamlit's uploader, which holds each file (up to upload_max_mb) in the dashboard's memory.
-straight_to_bucket = source == ONE and data.config().upload_direct
-# Outside the form: the direct upload talks to the page while the file goes up, and the details table
+source = st.radio("Video", [UPLOAD] + ([PICK] if known else []), horizontal=True, label_visibility="collapsed")
+# The videos go from the browser straight to the bucket (dashboard/direct_upload.py); with
+# BRANDVIS_UPLOAD_DIRECT=false through Streamlit's uploader, which holds each file (up to upload_max_mb)
+# in the dashboard's memory.
+straight_to_bucket = source == UPLOAD and data.config().upload_direct
+# Outside the form: the direct upload talks to the page while the files go up, and the details table
 # below has a row per file as soon as they are chosen
-direct = direct_upload.video_upload("Video", VIDEO_TYPES, key="analyze_upload") if straight_to_bucket else None
+direct = direct_upload.video_uploads("Videos", VIDEO_TYPES, key="analyze_upload") if straight_to_bucket else None
 uploads = st.file_uploader("Video", type=VIDEO_TYPES, accept_multiple_files=True, key="uploads",
                            max_upload_size=data.upload_limit_mb(),
                            help="One or several: each video is analysed as its own job. " + data.upload_help()) \
-    if source != PICK and not straight_to_bucket else []
+    if source == UPLOAD and not straight_to_bucket else []
+chosen = [u.name for u in uploads] or (direct.names if direct is not None else [])
 with st.form("analyze"):
     picked = None if source != PICK else st.selectbox("Video", list(known), format_func=lambda v: known[v]["name"])
     model = st.selectbox("Model", [NO_MODEL] + list(models), index=1 if models else 0,
@@ -40,10 +42,10 @@ with st.form("analyze"):
     fps = st.number_input("Frames per second", min_value=float(MIN_FPS), max_value=60.0, value=2.0, step=0.5)
     min_confidence = st.slider("Minimum confidence", 0.0, 1.0, 0.5, 0.05,
                                help="Detections below this are ignored in the report.")
-    with st.expander("Campaign and details (optional)", expanded=len(uploads) > 1):
+    with st.expander("Campaign and details (optional)", expanded=len(chosen) > 1):
         campaign = st.text_input("Campaign", key="campaign", placeholder="e.g. Spring 2026",
                                  help="Videos analysed under one campaign name are added up on the Campaign page.")
-        named = [u.name for u in uploads] or [direct.name if direct is not None else "the chosen video"]
+        named = chosen or ["the chosen video"]
         meta = st.data_editor(
             pd.DataFrame({"video": named, "date": pd.Series([None] * len(named), dtype="datetime64[ns]"),
                           **{k: [""] * len(named) for k in META_TEXT}}),
@@ -73,7 +75,10 @@ if submitted:
         (["A campaign adds up the videos' reports: choose a model."] if campaign.strip() and model == NO_MODEL else []) + \
         (["Date, event, channel and audience describe a campaign's videos: name the campaign too."]
          if any(given) and not campaign.strip() else [])
-    if not uploads and picked is None and direct is None:
+    arrived = list(direct.refs) if direct is not None else []
+    if direct is not None and direct.waiting:
+        st.error(direct.wait_line())
+    elif not uploads and picked is None and not any(arrived):
         st.error("Choose a video file first" + (", and wait until it is in the bucket." if straight_to_bucket else "."))
     elif too_large := data.oversized(uploads):
         st.error(too_large)  # names escaped in it
@@ -85,21 +90,24 @@ if submitted:
         submit = data.submit()
         grouped = {"campaign": campaign.strip()} if campaign.strip() else {}
         started, refused = [], []
+        # One job per file: uploaded here, or already in the bucket (refused ones are said above the form)
+        todo = ([(n, u, None) for n, u in enumerate(uploads)] or
+                [(n, None, v) for n, v in enumerate(arrived) if v is not None] or [(0, None, None)])
         with st.spinner("Uploading and queueing…"):
-            for n, upload in enumerate(uploads or [None]):
+            for n, upload, ready in todo:
                 extra = {**grouped, **({"meta": given[n]} if given[n] else {})}
                 try:
                     video = (submit.upload_video_stream(upload, upload.name, sampling) if upload is not None else
-                             direct if direct is not None else VideoRef(**known[picked]))
+                             ready if ready is not None else VideoRef(**known[picked]))
                     started.append(submit.analyze(video, sampling, model=None if model == NO_MODEL else model,
                                                   min_confidence=min_confidence, **extra).job_id)
                 except RequestError as exc:
-                    refused.append(f"{upload.name}: {exc}" if upload is not None and len(uploads) > 1 else str(exc))
+                    refused.append(f"{named[n]}: {exc}" if len(todo) > 1 else str(exc))
         for line in refused:
             st.error(md(line))
         if started:
             st.session_state["started_campaign"] = grouped.get("campaign")
-        if len(started) == 1 and len(uploads) <= 1:
+        if len(started) == 1 and len(todo) == 1:
             st.session_state["started_job"] = started[0]
         elif started:
             st.session_state.pop("started_job", None)

@@ -4,7 +4,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import data
+from dashboard import data, direct_upload
 from dashboard.text import md
 from shared.models.manifest import ManifestError
 from shared.submit import RequestError, parse_fps
@@ -21,9 +21,14 @@ with from_media:
                 "second), then the job **waits** while they are labeled, on the **Label** page (free; a model of the "
                 "same name proposes boxes) or on **SageMaker Ground Truth** (your work team, billed per object). "
                 "When labeling is finished, it trains.")
+    # From the browser straight to the bucket (dashboard/direct_upload.py; outside the form: it talks to
+    # the page while the files go up); with BRANDVIS_UPLOAD_DIRECT=false through Streamlit's uploader
+    direct = (direct_upload.media_uploads("Videos and images", MEDIA_TYPES, key="train_upload")
+              if data.config().upload_direct else None)
     with st.form("train_media"):
         files = st.file_uploader("Videos and images", type=MEDIA_TYPES, accept_multiple_files=True,
-                                 max_upload_size=data.upload_limit_mb(), help=data.upload_help())
+                                 max_upload_size=data.upload_limit_mb(), help=data.upload_help()) \
+            if direct is None else []
         labels = st.text_input("Labels", placeholder="Acme, Borealis, Cobalt",
                                help="1-16 characters each, separated by commas")
         a, b, c, d = st.columns(4)
@@ -41,15 +46,18 @@ with from_media:
         per_second = f.number_input("Frames a second", min_value=0.2, max_value=30.0, value=1.0, step=0.5)
         go = st.form_submit_button("Extract frames and label", type="primary")
     if go:
-        if not files or not media_name or not labels:
+        if direct is not None and direct.waiting:
+            st.error(direct.wait_line())
+        elif not (files or (direct is not None and direct.ready)) or not media_name or not labels:
             st.error("Choose videos or images, name the labels and the model.")
         elif too_large := data.oversized(files):
             st.error(too_large)
         else:
+            media = [(x.name, x) for x in files] if direct is None else direct.ready
             try:
-                with st.spinner("Uploading…"):
+                with st.spinner("Uploading…" if direct is None else "Queueing…"):
                     job, mv = data.submit().train_media(
-                        [(x.name, x) for x in files], labels, media_name, media_kind, labeler, media_backend,
+                        media, labels, media_name, media_kind, labeler, media_backend,
                         parse_fps(str(per_second)) if pick == "N a second" else None)
             except RequestError as exc:
                 st.error(md(exc))
