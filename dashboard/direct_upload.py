@@ -1,13 +1,15 @@
-"""Videos uploaded from the browser straight to the bucket: the dashboard never holds a file.
+"""Files uploaded from the browser straight to the bucket (Analyze's videos, `video_uploads`; the Train
+page's videos and images to label, `media_uploads`): the dashboard never holds a file.
 
 Streamlit's `st.file_uploader` reads the whole request body into the dashboard's memory (its upload
 route keeps the file as bytes until the session drops it). Here a small component (st.components.v2)
 takes one or several files (`<input type=file multiple>`), asks the page for a presigned POST per file
 (`Submitter.presign_video`: S3 refuses a body over upload_max_mb by its policy), posts the files itself,
 two at a time, with progress per file, and tells the page as each lands, which adopts it
-(`Submitter.adopt_video`: size checked again, hashed while streaming from the bucket, moved to its
-content key). The bucket must accept the dashboard's origin: the local emulator allows any; on AWS the
-bucket's CORS rule (infra/terraform) names the dashboard's origin.
+(`Submitter.adopt_video` / `adopt_media`: size checked again, hashed while streaming from the bucket,
+moved to its content key). A file over the limit is refused by name, with its size and the setting,
+before anything is sent. The bucket must accept the dashboard's origin: the local emulator allows any;
+on AWS the bucket's CORS rule (infra/terraform) names the dashboard's origin.
 
 Handshake, one rerun per step: chosen [{name, size, token}, ...] (the names are known at once: the
 page can show a row per file while they go up) -> data.posts, one per file under the limit -> uploaded

@@ -105,7 +105,8 @@ class Submitter:
         return VideoRef(video_id=video_id, key=key, name=file_display_name(name, "video"))
 
     def presign_video(self, name: str) -> DirectUpload:
-        """Where a browser may POST one video itself (the dashboard's uploads), at most upload_max_mb."""
+        """Where a browser may POST one file itself (the dashboard's videos, and images to label), at most
+        upload_max_mb."""
         try:
             return presign_post(self.storage, name, self.clients.config.upload_max_mb * 1024 * 1024)
         except UploadRefused as exc:

@@ -1,5 +1,6 @@
-"""The Analyze page's videos go from a real browser straight to the bucket (headless Chromium, the
-dashboard started as `make run` starts it): the page then holds each video at its content key."""
+"""The Analyze page's videos, and the Train page's videos and images to label, go from a real browser
+straight to the bucket (headless Chromium, the dashboard started as `make run` starts it): the page then
+holds each file at its content key."""
 
 from __future__ import annotations
 
@@ -59,10 +60,43 @@ def test_several_videos_go_up_with_a_line_each_and_one_too_large_is_refused_by_n
         assert "extra time.mp4: too large" in b.page.locator(".bv-status").inner_text()
         # a row of details per chosen file (the grid's text copy follows its canvas)
         b.page.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stForm"] td')]
-            .map(c => c.textContent).filter(t => t.endsWith('.mp4')).join('|') === 'home.mp4|away.mp4|extra time.mp4'""",
-                                 timeout=30000, polling=200)
+            .map(c => c.textContent).filter(t => t.endsWith('.mp4')).join('|')
+            === 'home.mp4|away.mp4|extra time.mp4'""", timeout=30000, polling=200)
         # And the analysis starts one job per video in the bucket
         b.page.get_by_role("button", name="Start analysis").click()
         b.page.get_by_text("2 jobs started").wait_for(timeout=60_000)
         sources = sorted(k.rsplit("/", 1)[-1] for k in storage.list_keys("") if "/source/" in k)
         assert sources == ["away.mp4", "home.mp4"]
+
+
+def test_videos_and_images_to_label_go_from_the_browser_to_the_bucket(
+        clients, storage, dashboard, tmp_path):  # noqa: F811
+    import cv2
+    import numpy as np
+
+    from shared.jobs import JobStore
+    from tests import media_factory
+
+    # Given a video and an image to label
+    video = media_factory.make_video(tmp_path / "match.mp4", seconds=1, fps=12, size=(64, 36), gop=12)
+    image = tmp_path / "crowd.png"
+    cv2.imwrite(str(image), np.full((48, 64, 3), 200, np.uint8))
+    with browser() as b:
+        b.open(f"{dashboard}/train", wait_for_text="Extract frames and label")
+        # When both are chosen in the Train page's upload control, and the labeling job is asked for
+        b.page.locator("input.bv-input").set_input_files([str(video), str(image)])
+        b.page.get_by_text("2 files are uploaded: ready to label.").wait_for(timeout=60_000)
+        assert list(storage.list_keys(INCOMING)) == []
+        form = b.page.locator('[data-testid="stForm"]').first
+        form.get_by_role("textbox", name="Labels").fill("Acme, Borealis")
+        form.get_by_role("textbox", name="Model name").fill("logos")
+        b.page.get_by_role("button", name="Extract frames and label").click()
+        b.page.get_by_text(re.compile(r"^logos version 1: job ")).wait_for(timeout=60_000)
+    # Then the job labels the video and the image from where they landed, nothing uploaded again
+    [job] = JobStore(clients.dynamodb, clients.names.jobs_table).list_jobs(limit=5)
+    cid = hashlib.sha256(video.read_bytes()).hexdigest()[:16]
+    assert [v["key"] for v in job.request["videos"]] == [layout.source_key(cid, "match.mp4")]
+    [still] = storage.get_json(job.request["images_key"])
+    assert still["name"] == "crowd.png" and storage.get_bytes(still["key"]) == image.read_bytes()
+    assert sorted(k.rsplit("/", 1)[-1] for k in storage.list_keys("") if k.endswith((".mp4", ".png"))) == [
+        "crowd.png", "match.mp4"]
