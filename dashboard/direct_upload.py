@@ -13,7 +13,8 @@ on AWS the bucket's CORS rule (infra/terraform) names the dashboard's origin.
 
 Handshake, one rerun per step: chosen [{name, size, token}, ...] (the names are known at once: the
 page can show a row per file while they go up) -> data.posts, one per file under the limit -> uploaded
-[token, ...], growing as files land; the page adopts each new token once.
+[token, ...], growing as files land; the page adopts each new token once (failed {token: why}: a
+file the browser could not send, which the page then waits for no longer).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ export default function ({ data, parentElement, setStateValue }) {
   input.title = data.help;
   const all = (window.__brandvisUploads = window.__brandvisUploads || {});
   const mine = (all[data.id] = all[data.id] || { files: {}, order: [], lines: {}, started: {}, done: [],
-                                                 queue: [], active: 0, xhrs: [] });
+                                                 failed: {}, queue: [], active: 0, xhrs: [] });
   mine.status = box.querySelector(".bv-status");  // the mounted list: callbacks of older mounts write here
   const render = () => {
     const lines = mine.order.length ? mine.order.map((t) => mine.lines[t]) : [data.help];
@@ -61,14 +62,19 @@ export default function ({ data, parentElement, setStateValue }) {
     }));
   };
   const say = (token, text) => { mine.lines[token] = text; render(); };
+  const fail = (token, text) => {  // the page is told too: it waits for no file that will not come
+    say(token, text);
+    mine.failed[token] = text;
+    setStateValue("failed", { ...mine.failed });
+  };
   render();
   input.onchange = () => {
     const files = [...input.files];
     if (!files.length) return;
     for (const xhr of mine.xhrs) xhr.abort();
     const batch = Math.random().toString(36).slice(2);
-    Object.assign(mine, { batch, files: {}, order: [], lines: {}, started: {}, done: [], queue: [], active: 0,
-                          xhrs: [] });
+    Object.assign(mine, { batch, files: {}, order: [], lines: {}, started: {}, done: [], failed: {}, queue: [],
+                          active: 0, xhrs: [] });
     const chosen = files.map((file, n) => {
       const token = `${batch}-${n}`;
       mine.files[token] = file;
@@ -100,13 +106,13 @@ export default function ({ data, parentElement, setStateValue }) {
         setStateValue("uploaded", [...mine.done]);
       } else {
         const why = (xhr.responseText.match(/<Message>(.*?)<\\/Message>/) || [])[1] || "";
-        say(post.token, `The bucket refused ${file.name} (HTTP ${xhr.status}${why ? ": " + why : ""}).`);
+        fail(post.token, `The bucket refused ${file.name} (HTTP ${xhr.status}${why ? ": " + why : ""}).`);
       }
       finished();
     };
     xhr.onerror = () => {
       if (batch !== mine.batch) return;
-      say(post.token, `Could not reach the bucket (${post.url}) from this browser: ` +
+      fail(post.token, `Could not reach the bucket (${post.url}) from this browser: ` +
                       "set BRANDVIS_UPLOAD_DIRECT=false to upload through the dashboard.");
       finished();
     };
@@ -183,7 +189,7 @@ def direct_uploads(label: str, types: list[str], key: str, adopt: Callable[[Subm
     state: dict[str, Any] = st.session_state.setdefault(f"{key}.direct", {})
     files: dict[str, dict[str, Any]] = state.setdefault("files", {})  # token -> name, upload, post, ref, error
     result = _component()(
-        key=key, on_chosen_change=lambda: None, on_uploaded_change=lambda: None,
+        key=key, on_chosen_change=lambda: None, on_uploaded_change=lambda: None, on_failed_change=lambda: None,
         data={"id": key, "label": label, "accept": ",".join(f".{t}" for t in types), "max_bytes": limit * MB,
               "multiple": multiple, "parallel": PARALLEL,
               "help": f"Up to {limit:,} MB a file (BRANDVIS_UPLOAD_MAX_MB), sent straight to the bucket.",
@@ -218,6 +224,11 @@ def direct_uploads(label: str, types: list[str], key: str, adopt: Callable[[Subm
         except RequestError as exc:
             f["error"] = str(exc)
         f.pop("post", None)
+    for token, why in (result.failed or {}).items():  # the browser could not send it
+        f = files.get(token)
+        if f is not None and "ref" not in f and "error" not in f:
+            f["error"] = str(why)
+            f.pop("post", None)
     for f in files.values():
         if f.get("error"):
             st.error(md(f["error"]))

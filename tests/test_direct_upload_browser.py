@@ -100,3 +100,29 @@ def test_videos_and_images_to_label_go_from_the_browser_to_the_bucket(
     assert still["name"] == "crowd.png" and storage.get_bytes(still["key"]) == image.read_bytes()
     assert sorted(k.rsplit("/", 1)[-1] for k in storage.list_keys("") if k.endswith((".mp4", ".png"))) == [
         "crowd.png", "match.mp4"]
+
+
+def test_a_file_the_browser_cannot_send_is_said_and_not_waited_for(clients, storage, dashboard, tmp_path):  # noqa: F811
+    # Given two videos, and a network on which the POST of one never reaches the bucket
+    files = [tmp_path / name for name in ("home.mp4", "away.mp4")]
+    for n, path in enumerate(files):
+        path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes([n]) * 100_000)
+
+    def lose_away(route) -> None:
+        if route.request.method == "POST" and b"away.mp4" in (route.request.post_data_buffer or b""):
+            route.abort()
+        else:
+            route.fallback()
+
+    with browser() as b:
+        b.page.route("**/*", lose_away)
+        b.open(f"{dashboard}/analyze", wait_for_text="Start analysis")
+        # When both are chosen
+        b.page.locator("input.bv-input").set_input_files([str(p) for p in files])
+        # Then the page says which one could not be sent, and goes on with the other
+        b.page.get_by_text("1 of 2 videos are uploaded: ready to analyze.").wait_for(timeout=60_000)
+        alert = b.page.locator('[data-testid="stAlert"]', has_text="Could not reach the bucket")
+        assert "BRANDVIS_UPLOAD_DIRECT=false" in alert.first.inner_text()
+        b.page.get_by_role("button", name="Start analysis").click()
+        b.page.get_by_text(re.compile(r"^Job \d{8}-\d{6}-\w+: QUEUED$")).wait_for(timeout=60_000)
+        assert [k.rsplit("/", 1)[-1] for k in storage.list_keys("") if "/source/" in k] == ["home.mp4"]
