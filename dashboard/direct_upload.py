@@ -1,5 +1,6 @@
 """Files uploaded from the browser straight to the bucket (Analyze's videos, `video_uploads`; the Train
-page's videos and images to label, `media_uploads`): the dashboard never holds a file.
+page's videos and images to label, and a manifest's images, `media_uploads`): the dashboard never holds
+a file.
 
 Streamlit's `st.file_uploader` reads the whole request body into the dashboard's memory (its upload
 route keeps the file as bytes until the session drops it). Here a small component (st.components.v2)

@@ -88,9 +88,9 @@ class Config:
     # dashboard's memory (its upload route reads the body into bytes) until the page copies it to the bucket
     # in 8 MB parts, so this bounds the dashboard's memory per upload. The CLI streams from disk, unbounded.
     upload_max_mb: int = 2048
-    # Analyze's videos and Train's videos and images to label go from the browser straight to the bucket (a
-    # presigned POST per file, at most 5 GB): the browser must reach the bucket's endpoint (locally the
-    # stack's, 127.0.0.1). false: through the dashboard, as above (as Train's manifest and its images always do).
+    # Analyze's videos and Train's videos and images go from the browser straight to the bucket (a presigned
+    # POST per file, at most 5 GB): the browser must reach the bucket's endpoint (locally the stack's,
+    # 127.0.0.1). false: through the dashboard, as above (as Train's manifest always does).
     upload_direct: bool = True
     currency: str = "USD"  # ISO 4217 code the media value is priced in (the page can switch it)
     log_level: str = "INFO"

@@ -246,17 +246,19 @@ class Submitter:
         return self._queue_training(name, backend, dataset.type, dataset.labels, dataset.count(), manifest_key,
                                     images, {"manifest": location, "images": len(dataset.items)}, words or {})
 
-    def train_uploaded(self, manifest: BinaryIO, manifest_name: str, images: list[tuple[str, BinaryIO]],
+    def train_uploaded(self, manifest: BinaryIO, manifest_name: str,
+                       images: list[tuple[str, BinaryIO]] | list[StoredImage],
                        name: str, kind: str | None = None, backend: str = "local",
                        words: dict[str, str] | None = None) -> tuple[Job, ModelVersion]:
-        """From files the dashboard received: the manifest may name only the images sent with it
+        """From files the dashboard received (images: or put in the bucket by a browser, adopted with
+        `adopt_media`): the manifest may name only the images sent with it
         (matched by base name, whatever folder the reference names) or objects in the buckets
         the configuration allows. Nothing on the server's disk is read, and every other reference
         gets the same message, so the answer says nothing about what exists there."""
         self._check_training(name, kind, backend)
         data = manifest.read()
         dataset, unreadable = read_manifest(data.decode("utf-8-sig"), kind=kind, name=manifest_name)
-        sent = {file_display_name(n) for n, _ in images}
+        sent = {file_display_name(i.name if isinstance(i, StoredImage) else i[0]) for i in images}
         missing: list[str] = []
         for item in dataset.items:
             ref = item.source_ref
@@ -267,9 +269,10 @@ class Submitter:
             elif file_display_name(ref) not in sent:  # any other reference: the same words, nothing read
                 missing.append(f"{line_of(dataset, item)}: {ref!r} is not one of the images uploaded with the manifest")
         refuse(manifest_problems(dataset, unreadable, missing) + self._word_problems(words or {}, dataset.labels))
-        keys = {file_display_name(n): self.storage.uri(upload_stream(self.storage, stream, n,
-                                                                     layout.dataset_file_key)[1])
-                for n, stream in images}
+        keys = {file_display_name(i.name): self.storage.uri(i.key) for i in images if isinstance(i, StoredImage)}
+        keys.update({file_display_name(i[0]): self.storage.uri(upload_stream(self.storage, i[1], i[0],
+                                                                             layout.dataset_file_key)[1])
+                     for i in images if not isinstance(i, StoredImage)})
         by_name = {item.source_ref: keys[file_display_name(item.source_ref)] for item in dataset.items
                    if not item.source_ref.startswith("s3://")}
         manifest_key = self._upload_manifest(data, manifest_name)

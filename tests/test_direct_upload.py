@@ -80,3 +80,29 @@ def test_videos_and_images_to_label_are_adopted_and_trained_from_the_bucket(clie
     job, mv = submit.train_media(posted, "Acme,Borealis", "logos")
     assert job.request["videos"] == [clip.model_dump()] and job.request["images"] == 1
     assert storage.get_json(job.request["images_key"]) == [{"id": cid, "key": still.key, "name": "crowd shot.png"}]
+
+
+def test_a_manifest_names_images_a_browser_put_in_the_bucket(clients, storage):
+    # Given three images a browser posted beside a manifest (folders in the references, as CVAT writes them)
+    import io
+
+    import numpy as np
+
+    from shared.media.images import encode_jpeg
+    from tests.test_security import _manifest
+
+    submit = Submitter(clients)
+    images = []
+    for n in range(3):
+        upload = submit.presign_video(f"{n}.jpg")
+        assert post(upload, f"{n}.jpg", encode_jpeg(np.full((40, 60, 3), 40 * n, np.uint8))).status_code < 300
+        images.append(submit.adopt_media(upload, f"{n}.jpg"))
+    refs = ["/data/images/0.jpg", "../up/1.jpg", "sub/2.jpg"]
+    # When the manifest is sent with them
+    job, mv = submit.train_uploaded(_manifest(*refs), "m.manifest", images, "logos")
+    # Then every reference points at the image where it landed, nothing uploaded again
+    where = storage.get_json(f"{mv.prefix}/images.json")
+    assert {ref: where[ref] for ref in refs} == {ref: storage.uri(i.key) for ref, i in zip(refs, images)}
+    # and a reference to an image not sent is refused as before
+    with pytest.raises(Exception, match="'3.jpg' is not one of the images uploaded with the manifest"):
+        submit.train_uploaded(io.BytesIO(_manifest(*refs, "3.jpg").getvalue()), "m.manifest", images, "logos")

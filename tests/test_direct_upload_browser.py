@@ -5,6 +5,7 @@ holds each file at its content key."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 
 import pytest
@@ -84,7 +85,7 @@ def test_videos_and_images_to_label_go_from_the_browser_to_the_bucket(
     with browser() as b:
         b.open(f"{dashboard}/train", wait_for_text="Extract frames and label")
         # When both are chosen in the Train page's upload control, and the labeling job is asked for
-        b.page.locator("input.bv-input").set_input_files([str(video), str(image)])
+        b.page.locator("input.bv-input").first.set_input_files([str(video), str(image)])
         b.page.get_by_text("2 files are uploaded: ready to label.").wait_for(timeout=60_000)
         assert list(storage.list_keys(INCOMING)) == []
         form = b.page.locator('[data-testid="stForm"]').first
@@ -92,8 +93,25 @@ def test_videos_and_images_to_label_go_from_the_browser_to_the_bucket(
         form.get_by_role("textbox", name="Model name").fill("logos")
         b.page.get_by_role("button", name="Extract frames and label").click()
         b.page.get_by_text(re.compile(r"^logos version 1: job ")).wait_for(timeout=60_000)
+        # A manifest's images go the same way: it may name them, and nothing else
+        b.page.get_by_role("tab", name="Labeled manifest").click()
+        b.page.locator("input.bv-input").nth(1).set_input_files(str(image))
+        b.page.get_by_text("crowd.png is uploaded: ready to label.").wait_for(timeout=60_000)
+        manifest = tmp_path / "labels.manifest"
+        manifest.write_text("\n".join(json.dumps({"source-ref": ref, "class": 0, "class-metadata": {
+            "class-name": "a", "type": "groundtruth/image-classification", "human-annotated": "yes"}})
+            for ref in ("frames/crowd.png", "other.png")) + "\n")
+        form = b.page.locator('[data-testid="stForm"]').nth(1)
+        form.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(manifest))
+        form.get_by_role("textbox", name="Model name").fill("scenes")
+        b.page.get_by_role("button", name="Start training").click()
+        b.page.wait_for_function("() => document.body.innerText.includes('was not accepted')"
+                                 " && document.body.innerText.includes('line 2')", timeout=60000)
+        text = b.page.inner_text("body")
+        assert "'other.png' is not one of the images uploaded with the manifest" in text
+        assert "'frames/crowd.png' is not one" not in text
     # Then the job labels the video and the image from where they landed, nothing uploaded again
-    [job] = JobStore(clients.dynamodb, clients.names.jobs_table).list_jobs(limit=5)
+    [job] = [j for j in JobStore(clients.dynamodb, clients.names.jobs_table).list_jobs(limit=5) if j.kind == "train"]
     cid = hashlib.sha256(video.read_bytes()).hexdigest()[:16]
     assert [v["key"] for v in job.request["videos"]] == [layout.source_key(cid, "match.mp4")]
     [still] = storage.get_json(job.request["images_key"])

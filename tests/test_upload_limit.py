@@ -1,8 +1,8 @@
 """Uploads through the dashboard are bounded by a setting (Streamlit holds each upload whole in the
 dashboard's memory): the uploaders carry the limit, the launcher gives Streamlit's server the same, and a
 file over it is refused by name before anything is copied to the bucket. Analyze's videos and Train's
-videos and images to label go straight to the bucket instead (tests/test_direct_upload*.py) unless
-BRANDVIS_UPLOAD_DIRECT=false."""
+videos and images go straight to the bucket instead (tests/test_direct_upload*.py) unless
+BRANDVIS_UPLOAD_DIRECT=false; Train's manifest always comes through the dashboard."""
 
 from __future__ import annotations
 
@@ -38,11 +38,11 @@ def test_uploaders_carry_the_limit_and_say_it(clients, small_limit):
         for u in uploaders:
             assert u.proto.max_upload_size_mb == 1
             assert "Up to 1 MB a file (BRANDVIS_UPLOAD_MAX_MB)" in u.proto.help
-    # Analyze holds no video, nor Train a video or image to label, when they go straight to the bucket
-    # (the default); Train's manifest and its images still go through the dashboard
+    # Analyze holds no video, nor Train a video or image, when they go straight to the bucket (the
+    # default); Train's manifest (text, read whole to be checked) still goes through the dashboard
     with env(BRANDVIS_UPLOAD_DIRECT="true"):
         assert page("analyze.py").file_uploader.len == 0
-        assert [u.label for u in page("train.py").file_uploader] == ["Manifest", "Images"]
+        assert [u.label for u in page("train.py").file_uploader] == ["Manifest"]
 
 
 def test_a_video_over_the_limit_is_refused_by_name_and_nothing_is_uploaded(clients, storage, small_limit):

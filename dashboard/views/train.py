@@ -73,11 +73,16 @@ with from_manifest:
                 "image classification) or a **COCO JSON** export (CVAT, Label Studio), with the images it names. "
                 "`source-ref`s are matched to the uploaded images by file name; `s3://` URIs in the project's "
                 "bucket (or `BRANDVIS_IMAGE_BUCKETS`) need no upload.")
+    # The images straight to the bucket, as above; the manifest (text, read whole to be checked) through
+    # the dashboard
+    direct_images = (direct_upload.media_uploads("Images", ["jpg", "jpeg", "png"], key="manifest_images")
+                     if data.config().upload_direct else None)
     with st.form("train"):
         manifest = st.file_uploader("Manifest", type=["manifest", "jsonl", "json"],
                                     max_upload_size=data.upload_limit_mb(), help=data.upload_help())
         images = st.file_uploader("Images", type=["jpg", "jpeg", "png"], accept_multiple_files=True,
-                                  max_upload_size=data.upload_limit_mb(), help=data.upload_help())
+                                  max_upload_size=data.upload_limit_mb(), help=data.upload_help()) \
+            if direct_images is None else []
         a, b, c = st.columns(3)
         name = a.text_input("Model name", placeholder="logos")
         kind = b.selectbox("Type", ["from the manifest", "object", "concept"],
@@ -86,7 +91,9 @@ with from_manifest:
         submitted = st.form_submit_button("Start training", type="primary")
 
     if submitted:
-        if manifest is None or not name:
+        if direct_images is not None and direct_images.waiting:
+            st.error(direct_images.wait_line())
+        elif manifest is None or not name:
             st.error("Choose a manifest and name the model.")
         elif too_large := data.oversized([manifest, *(images or [])]):
             st.error(too_large)
@@ -94,7 +101,8 @@ with from_manifest:
             try:
                 with st.spinner("Checking the manifest and uploading its images…"):
                     job, mv = data.submit().train_uploaded(manifest, manifest.name,
-                                                           [(i.name, i) for i in images or []],
+                                                           [(i.name, i) for i in images or []] or
+                                                           (direct_images.ready if direct_images else []),
                                                            name, None if kind.startswith("from") else kind, backend)
             except (ManifestError, RequestError) as exc:
                 st.error("The manifest was not accepted; nothing was started.")
