@@ -21,7 +21,8 @@ UPLOAD, PICK = "Upload videos", "Pick an uploaded one"
 st.title("Analyze a video")
 models = data.trained_models()
 known = data.uploaded_videos()
-source = st.radio("Video", [UPLOAD] + ([PICK] if known else []), horizontal=True, label_visibility="collapsed")
+# Nothing to pick yet: no choice to show
+source = st.radio("Video", [UPLOAD, PICK], horizontal=True, label_visibility="collapsed") if known else UPLOAD
 # The videos go from the browser straight to the bucket (dashboard/direct_upload.py); with
 # BRANDVIS_UPLOAD_DIRECT=false through Streamlit's uploader, which holds each file (up to upload_max_mb)
 # in the dashboard's memory.
