@@ -166,7 +166,11 @@ def test_storage_lifetimes_images_scaling_and_alarms_are_declared(applied: Appli
     assert rules["expire-media"]["Expiration"]["Days"] == 30
     assert rules["expire-media"]["Filter"]["Prefix"] == "media/"
     assert rules["keep-model-and-report-versions"]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 90
-    assert not any(r.get("Expiration", {}).get("Days") for r in rules.values() if r["ID"] != "expire-media")
+    # a browser's direct upload that never got adopted is dropped after a day; nothing else expires
+    assert rules["expire-abandoned-uploads"]["Filter"]["Prefix"] == "uploads/incoming/"
+    assert rules["expire-abandoned-uploads"]["Expiration"]["Days"] == 1
+    assert not any(r.get("Expiration", {}).get("Days") for r in rules.values()
+                   if r["ID"] not in ("expire-media", "expire-abandoned-uploads"))
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
     repo = applied.client("ecr").describe_repositories(repositoryNames=[PREFIX])["repositories"][0]
     assert repo["imageScanningConfiguration"]["scanOnPush"] is True
@@ -329,6 +333,7 @@ NOT_EXERCISED: dict[str, dict[str, str]] = {
     "client": {
         "events:PutEvents": "shared/labeling/builtin.py:put_events(",
         "s3:ListBucket": "dashboard/data.py:list_keys(",
+        "s3:DeleteObject": "shared/uploads.py:delete_object(",  # a browser's direct upload, once adopted
     },
 }
 

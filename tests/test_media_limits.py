@@ -69,7 +69,7 @@ def test_collect_refuses_the_bomb_without_decoding_it(clients, monkeypatch: pyte
     ctx.storage.put_bytes("uploads/huge.png", png_claiming(30000, 30000))
     monkeypatch.setattr(collect.cv2, "imdecode", lambda *a: pytest.fail("the bomb was handed to the decoder"))
     # When collect reads its size / Then it is refused by name, the decoder never called
-    shape = collect._shape(ctx, ctx.storage.uri("uploads/huge.png"))
+    shape = collect._shape(ctx, ctx.storage.uri("uploads/huge.png"), ctx.clients.config.allowed_buckets)
     assert shape == ("image too large: huge.png is 30000x30000 (900 megapixels); the limit is 100 megapixels "
                      "(BRANDVIS_MAX_IMAGE_PIXELS)")
 
