@@ -13,6 +13,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from shared.report.campaign import currency_decimals
+
 PERCENT = "%.1f%%"  # applied to 0-100 figures: share columns are scaled by `as_percent`
 
 
@@ -78,8 +80,6 @@ def media_value_columns(currency: str) -> dict[str, Any]:
     }
 
 
-#: Currencies with no minor unit (ISO 4217 exponent 0): values are whole.
-ZERO_DECIMAL = {"JPY", "KRW", "CLP", "ISK", "VND", "UGX", "PYG"}
 #: Offered on the Media value tab; the configured one (BRANDVIS_CURRENCY) is added if missing.
 CURRENCIES = ["USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "CNY", "INR", "BRL", "MXN", "SEK"]
 
@@ -88,8 +88,8 @@ def currencies(configured: str) -> list[str]:
     return CURRENCIES if configured in CURRENCIES else [configured, *CURRENCIES]
 
 
-def decimals(currency: str) -> int:
-    return 0 if currency in ZERO_DECIMAL else 2
+#: The minor unit a value is shown to: the same rule the campaign report rounds with.
+decimals = currency_decimals
 
 
 # -- the Campaign page -----------------------------------------------------------------------------
