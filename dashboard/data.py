@@ -51,7 +51,9 @@ def clients() -> Clients:
 def stack_problem() -> str | None:
     """Why the dashboard cannot reach its stack, or None when it can."""
     c = config()
-    if c.is_local and not (health(c.endpoint or "") or {}).get("ready"):
+    # A stack busy answering workers' long polls and saving a snapshot can take over a second on
+    # two loaded cores: a short probe would show "no stack" on a page that then works.
+    if c.is_local and not (health(c.endpoint or "", timeout=5.0) or {}).get("ready"):
         return f"No local stack answers at {c.endpoint}. Start everything with `make run`."
     return None
 

@@ -122,6 +122,54 @@ def test_fusion_rescues_a_candidate_that_reads_as_its_brand_and_vetoes_one_that_
     assert list(probs) == [0.8, 0.1, 0.05, 0.05]
 
 
+def test_a_reading_that_names_no_word_weighs_each_label_by_how_cheaply_the_crop_spells_it():
+    labels = ["Voltix", "Acme"]  # Acme is an emblem: never touched
+    text_labels = np.array([True, False, False])
+    sig = TextSignatures(signatures={"Voltix": ["VOLTIX"]}, others=["VOLTEK"])
+    assert sig.costs_by_label([1.0, 0.2]) == {"Voltix": (1.0, 0.2)}
+    fusion = Fusion()
+
+    def weighed(own: float, rival: float, p: float = 0.45) -> float:
+        probs = np.array([p, 0.3, 0.25])
+        fusion.weigh(probs, labels, text_labels, {"Voltix": (own, rival)})
+        assert probs[1] == 0.3 and probs[2] == 0.25
+        return float(probs[0])
+
+    assert weighed(1.0, 4.0) > 0.9  # a small blurred mark: its own word is cheap, nobody else's is
+    assert weighed(8.0, 7.5) < 0.01  # background spells no brand
+    assert weighed(2.0, 0.2) < 0.2  # a look-alike spells its rival's word more cheaply
+    assert weighed(0.5, 0.0) < 0.45  # AXION read as it stands: AXIOM is cheap, AXION cheaper
+    assert weighed(fusion.fair, fusion.fair) == pytest.approx(0.45)  # at the fair cost, like everything else: no change
+
+
+def test_weighing_real_readings_lifts_a_small_mark_and_drops_background_and_the_rival():
+    from devtools.synth.scenes import photo_library
+
+    reader = load_reader()
+    sig = TextSignatures(signatures={"Voltix": ["VOLTIX"]}, others=["VOLTEK"])
+    lexicon = Lexicon(reader.chars, [w for w, _ in sig.known()])
+    small = {w: cv2.GaussianBlur(cv2.resize(badge(w, 240), None, fx=0.3, fy=0.3, interpolation=cv2.INTER_AREA),
+                                 (3, 3), 0) for w in ("VOLTIX", "VOLTEK")}
+    crops = {"mark": small["VOLTIX"], "rival": small["VOLTEK"],
+             "background": np.ascontiguousarray(photo_library()[0][100:126, 100:180])}  # a sample photo's texture
+    after = {}
+    for name, crop in crops.items():
+        probs = np.array([0.45, 0.3, 0.25])
+        Fusion().weigh(probs, ["Voltix", "Acme"], np.array([True, False, False]),
+                       sig.costs_by_label(lexicon.costs(reader.probabilities([crop])[0])))
+        after[name] = float(probs[0])
+    assert after["mark"] > 0.5 > 0.1 > after["background"], after
+    assert after["rival"] < 0.45, after
+
+
+def test_a_cut_reading_does_not_outvote_the_word_read_whole():
+    from shared.models.text.match import consensus
+
+    # AXIO sits within the tolerance of AXIOM, AXIC and itself; AXIOM was read whole 13 times
+    readings = [reading("AXIOM")] * 13 + [reading("AXIC"), reading("AXIO")]
+    assert consensus(readings) == ("AXIOM", 14)
+
+
 def test_signatures_are_learned_from_labeled_boxes_and_rivals_from_the_rest():
     from shared.models.local.base import load_base
 

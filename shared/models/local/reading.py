@@ -38,11 +38,17 @@ def crop(image: np.ndarray, xyxy: Sequence[float], pad_x: float = PAD_X, pad_y: 
 class Fusion:
     """How evidence moves head scores (tuned on benchmark seed 11; docs/models.md)."""
 
-    read_from: float = 0.1  # read a candidate the head gives at least this to a text label
+    read_from: float = 0.05  # read a candidate the head gives at least this to a text label
     rescue: float = 0.9  # a candidate that reads as label L scores at least this for L
     veto: float = 0.1  # scores of text labels are multiplied by this when the reading says otherwise
     group_iou: float = 0.3  # candidates whose boxes overlap this much share one reading
     spot: bool = True  # judge by CTC word spotting too (shared/models/text/lexicon.py)
+    # A reading that names no word still weighs each label (`weigh`): log-odds added per nat a
+    # letter that its word costs below `fair`, and per nat a letter it beats everyone else's.
+    weight: float = 1.2
+    fair: float = 3.5
+    rival: float = 2.0
+    rival_cap: float = 2.0
 
     def apply(self, probs: np.ndarray, labels: Sequence[str], text_labels: np.ndarray, evidence: Evidence) -> None:
         """In place, one candidate's probabilities (labels first, 'other' last)."""
@@ -56,6 +62,26 @@ class Fusion:
             probs[k] = max(probs[k], self.rescue)
         else:
             probs[text_labels] *= self.veto
+
+    def weigh(self, probs: np.ndarray, labels: Sequence[str], text_labels: np.ndarray,
+              costs: dict[str, tuple[float, float]]) -> None:
+        """In place, for a reading that names no word: each text label's score moves by how
+        cheaply the crop spells its word (`costs`: label -> (its word's cost, the cheapest other
+        known string's), nats a letter). Background spells no brand (8 nats a letter, typically)
+        and loses the head's doubtful yes; a small blurred mark spells its own word at 1-2 and
+        keeps it, or gains it back; a look-alike spells its rival's word more cheaply and loses it
+        (tuned on benchmark seeds 11 and 13; docs/models.md)."""
+        for k, label in enumerate(labels):
+            own, rival = costs.get(label, (float("inf"), float("inf")))
+            if not text_labels[k] or not np.isfinite(own):
+                continue
+            beat = float(np.clip(rival - own, -self.rival_cap, self.rival_cap)) if np.isfinite(rival) else self.rival_cap
+            lift = self.weight * (self.fair - own)
+            if beat < 0:  # another known word fits better: the crop's own word is no reason to believe
+                lift = min(lift, 0.0)
+            p = float(np.clip(probs[k], 1e-6, 1 - 1e-6))
+            z = np.log(p / (1 - p)) + lift + self.rival * beat
+            probs[k] = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
 
 
 def learn_signatures(images: Sequence[tuple[np.ndarray, list[tuple[str, tuple[float, float, float, float]]]]],

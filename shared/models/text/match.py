@@ -124,6 +124,19 @@ class TextSignatures:
     def known(self) -> list[tuple[str, str | None]]:
         return [(w, label) for label, words in self.signatures.items() for w in words] + [(w, None) for w in self.others]
 
+    def costs_by_label(self, costs: Sequence[float]) -> dict[str, tuple[float, float]]:
+        """Per label with a signature: (the cheapest of its words, the cheapest known string of
+        anyone else: another brand's word, a rival's, an ad board's), from `costs` (one per `known()`)."""
+        known = self.known()
+        if len(costs) != len(known):
+            return {}
+        out = {}
+        for label in self.signatures:
+            own = min((float(c) for c, (_, o) in zip(costs, known) if o == label), default=float("inf"))
+            rival = min((float(c) for c, (_, o) in zip(costs, known) if o != label), default=float("inf"))
+            out[label] = (own, rival)
+        return out
+
     def judge(self, reading: Reading, costs: Sequence[float] | None = None) -> Evidence:
         """What the reading says; `costs` (shared/models/text/lexicon.py, one per `known()`
         string) let the recogniser's probabilities speak where its greedy reading is unsure."""
@@ -232,10 +245,12 @@ def consensus(readings: Iterable[Reading], tolerance: float = 0.34) -> tuple[str
     among the strings read, the one the most readings are near, then the nearest on average."""
     texts = [(normalized_reading(r), r.text) for r in readings]
     texts = [((t, c), raw) for (t, c), raw in texts if len(t) >= MIN_CHARS]
-    best: tuple[int, float, str] | None = None
+    best: tuple[float, int, str] | None = None
     for cand in {t for (t, _), _ in texts}:
         near = [d for d in (levenshtein(cand, t) for (t, _), _ in texts) if d <= tolerance]
-        key = (len(near), -sum(near) / len(near), cand)
+        # A vote weighs by closeness: a cut reading ("AXIO") sits near the whole word and its
+        # misreadings alike, and would otherwise outvote the word read exactly 13 times (AXIOM).
+        key = (sum(1 - d / (2 * tolerance) for d in near), len(near), cand)
         if best is None or key > best:
             best = key
     if best is None:
@@ -243,7 +258,7 @@ def consensus(readings: Iterable[Reading], tolerance: float = 0.34) -> tuple[str
     # Say it as it was most often read exactly (keeps the mark's case: "Nordane", "VOLTIX").
     exact = [raw for (t, _), raw in texts if t == best[2]]
     word = max(set(exact), key=exact.count) if exact else best[2]
-    return re.sub(r"[^0-9A-Za-z ]", "", word).strip() or best[2], best[0]
+    return re.sub(r"[^0-9A-Za-z ]", "", word).strip() or best[2], best[1]
 
 
 def learn(labeled: dict[str, list[Reading]], elsewhere: Sequence[Reading], min_support: int = 3,
