@@ -97,6 +97,8 @@ def test_a_reading_is_judged_by_the_nearest_known_string():
     # part of a mark counts for the one word it is part of, and for nothing when shared
     assert sig.judge(reading("Kest")).label == "Kestrel"
     assert sig.judge(reading("VOLT")).silent
+    # a few legible letters of a known word are no evidence against it (a box around its end)
+    assert sig.judge(reading("LTIX")).label == "Voltix" and sig.judge(reading("TIX")).silent
 
 
 def test_spotting_costs_decide_when_given():

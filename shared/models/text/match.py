@@ -170,7 +170,9 @@ class TextSignatures:
                 return Evidence(label=label, against=label is None, word=word, distance=d)
             if parts:
                 return Evidence()
-        if reading.confidence >= self.legible:
+        # Legible text that is nobody's is evidence against; a few letters of a known word ("ane"
+        # from a box around the end of Nordane) are not: they say nothing.
+        if reading.confidence >= self.legible and not any(text in normalize(w) for w, _ in known):
             return Evidence(against=True, word=reading.text, distance=scored[0][0] if scored else 1.0)
         return Evidence()
 
