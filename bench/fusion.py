@@ -88,7 +88,7 @@ def replay(rec: dict, fusion: Fusion) -> dict:
             reads += 1
             costs = lexicon.costs(p)
             evidence = text.judge(reader.decode(p), costs)
-            weights = text.costs_by_label(costs) if evidence.silent else None
+            weights = text.costs_by_label(costs) if fusion.weighing and evidence.silent else None
             for k in members:
                 if weights:
                     fusion.weigh(probs[k], head.labels, text_labels, weights)
@@ -107,12 +107,12 @@ def replay(rec: dict, fusion: Fusion) -> dict:
 
 
 VARIANTS = {
-    "shipped": Fusion(),
-    "readings that name nothing leave the head alone": Fusion(weight=0.0, rival=0.0),
-    "read from 0.03": Fusion(read_from=0.03),
-    "read from 0.1": Fusion(read_from=0.1),
-    "no rival term": Fusion(rival=0.0),
-    "weight 0.8, fair 3.0": Fusion(weight=0.8, fair=3.0),
+    "shipped (readings that name nothing leave the head alone)": Fusion(),
+    "every reading weighed (BRANDVIS_TEXT_WEIGHING=1)": Fusion(weighing=True),
+    "weighed, read from 0.03": Fusion(weighing=True, read_from=0.03),
+    "weighed, read from 0.1": Fusion(weighing=True, read_from=0.1),
+    "weighed, no rival term": Fusion(weighing=True, rival=0.0),
+    "weighed, weight 0.8, fair 3.0": Fusion(weighing=True, weight=0.8, fair=3.0),
 }
 
 

@@ -37,7 +37,7 @@ from shared.models.local.concept import image_features  # noqa: E402
 from shared.models.local.detector import LocalDetector  # noqa: E402
 from shared.models.local.head import Head, fit_mlp  # noqa: E402
 from shared.models.local.backend import LocalBackend  # noqa: E402
-from shared.models.local.reading import learn_signatures  # noqa: E402
+from shared.models.local.reading import Fusion, learn_signatures  # noqa: E402
 from shared.models.local.trainer import LabeledImage, train_head  # noqa: E402
 from shared.models.metrics import Truth, evaluate  # noqa: E402
 from shared.models.text.match import TextSignatures, parse_words  # noqa: E402
@@ -138,9 +138,9 @@ def shipped(train: list[LabeledImage], labels: list[str], base):  # type: ignore
     return head, learn_signatures([(t.image, t.boxes) for t in train], labels, base, load_reader())
 
 
-def batched(model, images):  # type: ignore[no-untyped-def]
+def batched(model, images, fusion: Fusion | None = None):  # type: ignore[no-untyped-def]
     head, text = model
-    detector = LocalDetector(head, load_base(head.base), text or None, load_reader() if text else None)
+    detector = LocalDetector(head, load_base(head.base), text or None, load_reader() if text else None, fusion)
     return [d for k in range(0, len(images), 8) for d in detector.detect_many(images[k:k + 8], 0.5)]
 
 
@@ -183,6 +183,8 @@ def family_rows(family: str, seed: int, quick: bool, base) -> list[dict]:  # typ
                    batched, bench, labels, detail=True),
         run_method("base model + both heads + text evidence (shipped)", lambda: shipped(train, labels, base),
                    batched, bench, labels, detail=True),
+        run_method("+ every reading weighed (BRANDVIS_TEXT_WEIGHING=1)", lambda: shipped(train, labels, base),
+                   lambda m, images: batched(m, images, Fusion(weighing=True)), bench, labels, detail=True),
     ]
     if family == "typeset":
         words = parse_words(",".join(f"{b.name}={b.design['text']}" for b in bench.brands))

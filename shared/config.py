@@ -70,6 +70,8 @@ class Config:
     # the threshold, so a finished job can be re-reported at any threshold from this floor up
     identity_tracks: bool = False  # local models: carry a mark's reading along its track (measured, not on by
     # default: docs/models.md)
+    text_weighing: bool = False  # local models: a reading that names no word still moves each brand's score by
+    # how cheaply the crop spells its word (better F1 on stills, worse screen time on the demo: docs/models.md)
     # Buckets a manifest's s3:// source-refs may name, beside the project's own (comma-separated); the
     # dashboard and the workers read no other (a request could otherwise make them read any object
     # their role can).

@@ -144,6 +144,16 @@ def test_a_reading_that_names_no_word_weighs_each_label_by_how_cheaply_the_crop_
     assert weighed(fusion.fair, fusion.fair) == pytest.approx(0.45)  # at the fair cost, like everything else: no change
 
 
+def test_weighing_is_a_setting_the_local_backend_passes_to_its_detector():
+    from shared.config import Config
+    from shared.models.local.backend import LocalBackend
+
+    assert not Config.load(env={}).text_weighing and not Fusion().weighing
+    on = Config.load(env={"BRANDVIS_TEXT_WEIGHING": "true"}).text_weighing
+    backend = LocalBackend(storage=None, load_image=lambda uri: None, weighing=on)  # type: ignore[arg-type]
+    assert on and backend.fusion.weighing
+
+
 def test_weighing_real_readings_lifts_a_small_mark_and_drops_background_and_the_rival():
     from devtools.synth.scenes import photo_library
 

@@ -31,7 +31,8 @@ def backend_for(name: str, clients: Clients, storage: Storage) -> Backend:
     if name == "local":
         from shared.models.local.backend import LocalBackend
 
-        return LocalBackend(storage, lambda uri: load_image(storage, uri), tracks=clients.config.identity_tracks)
+        return LocalBackend(storage, lambda uri: load_image(storage, uri), tracks=clients.config.identity_tracks,
+                            weighing=clients.config.text_weighing)
     if name == "rekognition":
         from shared.models.rekognition import RekognitionBackend
 

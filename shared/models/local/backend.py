@@ -21,7 +21,7 @@ from shared.models.local.base import BaseModel, load_base
 from shared.models.local.concept import image_features
 from shared.models.local.detector import LocalDetector
 from shared.models.local.head import Head, fit_mlp
-from shared.models.local.reading import learn_signatures
+from shared.models.local.reading import Fusion, learn_signatures
 from shared.models.local.tracks import carry_identity
 from shared.models.local.trainer import LabeledImage, train_head
 from shared.models.text.finder import load_finder
@@ -48,11 +48,12 @@ class LocalBackend:
     reads_bucket = False  # detect takes decoded frames
 
     def __init__(self, storage: Storage, load_image: LoadImage, base: BaseModel | None = None,
-                 tracks: bool = False) -> None:
+                 tracks: bool = False, weighing: bool = False) -> None:
         self.storage = storage
         self.load_image = load_image
         self._base = base
         self.tracks = tracks  # carry identity along tracks in detect_sequence
+        self.fusion = Fusion(weighing=weighing)
         self._loaded: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -174,7 +175,7 @@ class LocalBackend:
         assert model.head is not None
         text = model.text if model.text else None
         return LocalDetector(model.head, load_base(model.head.base) if self._base is None else self.base, text,
-                             load_reader() if text else None)
+                             load_reader() if text else None, self.fusion)
 
     def detect(self, handle: Handle, images: Sequence[np.ndarray], min_confidence: float = 0.5) -> list[Detections]:
         model = self._model(handle)

@@ -43,8 +43,11 @@ class Fusion:
     veto: float = 0.1  # scores of text labels are multiplied by this when the reading says otherwise
     group_iou: float = 0.3  # candidates whose boxes overlap this much share one reading
     spot: bool = True  # judge by CTC word spotting too (shared/models/text/lexicon.py)
-    # A reading that names no word still weighs each label (`weigh`): log-odds added per nat a
-    # letter that its word costs below `fair`, and per nat a letter it beats everyone else's.
+    # A reading that names no word may still weigh each label (`weigh`): log-odds added per nat a
+    # letter that its word costs below `fair`, and per nat a letter it beats everyone else's. Off
+    # by default (setting BRANDVIS_TEXT_WEIGHING): it wins on the benchmark's stills and loses
+    # screen time on the broadcast-like demo clip, where blurred boards read as nothing (docs/models.md).
+    weighing: bool = False
     weight: float = 1.2
     fair: float = 3.5
     rival: float = 2.0
