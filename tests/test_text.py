@@ -155,7 +155,7 @@ def test_weighing_is_a_setting_the_local_backend_passes_to_its_detector():
 
 
 def test_weighing_real_readings_lifts_a_small_mark_and_drops_background_and_the_rival():
-    from devtools.synth.scenes import photo_library
+    from devtools.synth.scenes import background  # a generated scene's texture
 
     reader = load_reader()
     sig = TextSignatures(signatures={"Voltix": ["VOLTIX"]}, others=["VOLTEK"])
@@ -163,7 +163,7 @@ def test_weighing_real_readings_lifts_a_small_mark_and_drops_background_and_the_
     small = {w: cv2.GaussianBlur(cv2.resize(badge(w, 240), None, fx=0.3, fy=0.3, interpolation=cv2.INTER_AREA),
                                  (3, 3), 0) for w in ("VOLTIX", "VOLTEK")}
     crops = {"mark": small["VOLTIX"], "rival": small["VOLTEK"],
-             "background": np.ascontiguousarray(photo_library()[0][100:126, 100:180])}  # a sample photo's texture
+             "background": np.ascontiguousarray(background(np.random.default_rng(0), 320, 180)[60:86, 100:180])}
     after = {}
     for name, crop in crops.items():
         probs = np.array([0.45, 0.3, 0.25])

@@ -127,15 +127,17 @@ class Worker:
 
     def run_forever(self) -> None:
         """Run until SIGTERM or SIGINT (Ctrl-C), then stop gracefully."""
-        def handle(signum: int, _frame: object) -> None:
-            log.info("event=signal signal=%s: finishing current messages", signal.Signals(signum).name)
-            self.stopping.set()
+        received: list[int] = []  # the handler only appends: taking a lock there (Event.set, logging) can
+        # deadlock with the main thread holding the same lock when the signal lands
 
-        signal.signal(signal.SIGTERM, handle)
-        signal.signal(signal.SIGINT, handle)
+        signal.signal(signal.SIGTERM, lambda signum, _frame: received.append(signum))
+        signal.signal(signal.SIGINT, lambda signum, _frame: received.append(signum))
         self.start()
-        while not self.stopping.wait(0.5):
-            pass
+        while not received and not self.stopping.is_set():
+            time.sleep(0.2)
+        if received:
+            log.info("event=signal signal=%s: finishing current messages", signal.Signals(received[0]).name)
+        self.stopping.set()
         self.stop()
 
     def visibility_timeout(self, spec: StageSpec) -> int:

@@ -19,7 +19,7 @@ def stack_up(port: Optional[int] = typer.Option(None, metavar="PORT", help="Port
              no_persist: bool = typer.Option(False, "--no-persist", help="Keep nothing on disk.")) -> None:
     """Start the local stack in the foreground (Ctrl-C stops it; state is kept in the data folder)."""
     import signal
-    import threading
+    import time
 
     from shared.stack.server import WORKERS_GRACE_S, LocalStack, StackError
     from workers.middleware.log_context import configure_logging
@@ -32,12 +32,15 @@ def stack_up(port: Optional[int] = typer.Option(None, metavar="PORT", help="Port
     if not config.is_local:
         raise StackError("BRANDVIS_MODE=aws: there is no local stack to start (terraform provisions AWS)")
     configure_logging(config.log_level, config.log_format)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    # The handler only appends: Event.set() in a handler can deadlock with the main thread inside
+    # Event.wait() holding the same lock when the signal lands (a stack that then never stops).
+    received: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, _frame: received.append(signum))
+    signal.signal(signal.SIGINT, lambda signum, _frame: received.append(signum))
     stack = LocalStack(config, persist=not no_persist).start()
     err.print(f"local stack ready at {stack.endpoint} (data: {config.data_dir if not no_persist else 'not kept'})")
-    stop.wait()
+    while not received:
+        time.sleep(0.2)
     stack.stop(workers_grace_s=WORKERS_GRACE_S)  # workers stopped beside it record that first
     err.print("local stack stopped; state saved")
 
