@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.models import shipped  # noqa: E402
 from shared.models.local.base import load_base  # noqa: E402
-from shared.models.local.detector import LocalDetector, Scored, same_box  # noqa: E402
+from shared.models.local.detector import LocalDetector, Scored, mark_groups  # noqa: E402
 from shared.models.local.reading import Fusion, crop  # noqa: E402
 from shared.models.local.trainer import LabeledImage  # noqa: E402
 from shared.models.text.lexicon import Lexicon  # noqa: E402
@@ -53,15 +53,10 @@ def record(seed: int, n: int) -> Path:
     for f in bench.test:
         s = detector.score_many([f.image])[0]
         groups = []
-        if len(s.probs):
-            idx = np.nonzero(s.probs[:, text_labels].max(axis=1) >= FLOOR)[0]
-            boxes = s.cand.xyxy[idx]
-            idx = idx[np.argsort(-(boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))]
-            for group in same_box(s.cand.xyxy[idx], Fusion().group_iou):
-                members = [int(idx[g]) for g in group]
-                c = crop(f.image, s.cand.xyxy[members[0]])
-                if c is not None:
-                    groups.append((members, reader.probabilities([c])[0]))
+        for members in mark_groups(s, text_labels, FLOOR, Fusion().group_iou):
+            c = crop(f.image, s.cand.xyxy[members[0]])
+            if c is not None:
+                groups.append((members, reader.probabilities([c])[0]))
         frames.append({"scored": s, "groups": groups,
                        "brands": {i.label for i in f.instances if i.is_brand},
                        "lookalikes": [i.box for i in f.instances if i.label.startswith("lookalike")]})
@@ -90,10 +85,7 @@ def replay(rec: dict, fusion: Fusion) -> dict:
             evidence = text.judge(reader.decode(p), costs)
             weights = text.costs_by_label(costs) if fusion.weighing and evidence.silent else None
             for k in members:
-                if weights:
-                    fusion.weigh(probs[k], head.labels, text_labels, weights)
-                else:
-                    fusion.apply(probs[k], head.labels, text_labels, evidence)
+                fusion.use(probs[k], head.labels, text_labels, evidence, weights)
         det = detector.finish(dataclasses.replace(s, probs=probs), 0.5)
         found = set(det.labels)
         tp, fp, fn = tp + len(found & f["brands"]), fp + len(found - f["brands"]), fn + len(f["brands"] - found)

@@ -54,6 +54,17 @@ def same_box(xyxy: np.ndarray, iou: float, inside: float = 0.7) -> list[list[int
     return groups
 
 
+def mark_groups(s: "Scored", text_labels: np.ndarray, floor: float, group_iou: float) -> list[list[int]]:
+    """The candidates worth reading (a text label scored >= `floor`), grouped per mark, each group's
+    largest box first: its crop is the group's one reading."""
+    if not len(s.probs):
+        return []
+    idx = np.nonzero(s.probs[:, text_labels].max(axis=1) >= floor)[0]
+    boxes = s.cand.xyxy[idx]
+    idx = idx[np.argsort(-(boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))]
+    return [[int(idx[g]) for g in group] for group in same_box(s.cand.xyxy[idx], group_iou)]
+
+
 @dataclass
 class Scored:
     """One frame's candidates after the head (and text evidence): what tracks link and finish."""
@@ -104,13 +115,7 @@ class LocalDetector:
         wanted: list[tuple[int, list[int]]] = []
         crops = []
         for i, (image, s) in enumerate(zip(images, scored)):
-            if not len(s.probs):
-                continue
-            idx = np.nonzero(s.probs[:, self.text_labels].max(axis=1) >= self.fusion.read_from)[0]
-            boxes = s.cand.xyxy[idx]
-            idx = idx[np.argsort(-(boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))]
-            for group in same_box(s.cand.xyxy[idx], self.fusion.group_iou):
-                members = [int(idx[g]) for g in group]
+            for members in mark_groups(s, self.text_labels, self.fusion.read_from, self.fusion.group_iou):
                 c = crop(image, s.cand.xyxy[members[0]])
                 if c is not None:
                     wanted.append((i, members))
@@ -124,10 +129,7 @@ class LocalDetector:
             weights = (self.text.costs_by_label(costs) if self.fusion.weighing and costs is not None and evidence.silent
                        else None)
             for k in members:
-                if weights:
-                    self.fusion.weigh(scored[i].probs[k], self.head.labels, self.text_labels, weights)
-                else:
-                    self.fusion.apply(scored[i].probs[k], self.head.labels, self.text_labels, evidence)
+                self.fusion.use(scored[i].probs[k], self.head.labels, self.text_labels, evidence, weights)
                 scored[i].evidence[k] = evidence
 
     def finish(self, s: Scored, min_confidence: float) -> Detections:

@@ -66,6 +66,14 @@ class Fusion:
         else:
             probs[text_labels] *= self.veto
 
+    def use(self, probs: np.ndarray, labels: Sequence[str], text_labels: np.ndarray, evidence: Evidence,
+            weights: dict[str, tuple[float, float]] | None) -> None:
+        """In place: weigh by `weights` (a silent reading's costs, when weighing) or apply `evidence`."""
+        if weights:
+            self.weigh(probs, labels, text_labels, weights)
+        else:
+            self.apply(probs, labels, text_labels, evidence)
+
     def weigh(self, probs: np.ndarray, labels: Sequence[str], text_labels: np.ndarray,
               costs: dict[str, tuple[float, float]]) -> None:
         """In place, for a reading that names no word: each text label's score moves by how
