@@ -3,6 +3,8 @@ fusing it with the head in seconds (docs/models.md, "Weighing every reading").
 
     python bench/fusion.py record --seed 11 [--seed 13] [--n 300]
     python bench/fusion.py replay --seed 11 --seed 13 [--seed 7]
+    python bench/fusion.py record --video tune [--video demo] [--video bench]
+    python bench/fusion.py replay --video tune --video demo [--video bench]
 
 `record` trains the shipped model on the typeset benchmark's 60 labeled frames of each seed (as
 bench/models.py does), runs the base model and head on its test frames, groups the candidates
@@ -13,6 +15,14 @@ look-alike instances reported as a brand, and groups read per frame. Tune on see
 seed 7 is the held-out one, to report, not to choose by. A replay groups candidates at the
 recording floor, so a variant reading from a higher floor differs slightly from the detector
 (0.003 F1 on seed 7); end-to-end figures come from bench/models.py.
+
+`--video` does the same on video, where the product's number is screen time: the sampled frames
+(2 fps, JPEG round trip as extraction stores them) of `tune` (a model from seed 11's labeled
+frames; 3 typeset brand videos made like bench/analysis.py's, seeds 4-6), `demo` (the README's
+broadcast-like clip and its labeled stills, as `brandvis demo-data` writes them) and `bench`
+(bench/analysis.py's own: seed 7's model, videos 1-3: report, do not tune). `replay --video`
+prints the mean per-brand screen-time error and frame presence P/R/F1 per set, per variant, with
+identity carried along tracks as the detect stage does per 30-s segment.
 """
 
 from __future__ import annotations
@@ -23,22 +33,30 @@ import pickle
 import sys
 from pathlib import Path
 
+import av
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.analysis import brand_videos  # noqa: E402
 from bench.models import shipped  # noqa: E402
 from shared.models.local.base import load_base  # noqa: E402
+from shared.detections import Detections  # noqa: E402
 from shared.models.local.detector import LocalDetector, Scored, mark_groups  # noqa: E402
 from shared.models.local.reading import Fusion, crop  # noqa: E402
+from shared.models.local.tracks import Carry, carry_identity  # noqa: E402
 from shared.models.local.trainer import LabeledImage  # noqa: E402
 from shared.models.text.lexicon import Lexicon  # noqa: E402
 from shared.models.text.reader import load_reader  # noqa: E402
-from devtools.synth.benchmark import make_benchmark  # noqa: E402
+from shared.media.images import decode_jpeg, encode_jpeg  # noqa: E402
+from devtools.synth.benchmark import make_benchmark, make_typeset_logos  # noqa: E402
+from devtools.synth.broadcast import DEMO_LABELED, make_broadcast, make_stadium, stills  # noqa: E402
+from devtools.synth.scenes import photo_library  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache"
 FLOOR = 0.03
+SEGMENT_FRAMES = 60  # sampled frames a detect message carries (30-s segments at 2 fps)
 
 
 def record(seed: int, n: int) -> Path:
@@ -47,18 +65,10 @@ def record(seed: int, n: int) -> Path:
     base, reader = load_base(), load_reader()
     train = [LabeledImage(f.image, [(i.label, i.box) for i in f.instances if i.is_brand]) for f in bench.train]
     head, text = shipped(train, labels, base)
-    detector = LocalDetector(head, base)
-    text_labels = np.array([label in text.signatures for label in head.labels] + [False])
+    look = Looker(head, text, base, reader)
     frames = []
     for f in bench.test:
-        s = detector.score_many([f.image])[0]
-        groups = []
-        for members in mark_groups(s, text_labels, FLOOR, Fusion().group_iou):
-            c = crop(f.image, s.cand.xyxy[members[0]])
-            if c is not None:
-                groups.append((members, reader.probabilities([c])[0]))
-        frames.append({"scored": s, "groups": groups,
-                       "brands": {i.label for i in f.instances if i.is_brand},
+        frames.append({**look(f.image), "brands": {i.label for i in f.instances if i.is_brand},
                        "lookalikes": [i.box for i in f.instances if i.label.startswith("lookalike")]})
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"fusion-{seed}.pkl"
@@ -67,26 +77,59 @@ def record(seed: int, n: int) -> Path:
     return path
 
 
-def replay(rec: dict, fusion: Fusion) -> dict:
-    head, text = rec["head"], rec["text"]
-    detector = LocalDetector(head, load_base(head.base), fusion=fusion)
-    reader = load_reader()
-    lexicon = Lexicon(reader.chars, [w for w, _ in text.known()])
-    text_labels = np.array([label in text.signatures for label in head.labels] + [False])
-    tp = fp = fn = seen = hit = reads = 0
-    for f in rec["frames"]:
+class Looker:
+    """One frame's candidates and, for each group worth replaying, the recogniser's output."""
+
+    def __init__(self, head, text, base, reader) -> None:  # type: ignore[no-untyped-def]
+        self.detector, self.reader = LocalDetector(head, base), reader
+        self.text_labels = np.array([label in text.signatures for label in head.labels] + [False])
+
+    def __call__(self, image: np.ndarray) -> dict:
+        s = self.detector.score_many([image])[0]
+        groups = []
+        for members in mark_groups(s, self.text_labels, FLOOR, Fusion().group_iou):
+            c = crop(image, s.cand.xyxy[members[0]])
+            if c is not None:
+                groups.append((members, self.reader.probabilities([c])[0]))
+        return {"scored": s, "groups": groups}
+
+
+class Replayer:
+    """Fuses a recorded frame's readings with its head scores as the detector would."""
+
+    def __init__(self, rec: dict, fusion: Fusion) -> None:
+        self.head, self.text, self.fusion = rec["head"], rec["text"], fusion
+        self.detector = LocalDetector(self.head, load_base(self.head.base), fusion=fusion)
+        self.reader = load_reader()
+        self.lexicon = Lexicon(self.reader.chars, [w for w, _ in self.text.spelled()])
+        self.text_labels = np.array([label in self.text.signatures for label in self.head.labels] + [False])
+        self.reads = 0
+
+    def fused(self, f: dict) -> Scored:
         s: Scored = f["scored"]
-        probs = s.probs.copy()
+        out = dataclasses.replace(s, probs=s.probs.copy(), evidence={})
         for members, p in f["groups"]:
-            if s.probs[members][:, text_labels].max() < fusion.read_from:
+            if s.probs[members][:, self.text_labels].max() < self.fusion.read_from:
                 continue
-            reads += 1
-            costs = lexicon.costs(p)
-            evidence = text.judge(reader.decode(p), costs)
-            weights = text.costs_by_label(costs) if fusion.weighing and evidence.silent else None
+            self.reads += 1
+            costs = self.lexicon.costs(p)
+            reading = self.reader.decode(p)
+            evidence = self.text.judge(reading, costs)
+            weights = self.text.costs_by_label(costs) if self.fusion.weighing and evidence.silent else None
             for k in members:
-                fusion.use(probs[k], head.labels, text_labels, evidence, weights)
-        det = detector.finish(dataclasses.replace(s, probs=probs), 0.5)
+                self.fusion.use(out.probs[k], self.head.labels, self.text_labels, evidence, weights)
+                out.evidence[k] = evidence
+        return out
+
+    def found(self, s: Scored) -> Detections:
+        return self.detector.finish(s, 0.5)
+
+
+def replay(rec: dict, fusion: Fusion) -> dict:
+    play = Replayer(rec, fusion)
+    tp = fp = fn = seen = hit = 0
+    for f in rec["frames"]:
+        det = play.found(play.fused(f))
         found = set(det.labels)
         tp, fp, fn = tp + len(found & f["brands"]), fp + len(found - f["brands"]), fn + len(f["brands"] - found)
         for x0, y0, x1, y1 in f["lookalikes"]:
@@ -95,7 +138,71 @@ def replay(rec: dict, fusion: Fusion) -> dict:
             hit += any(a <= cx <= c and b <= cy <= d for a, b, c, d in det.xyxy)
     p, r = tp / max(1, tp + fp), tp / max(1, tp + fn)
     return {"P": p, "R": r, "F1": 2 * p * r / max(1e-9, p + r), "look": hit / max(1, seen),
-            "reads": reads / len(rec["frames"])}
+            "reads": play.reads / len(rec["frames"])}
+
+
+def sampled(path: Path, fps: float, every: float = 0.5) -> list[tuple[float, np.ndarray]]:
+    """(t, frame) every `every` seconds: the frame shown at t, stored and read back as JPEG."""
+    frames = []
+    with av.open(str(path)) as container:
+        k = 0
+        for n, frame in enumerate(container.decode(video=0)):
+            while int(np.floor(k * every * fps + 1e-9)) == n:
+                frames.append((k * every, decode_jpeg(encode_jpeg(frame.to_ndarray(format="bgr24")))))
+                k += 1
+    return frames
+
+
+def record_video(name: str) -> Path:
+    photos = photo_library()
+    if name == "demo":  # as devtools.synth.broadcast.make_demo draws it
+        rng = np.random.default_rng(7)
+        brands, distractors = make_typeset_logos(rng)
+        stadium = make_stadium(brands, distractors, seed=7)
+        train_frames = stills(stadium, DEMO_LABELED, (1280, 720), seed=8)
+        absent = [brands[int(rng.integers(0, len(brands)))].name]
+        videos = [make_broadcast(CACHE / "fusion-demo.mp4", stadium, seconds=60, size=(1280, 720), seed=9,
+                                 absent=absent)]
+    else:
+        bench = make_benchmark(seed=11 if name == "tune" else 7, n_test=0, photos=photos, family="typeset")
+        brands, train_frames = bench.brands, bench.train
+        videos = brand_videos(bench, "typeset", 60, photos, False, first_seed=4 if name == "tune" else 1)
+    labels = [b.name for b in brands]
+    base, reader = load_base(), load_reader()
+    train = [LabeledImage(f.image, [(i.label, i.box) for i in f.instances if i.is_brand]) for f in train_frames]
+    head, text = shipped(train, labels, base)
+    look = Looker(head, text, base, reader)
+    out = []
+    for v in videos:
+        frames = [{**look(image), "t": t, "brands": v.brands_at(t)} for t, image in sampled(v.path, v.fps)]
+        out.append({"name": v.path.name, "seconds": v.seconds, "frames": frames,
+                    "truth": {label: v.screen_time(label) for label in labels}})
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"fusion-video-{name}.pkl"
+    path.write_bytes(pickle.dumps({"head": head, "text": text, "labels": labels, "videos": out}))
+    print(f"video set {name}: {len(out)} videos, {sum(len(v['frames']) for v in out)} sampled frames -> {path}")
+    return path
+
+
+def replay_video(rec: dict, fusion: Fusion, carry: Carry | None) -> dict:
+    """Mean per-brand screen-time error (brands on screen) and frame presence P/R/F1."""
+    play = Replayer(rec, fusion)
+    errors, tp, fp, fn = [], 0, 0, 0
+    for v in rec["videos"]:
+        scored = [play.fused(f) for f in v["frames"]]
+        if carry is not None:
+            for k in range(0, len(scored), SEGMENT_FRAMES):
+                carry_identity(scored[k:k + SEGMENT_FRAMES], play.head.labels, play.text_labels, carry)
+        found = [set(play.found(s).labels) for s in scored]
+        for f, got in zip(v["frames"], found):
+            tp, fp, fn = tp + len(got & f["brands"]), fp + len(got - f["brands"]), fn + len(f["brands"] - got)
+        for label, true_s in v["truth"].items():
+            est = sum(min(v["seconds"], f["t"] + 0.25) - max(0.0, f["t"] - 0.25)
+                      for f, got in zip(v["frames"], found) if label in got)
+            if true_s > 0:
+                errors.append(abs(est - true_s) / true_s)
+    p, r = tp / max(1, tp + fp), tp / max(1, tp + fn)
+    return {"error": float(np.mean(errors)), "P": p, "R": r, "F1": 2 * p * r / max(1e-9, p + r)}
 
 
 VARIANTS = {
@@ -107,13 +214,40 @@ VARIANTS = {
     "weighed, weight 0.8, fair 3.0": Fusion(weighing=True, weight=0.8, fair=3.0),
 }
 
+VIDEO_VARIANTS = {
+    "no weighing, each frame on its own (the last release)": (Fusion(weighing=False), None),
+    "no weighing, identity along tracks": (Fusion(weighing=False), Carry()),
+    "weighing, each frame on its own": (Fusion(), None),
+    "weighing + identity along tracks (shipped)": (Fusion(), Carry()),
+    "weighing (weight 1.2) + tracks": (Fusion(weight=1.2), Carry()),
+    "weighing + tracks linked at IoU 0.2, from head 0.1 (the last release's tracks)": (
+        Fusion(), Carry(min_iou=0.2, floor=0.1)),
+}
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("what", choices=("record", "replay"))
     ap.add_argument("--seed", type=int, action="append", help="benchmark seed (11, 13: tuning; 7: held out)")
+    ap.add_argument("--video", choices=("tune", "demo", "bench"), action="append",
+                    help="video set (tune, demo: tuning; bench: bench/analysis.py's own, to report)")
     ap.add_argument("--n", type=int, default=300, help="test frames per seed")
     args = ap.parse_args()
+    if args.video:
+        if args.what == "record":
+            for name in args.video:
+                record_video(name)
+            return
+        vrecs = {}
+        for name in args.video:
+            path = CACHE / f"fusion-video-{name}.pkl"
+            vrecs[name] = pickle.loads((path if path.exists() else record_video(name)).read_bytes())
+        for title, (fusion, carry) in VIDEO_VARIANTS.items():
+            rows = {name: replay_video(rec, fusion, carry) for name, rec in vrecs.items()}
+            print(f"{title:60s} " + "   ".join(
+                f"{name}: error {100 * r['error']:4.1f} % P {r['P']:.3f} R {r['R']:.3f} F1 {r['F1']:.3f}"
+                for name, r in rows.items()), flush=True)
+        return
     seeds = args.seed or [11, 13]
     if args.what == "record":
         for seed in seeds:

@@ -48,7 +48,7 @@ class LocalBackend:
     reads_bucket = False  # detect takes decoded frames
 
     def __init__(self, storage: Storage, load_image: LoadImage, base: BaseModel | None = None,
-                 tracks: bool = False, weighing: bool = False) -> None:
+                 tracks: bool = True, weighing: bool = True) -> None:
         self.storage = storage
         self.load_image = load_image
         self._base = base

@@ -38,17 +38,17 @@ def crop(image: np.ndarray, xyxy: Sequence[float], pad_x: float = PAD_X, pad_y: 
 class Fusion:
     """How evidence moves head scores (tuned on benchmark seed 11; docs/models.md)."""
 
-    read_from: float = 0.05  # read a candidate the head gives at least this to a text label
+    read_from: float = 0.07  # read a candidate the head gives at least this to a text label
     rescue: float = 0.9  # a candidate that reads as label L scores at least this for L
     veto: float = 0.1  # scores of text labels are multiplied by this when the reading says otherwise
     group_iou: float = 0.3  # candidates whose boxes overlap this much share one reading
     spot: bool = True  # judge by CTC word spotting too (shared/models/text/lexicon.py)
-    # A reading that names no word may still weigh each label (`weigh`): log-odds added per nat a
-    # letter that its word costs below `fair`, and per nat a letter it beats everyone else's. Off
-    # by default (setting BRANDVIS_TEXT_WEIGHING): it wins on the benchmark's stills and loses
-    # screen time on the broadcast-like demo clip, where blurred boards read as nothing (docs/models.md).
-    weighing: bool = False
-    weight: float = 1.2
+    # A reading that names no word still weighs each label (`weigh`): log-odds added per nat a
+    # letter that its word (or a piece of it: a mark cut by the frame's edge) costs below `fair`,
+    # and per nat a letter it beats everyone else's. Setting BRANDVIS_TEXT_WEIGHING turns it off.
+    # Weight tuned on video (bench/fusion.py --video tune/demo), where screen time is measured.
+    weighing: bool = True
+    weight: float = 0.5
     fair: float = 3.5
     rival: float = 2.0
     rival_cap: float = 2.0

@@ -26,9 +26,11 @@ EMBED = 48  # the first features of a candidate are its unit embedding
 
 @dataclass
 class Carry:
-    min_iou: float = 0.2  # boxes of one mark on consecutive sampled frames overlap at least this much
+    # Tuned on video (bench/fusion.py --video tune/demo): at 2 sampled frames a second a panning
+    # camera moves a board by much of its width, and weighing has already cut what spells no word.
+    min_iou: float = 0.1  # boxes of one mark on consecutive sampled frames overlap at least this much
     min_cosine: float = 0.5  # ...and their embeddings agree this much
-    floor: float = 0.1  # a frame's candidate needs this much head score for the track's label
+    floor: float = 0.005  # a frame's candidate needs this much (after its own reading) for the track's label
     carry: float = 0.75  # ...to get at least this
     veto: float = 0.1
     min_against: int = 2  # readings that say "someone else" before a track is vetoed

@@ -13,6 +13,7 @@ a letter the recogniser was unsure of weighs little.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
@@ -29,6 +30,9 @@ CLEAR = 0.99
 MIN_PART = 4
 #: Two known strings of different owners this close to a reading: it says neither.
 AMBIGUOUS = 0.03
+#: A mark cut by the frame's edge or hidden in part by a player shows the start or the end of its
+#: word: 34 % of its letters or more (at least 2) is a piece worth spelling (tuned on videos; docs/models.md).
+PIECE, MIN_PIECE = 0.34, 2
 
 
 def normalize(text: str) -> str:
@@ -124,23 +128,44 @@ class TextSignatures:
     def known(self) -> list[tuple[str, str | None]]:
         return [(w, label) for label, words in self.signatures.items() for w in words] + [(w, None) for w in self.others]
 
-    def costs_by_label(self, costs: Sequence[float]) -> dict[str, tuple[float, float]]:
-        """Per label with a signature: (the cheapest of its words, the cheapest known string of
-        anyone else: another brand's word, a rival's, an ad board's), from `costs` (one per `known()`)."""
+    def spelled(self) -> list[tuple[str, str | None]]:
+        """`known()`, then the pieces of each known string a cut or half-hidden mark still shows
+        (its first or last 34 % or more of the letters) that belong to that string alone: what
+        weighing spells (VOLTIX cut to VOLT at the frame's edge still spells its own word)."""
         known = self.known()
-        if len(costs) != len(known):
+        words = [normalize(w) for w, _ in known]
+        pieces: dict[str, str | None] = {}
+        for (_, owner), word in zip(known, words):
+            shortest = max(MIN_PIECE, math.ceil(len(word) * PIECE))
+            for k in range(shortest, len(word)):
+                for piece in (word[:k], word[-k:]):
+                    if piece not in pieces and sum(piece in w for w in words) == 1:
+                        pieces[piece] = owner
+        return known + [(piece, owner) for piece, owner in pieces.items() if piece not in words]
+
+    def costs_by_label(self, costs: Sequence[float]) -> dict[str, tuple[float, float]]:
+        """Per label with a signature: (the cheapest of its words and their pieces, the cheapest
+        string of anyone else: another brand's, a rival's, an ad board's, or a piece of one), from
+        `costs` (one per `spelled()` string, or per `known()` one)."""
+        entries = self.spelled()
+        if len(costs) != len(entries):
+            entries = self.known()
+        if len(costs) != len(entries):
             return {}
         out = {}
         for label in self.signatures:
-            own = min((float(c) for c, (_, o) in zip(costs, known) if o == label), default=float("inf"))
-            rival = min((float(c) for c, (_, o) in zip(costs, known) if o != label), default=float("inf"))
+            own = min((float(c) for c, (_, o) in zip(costs, entries) if o == label), default=float("inf"))
+            rival = min((float(c) for c, (_, o) in zip(costs, entries) if o != label), default=float("inf"))
             out[label] = (own, rival)
         return out
 
     def judge(self, reading: Reading, costs: Sequence[float] | None = None) -> Evidence:
         """What the reading says; `costs` (shared/models/text/lexicon.py, one per `known()`
+        or `spelled()`
         string) let the recogniser's probabilities speak where its greedy reading is unsure."""
         known = self.known()
+        if costs is not None and len(costs) == len(self.spelled()):
+            costs = costs[:len(known)]  # pieces weigh; only whole words say what a crop reads
         if costs is not None and len(costs) == len(known) and len(known):
             order = np.argsort(costs)
             best = int(order[0])
