@@ -21,8 +21,9 @@ recording floor, so a variant reading from a higher floor differs slightly from 
 frames; 3 typeset brand videos made like bench/analysis.py's, seeds 4-6), `demo` (the README's
 broadcast-like clip and its labeled stills, as `brandvis demo-data` writes them) and `bench`
 (bench/analysis.py's own: seed 7's model, videos 1-3: report, do not tune). `replay --video`
-prints the mean per-brand screen-time error and frame presence P/R/F1 per set, per variant, with
-identity carried along tracks as the detect stage does per 30-s segment.
+prints the mean per-brand screen-time error, frame presence P/R/F1 and the sampled frames that
+report a brand absent from the video, per set, per variant, with identity carried along tracks as
+the detect stage does per 30-s segment.
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ class Replayer:
             costs = self.lexicon.costs(p)
             reading = self.reader.decode(p)
             evidence = self.text.judge(reading, costs)
-            weights = self.text.costs_by_label(costs) if self.fusion.weighing and evidence.silent else None
+            weights = self.text.weights(costs) if self.fusion.weighing and evidence.silent else None
             for k in members:
                 self.fusion.use(out.probs[k], self.head.labels, self.text_labels, evidence, weights)
                 out.evidence[k] = evidence
@@ -187,7 +188,7 @@ def record_video(name: str) -> Path:
 def replay_video(rec: dict, fusion: Fusion, carry: Carry | None) -> dict:
     """Mean per-brand screen-time error (brands on screen) and frame presence P/R/F1."""
     play = Replayer(rec, fusion)
-    errors, tp, fp, fn = [], 0, 0, 0
+    errors, tp, fp, fn, absent = [], 0, 0, 0, 0
     for v in rec["videos"]:
         scored = [play.fused(f) for f in v["frames"]]
         if carry is not None:
@@ -201,17 +202,19 @@ def replay_video(rec: dict, fusion: Fusion, carry: Carry | None) -> dict:
                       for f, got in zip(v["frames"], found) if label in got)
             if true_s > 0:
                 errors.append(abs(est - true_s) / true_s)
+            else:
+                absent += sum(label in got for got in found)
     p, r = tp / max(1, tp + fp), tp / max(1, tp + fn)
-    return {"error": float(np.mean(errors)), "P": p, "R": r, "F1": 2 * p * r / max(1e-9, p + r)}
+    return {"error": float(np.mean(errors)), "P": p, "R": r, "F1": 2 * p * r / max(1e-9, p + r), "absent": absent}
 
 
 VARIANTS = {
-    "shipped (readings that name nothing leave the head alone)": Fusion(),
-    "every reading weighed (BRANDVIS_TEXT_WEIGHING=1)": Fusion(weighing=True),
-    "weighed, read from 0.03": Fusion(weighing=True, read_from=0.03),
-    "weighed, read from 0.1": Fusion(weighing=True, read_from=0.1),
-    "weighed, no rival term": Fusion(weighing=True, rival=0.0),
-    "weighed, weight 0.8, fair 3.0": Fusion(weighing=True, weight=0.8, fair=3.0),
+    "readings that name nothing leave the head alone (BRANDVIS_TEXT_WEIGHING=0)": Fusion(weighing=False),
+    "every reading weighed (shipped)": Fusion(),
+    "weighed, read from 0.05": Fusion(read_from=0.05),
+    "weighed, read from 0.1": Fusion(read_from=0.1),
+    "weighed, no rival term": Fusion(rival=0.0),
+    "weighed, weight 1.2 (the last release's)": Fusion(weight=1.2),
 }
 
 VIDEO_VARIANTS = {
@@ -219,7 +222,8 @@ VIDEO_VARIANTS = {
     "no weighing, identity along tracks": (Fusion(weighing=False), Carry()),
     "weighing, each frame on its own": (Fusion(), None),
     "weighing + identity along tracks (shipped)": (Fusion(), Carry()),
-    "weighing (weight 1.2) + tracks": (Fusion(weight=1.2), Carry()),
+    "weighing (weight 1.2, the last release's) + tracks": (Fusion(weight=1.2), Carry()),
+    "weighing (read from 0.05) + tracks": (Fusion(read_from=0.05), Carry()),
     "weighing + tracks linked at IoU 0.2, from head 0.1 (the last release's tracks)": (
         Fusion(), Carry(min_iou=0.2, floor=0.1)),
 }
@@ -245,7 +249,8 @@ def main() -> None:
         for title, (fusion, carry) in VIDEO_VARIANTS.items():
             rows = {name: replay_video(rec, fusion, carry) for name, rec in vrecs.items()}
             print(f"{title:60s} " + "   ".join(
-                f"{name}: error {100 * r['error']:4.1f} % P {r['P']:.3f} R {r['R']:.3f} F1 {r['F1']:.3f}"
+                f"{name}: error {100 * r['error']:4.1f} % P {r['P']:.3f} R {r['R']:.3f} F1 {r['F1']:.3f} "
+                f"absent brands' frames {r['absent']}"
                 for name, r in rows.items()), flush=True)
         return
     seeds = args.seed or [11, 13]

@@ -164,9 +164,11 @@ def test_weighing_spells_the_pieces_a_cut_mark_shows_that_belong_to_one_word_alo
     costs = [9.0] * len(sig.spelled())
     costs[list(spelled).index("TIX")] = 0.5
     costs[list(spelled).index("DALE")] = 0.2
-    by_label = sig.costs_by_label(costs)
-    assert by_label["Voltix"] == (0.5, 0.2) and by_label["Nordane"] == (9.0, 0.2)
-    assert sig.costs_by_label([1.0, 2.0, 3.0, 4.0])["Voltix"] == (1.0, 2.0)  # whole words only still works
+    whole, pieces = sig.weights(costs)
+    assert pieces["Voltix"] == (0.5, 0.2) and pieces["Nordane"] == (9.0, 0.2)
+    assert whole["Voltix"] == (9.0, 9.0) == whole["Nordane"]
+    assert sig.costs_by_label([1.0, 2.0, 3.0, 4.0])["Voltix"] == (1.0, 2.0)  # costs over whole words alone
+    assert sig.costs_by_label([1.0, 2.0, 3.0, 4.0], pieces=True) == {}
     # only whole words say what a crop reads: a cheap piece is no rescue
     assert sig.judge(reading("", 0.0), costs).silent
 
@@ -181,12 +183,21 @@ def test_a_mark_cut_by_the_frame_edge_keeps_its_brand_when_weighed():
     labels, text_labels = ["Kestrel"], np.array([True, False])
     whole = Lexicon(reader.chars, [w for w, _ in sig.known()])
     pieces = Lexicon(reader.chars, [w for w, _ in sig.spelled()])
-    after = {}
-    for name, lexicon in (("whole words", whole), ("pieces", pieces)):
-        p = np.array([0.6, 0.4])
-        Fusion().weigh(p, labels, text_labels, sig.costs_by_label(lexicon.costs(probs)))
-        after[name] = float(p[0])
-    assert after["pieces"] > 0.9 and after["whole words"] < 0.1, (after, reader.decode(probs))
+    p = np.array([0.6, 0.4])
+    Fusion().weigh(p, labels, text_labels, sig.costs_by_label(whole.costs(probs)))
+    assert p[0] < 0.1, reader.decode(probs)  # spelling all of Kestrel there is dear
+    p = np.array([0.6, 0.4])
+    Fusion().weigh(p, labels, text_labels, *sig.weights(pieces.costs(probs)))
+    assert p[0] == pytest.approx(0.6)  # "KES" is cheap: the head's yes is kept
+
+
+def test_a_cheap_piece_keeps_the_heads_yes_but_never_adds_one():
+    labels, text_labels = ["Orbana"], np.array([True, False])
+    whole, pieces = {"Orbana": (7.0, 6.0)}, {"Orbana": (1.0, 4.0)}  # "AA" spells ANA cheaply, ORBANA dearly
+    low, high = np.array([0.07, 0.93]), np.array([0.6, 0.4])
+    Fusion().weigh(low, labels, text_labels, whole, pieces)
+    Fusion().weigh(high, labels, text_labels, whole, pieces)
+    assert low[0] == pytest.approx(0.07) and high[0] == pytest.approx(0.6)  # kept, neither lifted
 
 
 def test_weighing_real_readings_lifts_a_small_mark_and_drops_background_and_the_rival():

@@ -131,7 +131,7 @@ class LocalDetector:
         for (i, members), probs in zip(wanted, self.reader.probabilities(crops)):
             costs = self.lexicon.costs(probs) if self.lexicon is not None else None
             evidence = self.text.judge(self.reader.decode(probs), costs)
-            weights = (self.text.costs_by_label(costs) if self.fusion.weighing and costs is not None and evidence.silent
+            weights = (self.text.weights(costs) if self.fusion.weighing and costs is not None and evidence.silent
                        else None)
             for k in members:
                 self.fusion.use(scored[i].probs[k], self.head.labels, self.text_labels, evidence, weights)

@@ -19,6 +19,9 @@ from shared.models.local.head import candidates
 from shared.models.text.match import Evidence, TextSignatures, learn
 from shared.models.text.reader import Reading, TextReader
 
+Costs = dict[str, tuple[float, float]]  # label -> (its cheapest string's cost, anyone else's), nats a letter
+Weights = tuple[Costs, Costs]  # over whole words; over words and their pieces (TextSignatures.weights)
+
 PAD_X, PAD_Y = 0.08, 0.12  # crops reach this far past the box (fractions of its width/height)
 MIN_CROP_H = 6
 
@@ -48,7 +51,7 @@ class Fusion:
     # and per nat a letter it beats everyone else's. Setting BRANDVIS_TEXT_WEIGHING turns it off.
     # Weight tuned on video (bench/fusion.py --video tune/demo), where screen time is measured.
     weighing: bool = True
-    weight: float = 0.5
+    weight: float = 0.8
     fair: float = 3.5
     rival: float = 2.0
     rival_cap: float = 2.0
@@ -67,21 +70,31 @@ class Fusion:
             probs[text_labels] *= self.veto
 
     def use(self, probs: np.ndarray, labels: Sequence[str], text_labels: np.ndarray, evidence: Evidence,
-            weights: dict[str, tuple[float, float]] | None) -> None:
+            weights: Weights | None) -> None:
         """In place: weigh by `weights` (a silent reading's costs, when weighing) or apply `evidence`."""
-        if weights:
-            self.weigh(probs, labels, text_labels, weights)
+        if weights and weights[0]:
+            self.weigh(probs, labels, text_labels, *weights)
         else:
             self.apply(probs, labels, text_labels, evidence)
 
-    def weigh(self, probs: np.ndarray, labels: Sequence[str], text_labels: np.ndarray,
-              costs: dict[str, tuple[float, float]]) -> None:
+    def weigh(self, probs: np.ndarray, labels: Sequence[str], text_labels: np.ndarray, costs: Costs,
+              pieces: Costs | None = None) -> None:
         """In place, for a reading that names no word: each text label's score moves by how
         cheaply the crop spells its word (`costs`: label -> (its word's cost, the cheapest other
         known string's), nats a letter). Background spells no brand (8 nats a letter, typically)
         and loses the head's doubtful yes; a small blurred mark spells its own word at 1-2 and
-        keeps it, or gains it back; a look-alike spells its rival's word more cheaply and loses it
-        (tuned on benchmark seeds 11 and 13; docs/models.md)."""
+        keeps it, or gains it back; a look-alike spells its rival's word more cheaply and loses it.
+        `pieces` (the same, over the pieces of words a cut or half-hidden mark shows too) may keep
+        the head's yes, never add one: "ANA" is cheap in much lettering that is not ORBANA
+        (tuned on videos and stills; docs/models.md)."""
+        head = probs.copy()
+        self._move(probs, labels, text_labels, costs)
+        if pieces:
+            cut = head.copy()
+            self._move(cut, labels, text_labels, pieces)
+            np.maximum(probs, np.minimum(head, cut), out=probs)
+
+    def _move(self, probs: np.ndarray, labels: Sequence[str], text_labels: np.ndarray, costs: Costs) -> None:
         for k, label in enumerate(labels):
             own, rival = costs.get(label, (float("inf"), float("inf")))
             if not text_labels[k] or not np.isfinite(own):

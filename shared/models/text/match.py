@@ -143,21 +143,24 @@ class TextSignatures:
                         pieces[piece] = owner
         return known + [(piece, owner) for piece, owner in pieces.items() if piece not in words]
 
-    def costs_by_label(self, costs: Sequence[float]) -> dict[str, tuple[float, float]]:
-        """Per label with a signature: (the cheapest of its words and their pieces, the cheapest
-        string of anyone else: another brand's, a rival's, an ad board's, or a piece of one), from
-        `costs` (one per `spelled()` string, or per `known()` one)."""
-        entries = self.spelled()
-        if len(costs) != len(entries):
-            entries = self.known()
-        if len(costs) != len(entries):
+    def costs_by_label(self, costs: Sequence[float], pieces: bool = False) -> dict[str, tuple[float, float]]:
+        """Per label with a signature: (the cheapest of its words, the cheapest string of anyone
+        else: another brand's, a rival's, an ad board's), from `costs` (one per `spelled()` string,
+        or per `known()` one); with `pieces`, the words' pieces count too."""
+        known, spelled = self.known(), self.spelled()
+        if len(costs) not in (len(known), len(spelled)) or (pieces and len(costs) != len(spelled)):
             return {}
+        entries = spelled if pieces else known
         out = {}
         for label in self.signatures:
             own = min((float(c) for c, (_, o) in zip(costs, entries) if o == label), default=float("inf"))
             rival = min((float(c) for c, (_, o) in zip(costs, entries) if o != label), default=float("inf"))
             out[label] = (own, rival)
         return out
+
+    def weights(self, costs: Sequence[float]) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float]]]:
+        """What `Fusion.weigh` moves a silent reading's labels by: whole words, then pieces too."""
+        return self.costs_by_label(costs), self.costs_by_label(costs, pieces=True)
 
     def judge(self, reading: Reading, costs: Sequence[float] | None = None) -> Evidence:
         """What the reading says; `costs` (shared/models/text/lexicon.py, one per `known()`
