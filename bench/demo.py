@@ -38,7 +38,7 @@ from shared.submit import Submitter  # noqa: E402
 def table(report: dict, truth: dict) -> list[str]:
     """The comparison a newcomer makes: report screen time vs truth.json, per brand."""
     reported = {b["label"]: b["screen_time_s"] for b in report["brands"]}
-    lines = [f"| brand | reported s | true s | error |", "|---|---:|---:|---:|"]
+    lines = ["| brand | reported s | true s | error |", "|---|---:|---:|---:|"]
     for label, true_s in truth["screen_time_s"].items():
         got = reported.get(label, 0.0)
         if true_s > 0:
