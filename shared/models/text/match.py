@@ -13,6 +13,7 @@ a letter the recogniser was unsure of weighs little.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -132,6 +133,10 @@ class TextSignatures:
         """`known()`, then the pieces of each known string a cut or half-hidden mark still shows
         (its first or last 34 % or more of the letters) that belong to that string alone: what
         weighing spells (VOLTIX cut to VOLT at the frame's edge still spells its own word)."""
+        return self.known() + self._pieces
+
+    @functools.cached_property
+    def _pieces(self) -> list[tuple[str, str | None]]:  # once per model: every crop's weighing asks
         known = self.known()
         words = [normalize(w) for w, _ in known]
         pieces: dict[str, str | None] = {}
@@ -141,7 +146,7 @@ class TextSignatures:
                 for piece in (word[:k], word[-k:]):
                     if piece not in pieces and sum(piece in w for w in words) == 1:
                         pieces[piece] = owner
-        return known + [(piece, owner) for piece, owner in pieces.items() if piece not in words]
+        return [(piece, owner) for piece, owner in pieces.items() if piece not in words]
 
     def costs_by_label(self, costs: Sequence[float], pieces: bool = False) -> dict[str, tuple[float, float]]:
         """Per label with a signature: (the cheapest of its words, the cheapest string of anyone
@@ -163,9 +168,8 @@ class TextSignatures:
         return self.costs_by_label(costs), self.costs_by_label(costs, pieces=True)
 
     def judge(self, reading: Reading, costs: Sequence[float] | None = None) -> Evidence:
-        """What the reading says; `costs` (shared/models/text/lexicon.py, one per `known()`
-        or `spelled()`
-        string) let the recogniser's probabilities speak where its greedy reading is unsure."""
+        """What the reading says; `costs` (shared/models/text/lexicon.py, one per `known()` or
+        `spelled()` string) let the recogniser's probabilities speak where its greedy reading is unsure."""
         known = self.known()
         if costs is not None and len(costs) == len(self.spelled()):
             costs = costs[:len(known)]  # pieces weigh; only whole words say what a crop reads
