@@ -51,12 +51,13 @@ from shared.models.local.trainer import LabeledImage  # noqa: E402
 from shared.models.text.lexicon import Lexicon  # noqa: E402
 from shared.models.text.reader import load_reader  # noqa: E402
 from shared.media.images import decode_jpeg, encode_jpeg  # noqa: E402
-from devtools.synth.benchmark import make_benchmark, make_typeset_logos  # noqa: E402
-from devtools.synth.broadcast import DEMO_LABELED, make_broadcast, make_stadium, stills  # noqa: E402
+from devtools.synth.benchmark import make_benchmark  # noqa: E402
+from devtools.synth.broadcast import demo_world  # noqa: E402
 from devtools.synth.scenes import photo_library  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache"
 FLOOR = 0.03
+EVERY_S = 0.5  # video sets are sampled at 2 frames a second, as bench/analysis.py analyses them
 SEGMENT_FRAMES = 60  # sampled frames a detect message carries (30-s segments at 2 fps)
 
 
@@ -142,7 +143,7 @@ def replay(rec: dict, fusion: Fusion) -> dict:
             "reads": play.reads / len(rec["frames"])}
 
 
-def sampled(path: Path, fps: float, every: float = 0.5) -> list[tuple[float, np.ndarray]]:
+def sampled(path: Path, fps: float, every: float = EVERY_S) -> list[tuple[float, np.ndarray]]:
     """(t, frame) every `every` seconds: the frame shown at t, stored and read back as JPEG."""
     frames = []
     with av.open(str(path)) as container:
@@ -156,14 +157,10 @@ def sampled(path: Path, fps: float, every: float = 0.5) -> list[tuple[float, np.
 
 def record_video(name: str) -> Path:
     photos = photo_library()
-    if name == "demo":  # as devtools.synth.broadcast.make_demo draws it
-        rng = np.random.default_rng(7)
-        brands, distractors = make_typeset_logos(rng)
-        stadium = make_stadium(brands, distractors, seed=7)
-        train_frames = stills(stadium, DEMO_LABELED, (1280, 720), seed=8)
-        absent = [brands[int(rng.integers(0, len(brands)))].name]
-        videos = [make_broadcast(CACHE / "fusion-demo.mp4", stadium, seconds=60, size=(1280, 720), seed=9,
-                                 absent=absent)]
+    if name == "demo":  # what `brandvis demo-data` writes
+        world = demo_world()
+        brands, train_frames = world.brands, world.stills
+        videos = [world.clip(CACHE / "fusion-demo.mp4")]
     else:
         bench = make_benchmark(seed=11 if name == "tune" else 7, n_test=0, photos=photos, family="typeset")
         brands, train_frames = bench.brands, bench.train
@@ -198,7 +195,7 @@ def replay_video(rec: dict, fusion: Fusion, carry: Carry | None) -> dict:
         for f, got in zip(v["frames"], found):
             tp, fp, fn = tp + len(got & f["brands"]), fp + len(got - f["brands"]), fn + len(f["brands"] - got)
         for label, true_s in v["truth"].items():
-            est = sum(min(v["seconds"], f["t"] + 0.25) - max(0.0, f["t"] - 0.25)
+            est = sum(min(v["seconds"], f["t"] + EVERY_S / 2) - max(0.0, f["t"] - EVERY_S / 2)
                       for f, got in zip(v["frames"], found) if label in got)
             if true_s > 0:
                 errors.append(abs(est - true_s) / true_s)

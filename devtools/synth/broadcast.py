@@ -383,21 +383,44 @@ class Demo:
     truth: Path
 
 
+@dataclass(frozen=True)
+class DemoWorld:
+    """The demo's stadium, its labeled stills and the brand its clip leaves out (what
+    `brandvis demo-data` writes, and bench/fusion.py records without writing files)."""
+
+    brands: list[Logo]
+    stadium: Stadium
+    stills: list[Frame]
+    absent: list[str]
+    seed: int
+
+    def clip(self, path: Path, seconds: float = 60.0, size: tuple[int, int] = (1280, 720)) -> BrandVideo:
+        return make_broadcast(path, self.stadium, seconds=seconds, size=size, seed=self.seed + 2, absent=self.absent)
+
+
+def demo_world(size: tuple[int, int] = (1280, 720), labeled: int = DEMO_LABELED, seed: int = 7) -> DemoWorld:
+    from devtools.synth.benchmark import make_typeset_logos
+
+    rng = np.random.default_rng(seed)
+    brands, distractors = make_typeset_logos(rng)
+    stadium = make_stadium(brands, distractors, seed=seed)
+    labeled_stills = stills(stadium, labeled, size, seed=seed + 1)
+    absent = [brands[int(rng.integers(0, len(brands)))].name]
+    return DemoWorld(list(brands), stadium, labeled_stills, absent, seed)
+
+
 def make_demo(out_dir: Path, seconds: float = 60.0, size: tuple[int, int] = (1280, 720),
               labeled: int = DEMO_LABELED, seed: int = 7) -> Demo:
     """`brandvis demo-data`: the typeset brands on the boards of one stadium; OUT/labels (Ground
     Truth manifest of stills), OUT/match.mp4 (one brand never shows) and OUT/truth.json."""
     import json
 
-    from devtools.synth.benchmark import export_ground_truth, make_typeset_logos
+    from devtools.synth.benchmark import export_ground_truth
 
-    rng = np.random.default_rng(seed)
-    brands, distractors = make_typeset_logos(rng)
-    stadium = make_stadium(brands, distractors, seed=seed)
-    manifest = export_ground_truth(stills(stadium, labeled, size, seed=seed + 1), out_dir / "labels")
-    absent = [brands[int(rng.integers(0, len(brands)))].name]
-    video = make_broadcast(out_dir / "match.mp4", stadium, seconds=seconds, size=size, seed=seed + 2, absent=absent)
+    world = demo_world(size, labeled, seed)
+    manifest = export_ground_truth(world.stills, out_dir / "labels")
+    video = world.clip(out_dir / "match.mp4", seconds, size)
     truth = out_dir / "truth.json"
-    times = {b.name: round(video.screen_time(b.name), 2) for b in brands}
+    times = {b.name: round(video.screen_time(b.name), 2) for b in world.brands}
     truth.write_text(json.dumps({"screen_time_s": times, "absent": video.absent}, indent=1))
     return Demo(manifest, video, truth)
