@@ -16,14 +16,16 @@ seed 7 is the held-out one, to report, not to choose by. A replay groups candida
 recording floor, so a variant reading from a higher floor differs slightly from the detector
 (0.003 F1 on seed 7); end-to-end figures come from bench/models.py.
 
-`--video` does the same on video, where the product's number is screen time: the sampled frames
-(2 fps, JPEG round trip as extraction stores them) of `tune` (a model from seed 11's labeled
-frames; 3 typeset brand videos made like bench/analysis.py's, seeds 4-6), `demo` (the README's
-broadcast-like clip and its labeled stills, as `brandvis demo-data` writes them) and `bench`
-(bench/analysis.py's own: seed 7's model, videos 1-3: report, do not tune). `replay --video`
-prints the mean per-brand screen-time error, frame presence P/R/F1 and the sampled frames that
-report a brand absent from the video, per set, per variant, with identity carried along tracks as
-the detect stage does per 30-s segment.
+`--video` does the same on video, where the product's number is screen time, as the product sees
+it: the model trained as the train stage trains it (`fit_object_model`, on the labeled frames as
+exported JPEGs, labels sorted), the frames sampled at 2 fps by the extract stage's own code (its
+segments of whole GOPs, its JPEGs). Sets: `tune` (a model from seed 11's labeled frames; 3 typeset
+brand videos made like bench/analysis.py's, seeds 4-6), `demo` (the README's broadcast-like clip
+and its labeled stills, as `brandvis demo-data` writes them) and `bench` (bench/analysis.py's own:
+seed 7's model, videos 1-3: report, do not tune). `replay --video` prints the mean per-brand
+screen-time error, frame presence P/R/F1 and the sampled frames that report a brand absent from
+the video, per set, per variant, with identity carried along tracks per segment as the detect
+stage does, and marks followed onto the frames that lost them (which decodes the videos again).
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ import pickle
 import sys
 from pathlib import Path
 
-import av
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,12 +46,19 @@ from bench.models import shipped  # noqa: E402
 from shared.models.local.base import load_base  # noqa: E402
 from shared.detections import Detections  # noqa: E402
 from shared.models.local.detector import LocalDetector, Scored, mark_groups  # noqa: E402
+from shared.models.local.follow import PRIOR, follow, with_followed  # noqa: E402
 from shared.models.local.reading import Fusion, crop  # noqa: E402
 from shared.models.local.tracks import Carry, carry_identity  # noqa: E402
 from shared.models.local.trainer import LabeledImage  # noqa: E402
 from shared.models.text.lexicon import Lexicon  # noqa: E402
 from shared.models.text.reader import load_reader  # noqa: E402
+from shared.config import Config  # noqa: E402
+from shared.media.extraction import extract_segment  # noqa: E402
+from shared.media.frames import SegmentReader  # noqa: E402
 from shared.media.images import decode_jpeg, encode_jpeg  # noqa: E402
+from shared.media.probe import probe_video  # noqa: E402
+from shared.media.segments import plan_segments  # noqa: E402
+from shared.media.types import Sampling  # noqa: E402
 from devtools.synth.benchmark import make_benchmark  # noqa: E402
 from devtools.synth.broadcast import demo_world  # noqa: E402
 from devtools.synth.scenes import photo_library  # noqa: E402
@@ -58,7 +66,6 @@ from devtools.synth.scenes import photo_library  # noqa: E402
 CACHE = ROOT / "bench" / ".cache"
 FLOOR = 0.03
 EVERY_S = 0.5  # video sets are sampled at 2 frames a second, as bench/analysis.py analyses them
-SEGMENT_FRAMES = 60  # sampled frames a detect message carries (30-s segments at 2 fps)
 
 
 def record(seed: int, n: int) -> Path:
@@ -101,8 +108,8 @@ class Replayer:
 
     def __init__(self, rec: dict, fusion: Fusion) -> None:
         self.head, self.text, self.fusion = rec["head"], rec["text"], fusion
-        self.detector = LocalDetector(self.head, load_base(self.head.base), fusion=fusion)
         self.reader = load_reader()
+        self.detector = LocalDetector(self.head, load_base(self.head.base), self.text, self.reader, fusion)
         self.lexicon = Lexicon(self.reader.chars, [w for w, _ in self.text.spelled()])
         self.text_labels = np.array([label in self.text.signatures for label in self.head.labels] + [False])
         self.reads = 0
@@ -143,16 +150,18 @@ def replay(rec: dict, fusion: Fusion) -> dict:
             "reads": play.reads / len(rec["frames"])}
 
 
-def sampled(path: Path, fps: float, every: float = EVERY_S) -> list[tuple[float, np.ndarray]]:
-    """(t, frame) every `every` seconds: the frame shown at t, stored and read back as JPEG."""
-    frames = []
-    with av.open(str(path)) as container:
-        k = 0
-        for n, frame in enumerate(container.decode(video=0)):
-            while int(np.floor(k * every * fps + 1e-9)) == n:
-                frames.append((k * every, decode_jpeg(encode_jpeg(frame.to_ndarray(format="bgr24")))))
-                k += 1
-    return frames
+def sampled(path: Path, every: float = EVERY_S) -> list[tuple[float, int, np.ndarray]]:
+    """(t, segment, frame) every `every` seconds, as the extract stage stores them: the same
+    segments (whole GOPs, at least 30 s), the same samples, the same JPEGs, read back."""
+    info, config = probe_video(path), Config()
+    out = []
+    for seg in plan_segments(info, config.segment_seconds):
+        reader = SegmentReader(path, seg, Sampling.at_fps(1 / every), info.time_base, info.origin_pts, info.end_s,
+                               tiles=False)
+        saved: dict[str, bytes] = {}
+        done = extract_segment(reader, lambda name, jpeg, _meta: saved.__setitem__(name, jpeg), config.jpeg_quality)
+        out += [(f["t"], seg.index, decode_jpeg(saved[f["name"]])) for f in done.frames]
+    return out
 
 
 def record_video(name: str) -> Path:
@@ -167,13 +176,15 @@ def record_video(name: str) -> Path:
         videos = brand_videos(bench, "typeset", 60, photos, False, first_seed=4 if name == "tune" else 1)
     labels = [b.name for b in brands]
     base, reader = load_base(), load_reader()
-    train = [LabeledImage(f.image, [(i.label, i.box) for i in f.instances if i.is_brand]) for f in train_frames]
-    head, text = shipped(train, labels, base)
+    # As the train stage sees them: the labeled frames as exported (JPEG, quality 95), labels sorted
+    train = [LabeledImage(decode_jpeg(encode_jpeg(f.image, 95)), [(i.label, i.box) for i in f.instances if i.is_brand])
+             for f in train_frames]
+    head, text = shipped(train, sorted(labels), base)
     look = Looker(head, text, base, reader)
     out = []
     for v in videos:
-        frames = [{**look(image), "t": t, "brands": v.brands_at(t)} for t, image in sampled(v.path, v.fps)]
-        out.append({"name": v.path.name, "seconds": v.seconds, "frames": frames,
+        frames = [{**look(image), "t": t, "segment": seg, "brands": v.brands_at(t)} for t, seg, image in sampled(v.path)]
+        out.append({"name": v.path.name, "path": str(v.path), "seconds": v.seconds, "frames": frames,
                     "truth": {label: v.screen_time(label) for label in labels}})
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"fusion-video-{name}.pkl"
@@ -182,16 +193,39 @@ def record_video(name: str) -> Path:
     return path
 
 
-def replay_video(rec: dict, fusion: Fusion, carry: Carry | None) -> dict:
-    """Mean per-brand screen-time error (brands on screen) and frame presence P/R/F1."""
+def video_frames(v: dict) -> list[np.ndarray]:
+    """A recorded video's sampled frames again (following marks looks at them)."""
+    path = Path(v["path"])
+    if not path.exists():
+        raise SystemExit(f"{path} is gone: record the set again (bench/fusion.py record --video ...)")
+    return [image for _, _, image in sampled(path)]
+
+
+def segments(frames: list) -> list[slice]:
+    """Runs of frames from one segment: what one detect message sees."""
+    cuts = [0] + [i for i in range(1, len(frames)) if frames[i]["segment"] != frames[i - 1]["segment"]] + [len(frames)]
+    return [slice(a, b) for a, b in zip(cuts, cuts[1:])]
+
+
+def replay_video(rec: dict, fusion: Fusion, carry: Carry | None, following: bool = False) -> dict:
+    """Mean per-brand screen-time error (brands on screen), frame presence P/R/F1, and crops read
+    per sampled frame to follow marks (shared/models/local/follow.py)."""
     play = Replayer(rec, fusion)
-    errors, tp, fp, fn, absent = [], 0, 0, 0, 0
+    errors, tp, fp, fn, absent, n = [], 0, 0, 0, 0, 0
     for v in rec["videos"]:
         scored = [play.fused(f) for f in v["frames"]]
-        if carry is not None:
-            for k in range(0, len(scored), SEGMENT_FRAMES):
-                carry_identity(scored[k:k + SEGMENT_FRAMES], play.head.labels, play.text_labels, carry)
-        found = [set(play.found(s).labels) for s in scored]
+        images = video_frames(v) if following else []
+        found = []
+        for part in segments(v["frames"]):
+            if carry is not None:
+                carry_identity(scored[part], play.head.labels, play.text_labels, carry)
+            det = [play.found(s) for s in scored[part]]
+            if following:
+                more = follow(det, images[part], lambda c, lab: play.detector.reread(c, lab, PRIOR),
+                              set(play.text.signatures))
+                det = [with_followed(d, m, 0.5) for d, m in zip(det, more)]
+            found += [set(d.labels) for d in det]
+        n += len(found)
         for f, got in zip(v["frames"], found):
             tp, fp, fn = tp + len(got & f["brands"]), fp + len(got - f["brands"]), fn + len(f["brands"] - got)
         for label, true_s in v["truth"].items():
@@ -202,7 +236,8 @@ def replay_video(rec: dict, fusion: Fusion, carry: Carry | None) -> dict:
             else:
                 absent += sum(label in got for got in found)
     p, r = tp / max(1, tp + fp), tp / max(1, tp + fn)
-    return {"error": float(np.mean(errors)), "P": p, "R": r, "F1": 2 * p * r / max(1e-9, p + r), "absent": absent}
+    return {"error": float(np.mean(errors)), "P": p, "R": r, "F1": 2 * p * r / max(1e-9, p + r), "absent": absent,
+            "follow_reads": play.detector.reads / max(1, n)}
 
 
 VARIANTS = {
@@ -214,15 +249,15 @@ VARIANTS = {
     "weighed, weight 1.2 (the last release's)": Fusion(weight=1.2),
 }
 
-VIDEO_VARIANTS = {
-    "no weighing, each frame on its own (the last release)": (Fusion(weighing=False), None),
-    "no weighing, identity along tracks": (Fusion(weighing=False), Carry()),
-    "weighing, each frame on its own": (Fusion(), None),
-    "weighing + identity along tracks (shipped)": (Fusion(), Carry()),
-    "weighing (weight 1.2, the last release's) + tracks": (Fusion(weight=1.2), Carry()),
-    "weighing (read from 0.05) + tracks": (Fusion(read_from=0.05), Carry()),
-    "weighing + tracks linked at IoU 0.2, from head 0.1 (the last release's tracks)": (
-        Fusion(), Carry(min_iou=0.2, floor=0.1)),
+VIDEO_VARIANTS = {  # fusion, identity along tracks, marks followed onto frames that lost them
+    "no weighing, each frame on its own (two releases ago)": (Fusion(weighing=False), None, False),
+    "no weighing, identity along tracks": (Fusion(weighing=False), Carry(), False),
+    "weighing, each frame on its own": (Fusion(), None, False),
+    "weighing + identity along tracks (the last release)": (Fusion(), Carry(), False),
+    "weighing + tracks + marks followed (shipped)": (Fusion(), Carry(), True),
+    "weighing + marks followed, no tracks": (Fusion(), None, True),
+    "weighing (weight 1.2) + tracks + followed": (Fusion(weight=1.2), Carry(), True),
+    "weighing (read from 0.05) + tracks + followed": (Fusion(read_from=0.05), Carry(), True),
 }
 
 
@@ -243,11 +278,12 @@ def main() -> None:
         for name in args.video:
             path = CACHE / f"fusion-video-{name}.pkl"
             vrecs[name] = pickle.loads((path if path.exists() else record_video(name)).read_bytes())
-        for title, (fusion, carry) in VIDEO_VARIANTS.items():
-            rows = {name: replay_video(rec, fusion, carry) for name, rec in vrecs.items()}
-            print(f"{title:60s} " + "   ".join(
+        for title, (fusion, carry, following) in VIDEO_VARIANTS.items():
+            rows = {name: replay_video(rec, fusion, carry, following) for name, rec in vrecs.items()}
+            print(f"{title:52s} " + "   ".join(
                 f"{name}: error {100 * r['error']:4.1f} % P {r['P']:.3f} R {r['R']:.3f} F1 {r['F1']:.3f} "
-                f"absent brands' frames {r['absent']}"
+                f"absent brands' frames {r['absent']}" + (f" follow reads/frame {r['follow_reads']:.2f}"
+                                                          if following else "")
                 for name, r in rows.items()), flush=True)
         return
     seeds = args.seed or [11, 13]

@@ -36,8 +36,8 @@ from shared.models.local.base import WEIGHTS, load_base  # noqa: E402
 from shared.models.local.concept import image_features  # noqa: E402
 from shared.models.local.detector import LocalDetector  # noqa: E402
 from shared.models.local.head import Head, fit_mlp  # noqa: E402
-from shared.models.local.backend import LocalBackend  # noqa: E402
-from shared.models.local.reading import Fusion, learn_signatures  # noqa: E402
+from shared.models.local.backend import LocalBackend, fit_object_model  # noqa: E402
+from shared.models.local.reading import Fusion  # noqa: E402
 from shared.models.local.trainer import LabeledImage, train_head  # noqa: E402
 from shared.models.metrics import Truth, evaluate  # noqa: E402
 from shared.models.text.match import TextSignatures, parse_words  # noqa: E402
@@ -134,8 +134,8 @@ def each(detect):  # type: ignore[no-untyped-def]
 
 def shipped(train: list[LabeledImage], labels: list[str], base):  # type: ignore[no-untyped-def]
     """What the local backend trains: the head, then what each label reads as."""
-    head = train_head(train, labels, base)
-    return head, learn_signatures([(t.image, t.boxes) for t in train], labels, base, load_reader())
+    model = fit_object_model(train, labels, base)
+    return model.head, model.text
 
 
 def batched(model, images, fusion: Fusion | None = None):  # type: ignore[no-untyped-def]

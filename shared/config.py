@@ -68,7 +68,8 @@ class Config:
     appearance_gap_s: float = 1.0  # detections closer than this are one appearance in reports
     detection_floor: float = 0.2  # detect keeps detections down to min(this, the job's threshold); reports apply
     # the threshold, so a finished job can be re-reported at any threshold from this floor up
-    identity_tracks: bool = True  # local models: carry a mark's reading along its track (docs/models.md)
+    identity_tracks: bool = True  # local models: carry a mark's reading along its track, and follow a found mark
+    # onto the neighbouring frames that lost it (docs/models.md)
     text_weighing: bool = True  # local models: a reading that names no word still moves each brand's score by
     # how cheaply the crop spells its word or a piece of it (docs/models.md)
     # Buckets a manifest's s3:// source-refs may name, beside the project's own (comma-separated); the

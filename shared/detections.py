@@ -9,7 +9,7 @@ DetectCustomLabels shape (fractions of the frame, `Left/Top/Width/Height`) comes
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -73,6 +73,12 @@ class Detections:
     @property
     def has_boxes(self) -> np.ndarray:
         return ~np.isnan(self.xyxy).any(axis=1)
+
+    @classmethod
+    def joined(cls, parts: Sequence[Detections]) -> Detections:
+        """One frame's detections from several sources, in order (the first one's image size; no `data`)."""
+        return cls(np.concatenate([p.xyxy for p in parts]), np.concatenate([p.confidence for p in parts]),
+                   np.concatenate([p.labels for p in parts]), parts[0].image_size)
 
     def with_nms(self, iou: float = 0.5, class_agnostic: bool = False) -> Detections:
         """Greedy non-maximum suppression, per label unless `class_agnostic`. A box is suppressed

@@ -8,12 +8,11 @@ is used only if it is already running: proposing boxes is not worth starting a b
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
-import cv2
 import numpy as np
 
+from shared.media.jpegs import JpegFrames
 from shared.labeling.task import LabelingTask, prelabels_key
 from shared.models.backend import TRAINING_COMPLETED, Backend
 from shared.models.store import ModelStore
@@ -22,13 +21,9 @@ from shared.storage import Storage
 MIN_CONFIDENCE = 0.9  # bench/labeling.py: at 0.5 a proposal cost a delete far more often than it saved a draw
 
 
-def _images(storage: Storage, keys: list[str]) -> Iterator[np.ndarray]:
-    def load(key: str) -> np.ndarray:
-        image = cv2.imdecode(np.frombuffer(storage.get_bytes(key), np.uint8), cv2.IMREAD_COLOR)
-        return image if image is not None else np.zeros((8, 8, 3), np.uint8)
-
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        yield from pool.map(load, keys)
+def _images(storage: Storage, keys: list[str]) -> JpegFrames:
+    """A sequence's frames (an unreadable one proposes nothing: it is blank)."""
+    return JpegFrames(keys, storage.get_bytes, lambda key: np.zeros((8, 8, 3), np.uint8))
 
 
 def propose(task: LabelingTask, models: ModelStore, backend_for: Callable[[str], Backend],

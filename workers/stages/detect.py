@@ -13,14 +13,13 @@ S3 keys and reads them itself (no download and re-encode here).
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
-import cv2
 import numpy as np
 
 from shared import layout
 from shared.errors import JobError, RetryLater
+from shared.media.jpegs import JpegFrames
 from shared.messages import DetectMessage
 from shared.models.lifecycle import START_RECHECK_S, trained_version
 from shared.storage import Storage
@@ -31,22 +30,14 @@ from workers.registry import Result, stage
 BATCH = 8
 
 
-def decoded_frames(storage: Storage, frames: Sequence[dict[str, Any]], ahead: int = BATCH) -> Iterator[np.ndarray]:
-    """Frames in order, downloaded and decoded on threads at most `ahead` frames in front of use."""
+def stored_frames(storage: Storage, frames: Sequence[dict[str, Any]]) -> JpegFrames:
+    """The segment's frames, decoded as the backend reads them (and again if it looks back)."""
+    names = {f["key"]: f["name"] for f in frames}
 
-    def load(frame: dict[str, Any]) -> np.ndarray:
-        image = cv2.imdecode(np.frombuffer(storage.get_bytes(frame["key"]), np.uint8), cv2.IMREAD_COLOR)
-        if image is None:
-            raise JobError(f"frame {frame['name']} is not a readable JPEG")
-        return image
+    def unreadable(key: str) -> np.ndarray:
+        raise JobError(f"frame {names[key]} is not a readable JPEG")
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        pending = [pool.submit(load, f) for f in frames[:ahead]]
-        for i in range(len(frames)):
-            image = pending.pop(0).result()
-            if i + ahead < len(frames):
-                pending.append(pool.submit(load, frames[i + ahead]))
-            yield image
+    return JpegFrames([f["key"] for f in frames], storage.get_bytes, unreadable, ahead=BATCH)
 
 
 @stage("detect", visibility_timeout=300, time_limit=1800)
@@ -68,7 +59,7 @@ def detect(msg: DetectMessage, ctx: StageContext) -> Result:
         found = backend.detect_stored(mv.handle, ctx.storage.bucket, [f["key"] for f in frames],
                                       tuple(index["frame_size"]), spec.kept_from)
     else:
-        found = backend.detect_sequence(mv.handle, decoded_frames(ctx.storage, frames), spec.kept_from)
+        found = backend.detect_sequence(mv.handle, stored_frames(ctx.storage, frames), spec.kept_from)
     out = [{"t_s": f["t"], "name": f["name"], **det.to_rekognition()} for f, det in zip(frames, found)]
     ctx.storage.put_json(key, {"segment": msg.segment, "model": spec.model.model_dump(),
                                "floor": spec.kept_from, "frames": out})

@@ -22,6 +22,7 @@ from shared.models.local.concept import image_features
 from shared.models.local.detector import LocalDetector
 from shared.models.local.head import Head, fit_mlp
 from shared.models.local.reading import Fusion, learn_signatures
+from shared.models.local.follow import PRIOR, SEED, follow, with_followed
 from shared.models.local.tracks import carry_identity
 from shared.models.local.trainer import LabeledImage, train_head
 from shared.models.text.finder import load_finder
@@ -52,7 +53,7 @@ class LocalBackend:
         self.storage = storage
         self.load_image = load_image
         self._base = base
-        self.tracks = tracks  # carry identity along tracks in detect_sequence
+        self.tracks = tracks  # detect_sequence: carry identity along tracks, follow marks onto frames that lost them
         self.fusion = Fusion(weighing=weighing)
         self._loaded: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -106,9 +107,8 @@ class LocalBackend:
     def _fit_objects(self, dataset: Dataset, images: Sequence[np.ndarray], idx: np.ndarray,
                      words: dict[str, str]) -> LocalModel:
         labeled = [LabeledImage(images[i], [(b.label, b.xyxy) for b in dataset.items[i].boxes]) for i in idx]
-        head = train_head(labeled, dataset.labels, self.base, synthetic=max(200, 8 * len(labeled)))
-        text = learn_signatures([(x.image, x.boxes) for x in labeled], dataset.labels, self.base, load_reader())
-        return LocalModel(head, text.with_user_words(words))
+        model = fit_object_model(labeled, dataset.labels, self.base)
+        return LocalModel(model.head, model.text.with_user_words(words) if model.text is not None else None)
 
     def _fit_concepts(self, dataset: Dataset, images: Sequence[np.ndarray], idx: np.ndarray,
                       words: dict[str, str]) -> LocalModel:
@@ -197,15 +197,23 @@ class LocalBackend:
     def detect_sequence(self, handle: Handle, images: Iterable[np.ndarray], min_confidence: float = 0.5,
                         batch: int = 8) -> list[Detections]:
         """The sampled frames of one segment, in order: detected in batches, then (object models
-        with text) each mark's identity carried along its track (shared/models/local/tracks.py)."""
+        with text) each mark's identity carried along its track (shared/models/local/tracks.py)
+        and each mark followed onto the neighbouring frames that lost it (follow.py: it looks
+        back at frames, so pass a Sequence that decodes on demand, e.g. shared.media.jpegs)."""
         model = self._model(handle)
         if model.head is None or model.head.kind == "concept":
             return [d for chunk in _chunks(images, batch) for d in self.detect(handle, chunk, min_confidence)]
         detector = self._detector(model)
-        scored = [s for chunk in _chunks(images, batch) for s in detector.score_many(chunk)]
-        if self.tracks and detector.text is not None:
-            carry_identity(scored, model.head.labels, detector.text_labels)
-        return [detector.finish(s, min_confidence) for s in scored]
+        frames = images if isinstance(images, Sequence) else list(images)
+        scored = [s for chunk in _chunks(frames, batch) for s in detector.score_many(chunk)]
+        if not self.tracks or detector.text is None:
+            return [detector.finish(s, min_confidence) for s in scored]
+        carry_identity(scored, model.head.labels, detector.text_labels)
+        found = [detector.finish(s, min(min_confidence, SEED)) for s in scored]
+        followed = follow(found, frames, lambda crops, labels: detector.reread(crops, labels, PRIOR),
+                          set(detector.text.signatures))
+        return [with_followed(d[d.confidence >= min_confidence], more, min_confidence)
+                for d, more in zip(found, followed)]
 
     def _concept_detect(self, head: Head, image: np.ndarray, min_confidence: float) -> Detections:
         probs = head.probabilities(image_features(image, self.base)[None])[0, :len(head.labels)]
@@ -221,6 +229,12 @@ class LocalModel:
 
     head: Head | None = None
     text: TextSignatures | None = None
+
+
+def fit_object_model(labeled: Sequence[LabeledImage], labels: Sequence[str], base: BaseModel) -> LocalModel:
+    """What an object model is: its head, then what each label reads as (the benches train this too)."""
+    head = train_head(labeled, labels, base, synthetic=max(200, 8 * len(labeled)))
+    return LocalModel(head, learn_signatures([(x.image, x.boxes) for x in labeled], labels, base, load_reader()))
 
 
 def _chunks(images: Iterable[np.ndarray], size: int) -> Iterator[list[np.ndarray]]:

@@ -10,10 +10,10 @@ import numpy as np
 from shared.detections import Detections, box_iou
 from shared.models.local.base import BaseModel, load_base
 from shared.models.local.head import OTHER, Candidates, Head, candidates
-from shared.models.local.reading import Fusion, crop
+from shared.models.local.reading import Fusion, Weights, crop
 from shared.models.text.lexicon import Lexicon
 from shared.models.text.match import Evidence, TextSignatures
-from shared.models.text.reader import TextReader
+from shared.models.text.reader import Reading, TextReader
 
 #: Base-model peaks a frame may give (the strongest first). A broadcast frame spends 25 on players
 #: and the crowd before a clear board gets one: 60 took the demo clip's screen-time error from
@@ -36,6 +36,11 @@ def suppress_inside(det: Detections) -> Detections:
             continue
         keep.append(int(i))
     return det[np.array(keep)]
+
+
+def one_box_per_mark(det: Detections) -> Detections:
+    """Overlapping boxes of a label, and boxes inside a better one of it, give way to the best."""
+    return suppress_inside(det.with_nms(0.4))
 
 
 def same_box(xyxy: np.ndarray, iou: float, inside: float = 0.7) -> list[list[int]]:
@@ -125,17 +130,39 @@ class LocalDetector:
                 if c is not None:
                     wanted.append((i, members))
                     crops.append(c)
-        if not crops:
-            return
-        self.reads += len(crops)
-        for (i, members), probs in zip(wanted, self.reader.probabilities(crops)):
-            costs = self.lexicon.costs(probs) if self.lexicon is not None else None
-            evidence = self.text.judge(self.reader.decode(probs), costs)
-            weights = (self.text.weights(costs) if self.fusion.weighing and costs is not None and evidence.silent
-                       else None)
+        for (i, members), (_, evidence, weights) in zip(wanted, self._evidence(crops)):
             for k in members:
                 self.fusion.use(scored[i].probs[k], self.head.labels, self.text_labels, evidence, weights)
                 scored[i].evidence[k] = evidence
+
+    def _evidence(self, crops: list[np.ndarray]) -> list[tuple[Reading, Evidence, Weights | None]]:
+        """What each crop reads, what that says, and (weighing, when it names no word) how it weighs each label."""
+        assert self.text is not None and self.reader is not None
+        if not crops:
+            return []
+        self.reads += len(crops)
+        out = []
+        for probs in self.reader.probabilities(crops):
+            costs = self.lexicon.costs(probs) if self.lexicon is not None else None
+            reading = self.reader.decode(probs)
+            evidence = self.text.judge(reading, costs)
+            weights = (self.text.weights(costs) if self.fusion.weighing and costs is not None and evidence.silent
+                       else None)
+            out.append((reading, evidence, weights))
+        return out
+
+    def reread(self, crops: list[np.ndarray], labels: Sequence[str], prior: float) -> list[tuple[float, str]]:
+        """How strongly each crop reads as its label (the score a candidate the head gave `prior`
+        for it would end with, after its reading), and what it reads (shared/models/local/follow.py)."""
+        assert self.text is not None
+        out = []
+        for label, (reading, evidence, weights) in zip(labels, self._evidence(crops)):
+            k = self.head.labels.index(label)
+            probs = np.zeros(len(self.labels))
+            probs[k] = prior
+            self.fusion.use(probs, self.head.labels, self.text_labels, evidence, weights)
+            out.append((float(probs[k]), reading.text))
+        return out
 
     def finish(self, s: Scored, min_confidence: float) -> Detections:
         if len(s.cand.cells) == 0:
@@ -145,4 +172,4 @@ class LocalDetector:
         conf = probs[np.arange(len(cls)), cls]
         keep = conf >= min_confidence
         det = Detections(s.cand.xyxy[keep], conf[keep], self.labels[cls[keep]], s.size)
-        return suppress_inside(det.with_nms(0.4))
+        return one_box_per_mark(det)

@@ -135,8 +135,7 @@ def fuse(det: Detections, lines: Sequence[ReadLine], text: TextSignatures, min_c
     det = det[keep]
     if not len(found):
         return det
-    both = Detections(np.concatenate([det.xyxy, found.xyxy]), np.concatenate([det.confidence, found.confidence]),
-                      np.concatenate([det.labels, found.labels]), det.image_size)
+    both = Detections.joined([det, found])
     from_text = np.arange(len(both)) >= len(det)
     ious = box_iou(both.xyxy, both.xyxy)
     kept: list[int] = []

@@ -1,0 +1,106 @@
+"""Following a found mark onto the neighbouring sampled frames that lost it
+(shared/models/local/follow.py), and the stored frames it looks back at (shared/media/jpegs.py)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from shared.detections import Detections
+from shared.media.jpegs import JpegFrames
+from shared.models.local.follow import PADS, PRIOR, follow, with_followed
+from tests.test_text import badge
+
+
+def _found(marks: list[tuple[str, tuple[float, float, float, float], float]]) -> Detections:
+    if not marks:
+        return Detections.empty((640, 360))
+    return Detections(np.array([m[1] for m in marks], np.float32), np.array([m[2] for m in marks], np.float32),
+                      np.array([m[0] for m in marks], object), (640, 360))
+
+
+def test_a_found_mark_is_followed_onto_neighbours_that_lost_it_until_a_reading_stops_it():
+    # Frame n is a flat grey of 10 n, so a crop says which frame it came from. Voltix (it has words)
+    # is found sure on frame 2, and only doubtfully on frame 3; Acme (no words) sure on frame 5.
+    frames = [np.full((360, 640, 3), 10 * n, np.uint8) for n in range(7)]
+    box = (100.0, 50.0, 200.0, 90.0)
+    found = [_found([]), _found([]), _found([("Voltix", box, 0.9)]), _found([("Voltix", box, 0.3)]),
+             _found([]), _found([("Acme", (300, 100, 400, 140), 0.9)]), _found([])]
+    asked: list[tuple[int, str]] = []
+
+    def reread(crops: list[np.ndarray], labels: list[str]) -> list[tuple[float, str]]:
+        frame_nos = [int(round(c.mean() / 10)) for c in crops]
+        asked.extend(zip(frame_nos, labels))
+        # The mark reads on frames 1, 3 and 4; frame 0 shows other text, frame 5 none
+        return [(0.9, "VOLTIX") if n in (1, 3, 4) else (0.2, "ACME" if n == 0 else "") for n in frame_nos]
+
+    added = follow(found, frames, reread, {"Voltix"})
+    assert [[(label, score) for label, _, score in a] for a in added] == [
+        [], [("Voltix", 0.9)], [], [("Voltix", 0.9)], [("Voltix", 0.9)], [], []]
+    # Read on each frame that lacks it, outwards until a reading stops it: frame 0, which reads as
+    # some text, at every width (its box may have held part of the word), frame 5 once. Acme has no
+    # words to read and is never followed.
+    assert sorted(set(asked)) == [(0, "Voltix"), (1, "Voltix"), (3, "Voltix"), (4, "Voltix"), (5, "Voltix")]
+    assert [asked.count((n, "Voltix")) for n in (0, 1, 3, 4, 5)] == [len(PADS), 1, 1, 1, 1]
+    assert added[4][0][1].tolist() == list(box)  # where it was found
+
+    # On frame 3 the followed mark takes the doubtful box's place, from whatever floor is kept
+    det = with_followed(found[3], added[3], 0.2)
+    assert det.labels.tolist() == ["Voltix"] and det.confidence.tolist() == [pytest.approx(0.9)]
+    assert len(with_followed(found[0], added[0], 0.2)) == 0
+
+
+def test_real_readings_follow_a_drifting_mark_and_stop_at_its_look_alike():
+    from devtools.synth.scenes import background
+    from shared.models.local.detector import LocalDetector
+    from shared.models.local.head import Head
+    from shared.models.text.match import TextSignatures
+    from shared.models.text.reader import load_reader
+
+    def frame(word: str | None, x: int) -> np.ndarray:
+        image = np.ascontiguousarray(background(np.random.default_rng(3), 960, 540))
+        if word:
+            mark = badge(word, 180)
+            image[200:200 + mark.shape[0], x:x + mark.shape[1]] = mark
+        return image
+
+    # Found on frame 1 only; it drifts 12 px a frame; on frame 3 the same place shows its rival's
+    # VOLTEK board, on frame 0 an empty scene
+    frames = [frame(None, 0), frame("VOLTIX", 300), frame("VOLTIX", 312), frame("VOLTEK", 324)]
+    mark = badge("VOLTIX", 180)
+    found = [_found([]), _found([("Voltix", (300, 200, 300 + mark.shape[1], 200 + mark.shape[0]), 0.8)]),
+             _found([]), _found([])]
+    detector = LocalDetector(Head(["Voltix", "Acme"], {}, "none"), base=object(),  # type: ignore[arg-type]
+                             text=TextSignatures(signatures={"Voltix": ["VOLTIX"]}, others=["VOLTEK"]),
+                             reader=load_reader())
+    added = follow(found, frames, lambda crops, labels: detector.reread(crops, labels, PRIOR), {"Voltix"})
+    assert [len(a) for a in added] == [0, 0, 1, 0]
+    assert added[2][0][0] == "Voltix" and added[2][0][2] >= 0.9  # read as its word: rescued
+    # Frame 2 once; the empty scene once (it reads as no text); VOLTEK at every width
+    assert detector.reads == 2 + len(PADS)
+
+
+def test_stored_frames_are_decoded_when_used_and_fetched_once():
+    images = [np.full((48, 64, 3), v, np.uint8) for v in (20, 120, 220)]
+    stored = {f"f{i}": cv2.imencode(".jpg", im)[1].tobytes() for i, im in enumerate(images)}
+    stored["bad"] = b"not a jpeg"
+    fetched: list[str] = []
+
+    def fetch(name: str) -> bytes:
+        fetched.append(name)
+        return stored[name]
+
+    frames = JpegFrames(["f0", "f1", "f2"], fetch, lambda name: np.zeros((8, 8, 3), np.uint8), ahead=2)
+    assert [int(round(im.mean())) for im in frames] == [20, 120, 220]
+    assert int(round(frames[0].mean())) == 20 and int(round(frames[-1].mean())) == 220  # looked back at
+    assert [int(round(im.mean())) for im in frames[1:]] == [120, 220]
+    assert sorted(fetched) == ["f0", "f1", "f2"]  # the bytes are kept: no second fetch
+    with pytest.raises(IndexError):
+        frames[3]
+
+    def refuse(name: str) -> np.ndarray:
+        raise ValueError(f"frame {name} is not a readable JPEG")
+
+    with pytest.raises(ValueError, match="frame bad is not a readable JPEG"):
+        list(JpegFrames(["f0", "bad"], fetch, refuse))
