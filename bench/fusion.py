@@ -221,8 +221,7 @@ def replay_video(rec: dict, fusion: Fusion, carry: Carry | None, following: bool
                 carry_identity(scored[part], play.head.labels, play.text_labels, carry)
             det = [play.found(s) for s in scored[part]]
             if following:
-                more = follow(det, images[part], lambda c, lab: play.detector.reread(c, lab, PRIOR),
-                              set(play.text.signatures))
+                more = follow(det, images[part], lambda c, lab: play.detector.reread(c, lab, PRIOR), play.text)
                 det = [with_followed(d, m, 0.5) for d, m in zip(det, more)]
             found += [set(d.labels) for d in det]
         n += len(found)

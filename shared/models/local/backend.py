@@ -210,8 +210,7 @@ class LocalBackend:
             return [detector.finish(s, min_confidence) for s in scored]
         carry_identity(scored, model.head.labels, detector.text_labels)
         found = [detector.finish(s, min(min_confidence, SEED)) for s in scored]
-        followed = follow(found, frames, lambda crops, labels: detector.reread(crops, labels, PRIOR),
-                          set(detector.text.signatures))
+        followed = follow(found, frames, lambda crops, labels: detector.reread(crops, labels, PRIOR), detector.text)
         return [with_followed(d[d.confidence >= min_confidence], more, min_confidence)
                 for d, more in zip(found, followed)]
 

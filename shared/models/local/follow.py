@@ -5,16 +5,16 @@ mark a few per cent of the frame wide, a blur), or peaks whose boxes hold a few 
 ("Nor" of a tilted Nordane: Nordale's too), although the frame before or after found it and
 read it; tracks (tracks.py) cannot carry an identity to a candidate that does not exist. So a
 mark found of a label with words is read again where it was on the frame before and the frame
-after when they lack the label: a little wider than its box (marks drift), then, if that says
-too little, a box-width wider each side (its box may have held part of the word). A crop that
-reads as the label scores as a candidate the head gave `PRIOR` would after that reading (a
-clear word: the rescue score; no word: weighed by what it spells); one that reaches `SEED` is
-found there and followed in turn. A look-alike's crop reads as its own word and stops it; so
-does an empty board.
+after when they lack the label: a little wider than its box (marks drift), then, where that
+reads part of the label's word and no more, a box width wider each side (its box held part of
+it). A crop that reads as the label scores as a candidate the head gave `PRIOR` would after that
+reading (a clear word: the rescue score; no word: weighed by what it spells); one that reaches
+`SEED` is found there and followed in turn. A look-alike's crop reads as its own word and stops
+it; so does an empty board.
 
 Measured on video (bench/fusion.py --video; docs/models.md): the mean screen-time error of the
-bench's videos 10.9 % -> 6.0 %, the demo clip's 7.3 % -> 6.0 %, the tuning videos' 9.2 % -> 8.9 %,
-for 0.4-0.6 reads a sampled frame, and no frame of a brand that is not there."""
+bench's videos 10.9 % -> 6.8 %, the demo clip's 7.3 % -> 6.8 %, the tuning videos' 9.2 % -> 8.9 %,
+for 0.2-0.3 reads a sampled frame, and no frame of a brand that is not there."""
 
 from __future__ import annotations
 
@@ -25,14 +25,12 @@ import numpy as np
 from shared.detections import Detections
 from shared.models.local.detector import one_box_per_mark
 from shared.models.local.reading import PAD_X, PAD_Y, crop
-from shared.models.text.match import normalize
+from shared.models.text.match import TextSignatures
 
 SEED = 0.5  # marks found this sure are followed, whatever floor the job keeps detections down to
 PRIOR = 0.05  # a re-read crop scores as a candidate the head gave this much for the label
 PADS = ((0.15, 0.15), (1.0, 0.3))  # ...read this much wider than a candidate's crop (x, y: fractions of the
-# box), the second only where the first reads as some text but scores below SEED
-
-TEXT = 2  # a crop reading this many letters or digits, not the label's word, is read again wider
+# box), the second only where the first reads part of the label's word but scores below SEED
 
 #: Reads crops for their labels: (crops, labels) -> per crop, how strongly it reads as its label
 #: (0..1) and what it reads (LocalDetector.reread).
@@ -40,7 +38,7 @@ Reread = Callable[[list[np.ndarray], list[str]], list[tuple[float, str]]]
 
 
 def follow(found: Sequence[Detections], frames: Sequence[np.ndarray], reread: Reread,
-           labels: set[str]) -> list[list[tuple[str, np.ndarray, float]]]:
+           text: TextSignatures) -> list[list[tuple[str, np.ndarray, float]]]:
     """Per frame, the marks found by re-reading (label, box, score), in rounds: each round reads
     the neighbours of what the last one found, all its crops of a width in one call. A label is
     read once on a frame (at each width, until one finds it), and only on frames that lack it:
@@ -49,7 +47,7 @@ def follow(found: Sequence[Detections], frames: Sequence[np.ndarray], reread: Re
     asked: set[tuple[int, str]] = set()
     added: list[list[tuple[str, np.ndarray, float]]] = [[] for _ in found]
     todo = [(i, lab, box) for i, d in enumerate(found) for lab, box, c in zip(d.labels, d.xyxy, d.confidence)
-            if c >= SEED and lab in labels]
+            if c >= SEED and lab in text.signatures]
     while todo:
         asks: dict[int, list[tuple[str, np.ndarray]]] = {}
         for i, label, box in todo:
@@ -79,7 +77,7 @@ def follow(found: Sequence[Detections], frames: Sequence[np.ndarray], reread: Re
                     added[n].append((label, box, score))
                     has[n].add(label)
                     todo.append((n, label, box))
-            left = [i for i, (score, text) in zip(left, results) if score < SEED and len(normalize(text)) >= TEXT]
+            left = [i for i, (score, read) in zip(left, results) if score < SEED and text.part_of(read, marks[i][0])]
     return added
 
 
