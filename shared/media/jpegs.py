@@ -3,7 +3,7 @@
 Detection reads a segment's frames in order, then looks back at a few (a mark followed onto the
 frame that lost it). Keeping every decoded frame would cost 166 MB for 60 frames at 720p and
 373 MB at 1080p; keeping their JPEG bytes costs a tenth of that, and a look back decodes one
-frame again (~5 ms at 720p). Iterating fetches and decodes a few frames ahead on threads.
+frame again (2-3 ms at 720p). Iterating fetches and decodes a few frames ahead on threads.
 """
 
 from __future__ import annotations
