@@ -65,8 +65,8 @@ def frames(video: Path = typer.Argument(..., metavar="VIDEO", help="A video file
         result = extract_segment(reader, lambda name, jpeg, _meta: (out_dir / f"{name}.jpg").write_bytes(jpeg),
                                  load_config().jpeg_quality)
         count += len(result.frames)
-        if result.stopped_early:
-            err.print(f"[yellow]warning:[/] {result.stopped_early}")
+        if result.warning:
+            err.print(f"[yellow]warning:[/] {result.warning}")
     if info.truncation_warning:
         err.print(f"[yellow]warning:[/] {info.truncation_warning}")
     err.print(f"{count} frames ({chosen.slug}) written to {out_dir} in {time.perf_counter() - started:.2f} s")

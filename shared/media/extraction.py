@@ -27,7 +27,7 @@ Save = Callable[[str, bytes, dict[str, str]], None]
 class SegmentFrames:
     frames: list[dict] = field(default_factory=list)  # one entry per saved sample, in time order
     tiles: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (tile number, BGR tile)
-    stopped_early: str | None = None
+    warning: str | None = None  # why decoding stopped short, or what it skipped
     frames_decoded: int = 0
     frame_size: tuple[int, int] | None = None  # (width, height) of the saved frames, display rotation applied
 
@@ -66,6 +66,8 @@ def extract_segment(reader: SegmentReader, save: Save, quality: int = 92, worker
             raise
         for fut in pending:
             fut.result()
-    out.stopped_early = reader.stopped_early
+    out.warning = reader.stopped_early
+    if reader.damaged and not out.warning:
+        out.warning = f"{reader.damaged} damaged packet{'s' if reader.damaged > 1 else ''} skipped"
     out.frames_decoded = reader.frames_decoded
     return out

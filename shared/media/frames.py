@@ -6,11 +6,19 @@ timestamp is <= t (the first frame of the video for any t before it). Sample k o
 sampling is at t = k / r exactly (rational arithmetic), for every t in [0, end of video). Because
 segments start at keyframes and partition time, each sample time is picked by exactly one segment.
 In keyframe mode the frames "on screen" are the keyframes alone, and each keyframe is a sample.
+
+Only the frames that are picked, and those other frames need, are decoded: a frame no other frame
+refers to (most B-frames) is skipped unless a pick falls in its time on screen. Packets carry
+their timestamps before they are decoded, so a short look-ahead tells each frame's end (the next
+timestamp). On x264's defaults half the frames are such; decoding an hour of 720p at 1 fps took
+40 % less time (bench/media.py).
 """
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections import deque
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -24,6 +32,10 @@ from shared.media.types import Sampling, Segment
 
 #: A sprite tile every this many seconds.
 TILE_EVERY_S = 2
+#: Packets looked ahead (and back) to find a frame's end: H.264 and HEVC reorder at most 16 frames.
+REORDER = 16
+#: Damaged packets skipped in a segment (FFmpeg's own tools skip them too) before it stops early.
+MAX_DAMAGED = 25
 
 
 @dataclass
@@ -100,6 +112,7 @@ class SegmentReader:
         self.end_t = min((segment.end_pts - origin_pts) * self.tb, video_end) if segment.end_pts is not None else video_end
         self.stopped_early: str | None = None
         self.frames_decoded = 0
+        self.damaged = 0  # packets the decoder could not read, skipped
 
     # -- schedules -------------------------------------------------------------------------
     def _first(self, step: Fraction) -> int:
@@ -153,38 +166,79 @@ class SegmentReader:
             ctx.thread_count = self.threads
             if self.segment.start_pts != self.origin:
                 container.seek(self.segment.start_pts, stream=stream, backward=True, any_frame=False)
-            self._next_index = self.segment.first_frame
+            self._shown: list[int] = []  # the segment's frames' timestamps, sorted: a frame's index counts them
+            packets = (p for p in container.demux(stream) if p.size)  # size 0: the end marker; we flush once below
             try:
-                for packet in container.demux(stream):
-                    if packet.size == 0:
-                        continue  # the demuxer's end marker; we flush once below
+                for packet, picked in (((p, True) for p in packets) if keyframes_only else self._judged(packets)):
                     if keyframes_only and packet.pts is not None:
                         if not packet.is_keyframe and packet.pts not in keyframe_index:
                             continue
                         if self.segment.end_pts is not None and packet.pts >= self.segment.end_pts:
                             break
-                    for out in self._decoded(ctx.decode(packet), keyframe_index if keyframes_only else None):
+                    if not keyframes_only:
+                        ctx.skip_frame = "DEFAULT" if picked else "NONREF"
+                    for out in self._decoded(self._decode(ctx, packet), keyframe_index if keyframes_only else None):
                         yield out
                         if out[2] >= self.end_t and not keyframes_only:
                             return
-                yield from self._decoded(ctx.decode(None), keyframe_index if keyframes_only else None)
+                ctx.skip_frame = "DEFAULT"
+                yield from self._decoded(self._decode(ctx, None), keyframe_index if keyframes_only else None)
             except (av.error.InvalidDataError, av.error.OSError) as exc:
                 self.stopped_early = f"decoding stopped: {exc.strerror or exc}"
             except av.error.EOFError:
                 pass
 
+    def _decode(self, ctx: av.CodecContext, packet: av.Packet | None) -> list[av.VideoFrame]:
+        """A damaged packet (a cut file's last one, say) is skipped: the frames before and after it
+        still come out, whether or not the decoder's threads hid the error."""
+        try:
+            return ctx.decode(packet)
+        except av.error.InvalidDataError:
+            self.damaged += 1
+            if self.damaged > MAX_DAMAGED:
+                raise
+            return []
+
+    def _judged(self, packets: Iterator[av.Packet]) -> Iterator[tuple[av.Packet, bool]]:
+        """Each packet, and whether its frame is on screen at a pick's time: from its timestamp to
+        the next one, found among the packets `REORDER` either side of it in decoding order."""
+        ahead: deque[av.Packet] = deque()
+        back: deque[int] = deque(maxlen=REORDER)
+        start = self.segment.start_pts
+
+        def judged(p: av.Packet) -> tuple[av.Packet, bool]:
+            if p.pts is None:
+                return p, True
+            later = [q.pts for q in ahead if q.pts is not None and q.pts > p.pts] + [b for b in back if b > p.pts]
+            back.append(p.pts)
+            return p, self._picked_between(p.pts, min(later) if later else None)
+
+        for packet in packets:
+            ahead.append(packet)
+            if packet.pts is not None and packet.pts >= start:
+                bisect.insort(self._shown, packet.pts)
+            if len(ahead) > REORDER:
+                yield judged(ahead.popleft())
+        while ahead:
+            yield judged(ahead.popleft())
+
+    def _picked_between(self, pts: int, next_pts: int | None) -> bool:
+        """Whether a sample or tile time falls in [pts, next_pts) within the segment."""
+        begin = max((pts - self.origin) * self.tb, self.start_t)
+        end = min((next_pts - self.origin) * self.tb, self.end_t) if next_pts is not None else self.end_t
+        steps = [Fraction(TILE_EVERY_S)] if self.tiles else []
+        if self.sampling.mode != "keyframes":
+            steps.append(1 / Fraction(self.sampling.rate))
+        return begin < end and any(math.ceil(begin / step) * step < end for step in steps)
+
     def _decoded(self, frames: list[av.VideoFrame],
                  keyframe_index: dict[int, int] | None) -> Iterator[tuple[av.VideoFrame, int, Fraction]]:
         for frame in frames:
-            out = self._timed(frame, keyframe_index, self._next_index)
-            if out is None:
-                continue
-            if keyframe_index is None and out[2] >= self.start_t:
-                self._next_index += 1
-            yield out
+            out = self._timed(frame, keyframe_index)
+            if out is not None:
+                yield out
 
-    def _timed(self, frame: av.VideoFrame, keyframe_index: dict[int, int] | None,
-               next_index: int) -> tuple[av.VideoFrame, int, Fraction] | None:
+    def _timed(self, frame: av.VideoFrame, keyframe_index: dict[int, int] | None) -> tuple[av.VideoFrame, int, Fraction] | None:
         if frame.pts is None:
             return None
         self.frames_decoded += 1
@@ -194,4 +248,4 @@ class SegmentReader:
             if index is None:
                 return None
             return frame, index, ft
-        return frame, next_index, ft
+        return frame, self.segment.first_frame + bisect.bisect_left(self._shown, frame.pts), ft

@@ -36,7 +36,7 @@ def extract(msg: ExtractMessage, ctx: StageContext) -> Result:
     strip = out.tile_strip()
     if strip is not None:
         ctx.storage.put_bytes(layout.tiles_key(vid, sampling, seg.index), encode_jpeg(strip, 90), "image/jpeg")
-    warnings = [f"segment {seg.index}: {out.stopped_early}"] if out.stopped_early else []
+    warnings = [f"segment {seg.index}: {out.warning}"] if out.warning else []
     for frame in out.frames:
         frame["key"] = layout.frame_key(vid, sampling, frame["name"])
     ctx.storage.put_json(index_key, {
