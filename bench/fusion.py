@@ -46,7 +46,7 @@ from bench.models import shipped  # noqa: E402
 from shared.models.local.base import load_base  # noqa: E402
 from shared.detections import Detections  # noqa: E402
 from shared.models.local.detector import LocalDetector, Scored, mark_groups  # noqa: E402
-from shared.models.local.follow import PRIOR, follow, with_followed  # noqa: E402
+from shared.models.local.follow import follow, head_prior, with_followed  # noqa: E402
 from shared.models.local.reading import Fusion, crop  # noqa: E402
 from shared.models.local.tracks import Carry, carry_identity  # noqa: E402
 from shared.models.local.trainer import LabeledImage  # noqa: E402
@@ -116,7 +116,7 @@ class Replayer:
 
     def fused(self, f: dict) -> Scored:
         s: Scored = f["scored"]
-        out = dataclasses.replace(s, probs=s.probs.copy(), evidence={})
+        out = dataclasses.replace(s, probs=s.probs.copy(), evidence={}, head=s.probs)  # recorded: the head's own
         for members, p in f["groups"]:
             if s.probs[members][:, self.text_labels].max() < self.fusion.read_from:
                 continue
@@ -221,7 +221,8 @@ def replay_video(rec: dict, fusion: Fusion, carry: Carry | None, following: bool
                 carry_identity(scored[part], play.head.labels, play.text_labels, carry)
             det = [play.found(s) for s in scored[part]]
             if following:
-                more = follow(det, images[part], lambda c, lab: play.detector.reread(c, lab, PRIOR), play.text)
+                more = follow(det, images[part], play.detector.reread, play.text,
+                              head_prior(scored[part], play.head.labels))
                 det = [with_followed(d, m, 0.5) for d, m in zip(det, more)]
             found += [set(d.labels) for d in det]
         n += len(found)

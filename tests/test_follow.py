@@ -9,7 +9,7 @@ import pytest
 
 from shared.detections import Detections
 from shared.media.jpegs import JpegFrames
-from shared.models.local.follow import PADS, PRIOR, follow, with_followed
+from shared.models.local.follow import CAP, PADS, PRIOR, follow, head_prior, with_followed
 from shared.models.text.match import TextSignatures
 from tests.test_text import badge
 
@@ -30,20 +30,21 @@ def test_a_found_mark_is_followed_onto_neighbours_that_lost_it_until_a_reading_s
              _found([]), _found([("Acme", (300, 100, 400, 140), 0.9)]), _found([])]
     asked: list[tuple[int, str]] = []
 
-    def reread(crops: list[np.ndarray], labels: list[str]) -> list[tuple[float, str]]:
+    def reread(crops: list[np.ndarray], labels: list[str], priors: list[float]) -> list[tuple[float, str]]:
         frame_nos = [int(round(c.mean() / 10)) for c in crops]
         asked.extend(zip(frame_nos, labels))
+        assert priors == [PRIOR] * len(crops)  # no head scores given: every crop starts from PRIOR
         # The mark reads on frames 1, 3 and 4; frame 0 shows part of the word, frame 5 other text
         return [(0.9, "VOLTIX") if n in (1, 3, 4) else (0.2, "VOLT" if n == 0 else "ACME") for n in frame_nos]
 
     added = follow(found, frames, reread, TextSignatures(signatures={"Voltix": ["VOLTIX"]}))
     assert [[(label, score) for label, _, score in a] for a in added] == [
         [], [("Voltix", 0.9)], [], [("Voltix", 0.9)], [("Voltix", 0.9)], [], []]
-    # Read on each frame that lacks it, outwards until a reading stops it: frame 0, which reads part
-    # of the word, at every width (the box may have held only that part), frame 5 once. Acme has no
-    # words to read and is never followed.
+    # Read on each frame that lacks it, outwards until a reading stops it: frames 0 and 5, where the
+    # first width does not find it, at every width (the box may have held only an emblem or part
+    # of the word), the others once. Acme has no words to read and is never followed.
     assert sorted(set(asked)) == [(0, "Voltix"), (1, "Voltix"), (3, "Voltix"), (4, "Voltix"), (5, "Voltix")]
-    assert [asked.count((n, "Voltix")) for n in (0, 1, 3, 4, 5)] == [len(PADS), 1, 1, 1, 1]
+    assert [asked.count((n, "Voltix")) for n in (0, 1, 3, 4, 5)] == [len(PADS), 1, 1, 1, len(PADS)]
     assert added[4][0][1].tolist() == list(box)  # where it was found
 
     # On frame 3 the followed mark takes the doubtful box's place, from whatever floor is kept
@@ -74,10 +75,31 @@ def test_real_readings_follow_a_drifting_mark_and_stop_at_its_look_alike():
     text = TextSignatures(signatures={"Voltix": ["VOLTIX"]}, others=["VOLTEK"])
     detector = LocalDetector(Head(["Voltix", "Acme"], {}, "none"), base=object(),  # type: ignore[arg-type]
                              text=text, reader=load_reader())
-    added = follow(found, frames, lambda crops, labels: detector.reread(crops, labels, PRIOR), text)
+    added = follow(found, frames, detector.reread, text)
     assert [len(a) for a in added] == [0, 0, 1, 0]
     assert added[2][0][0] == "Voltix" and added[2][0][2] >= 0.9  # read as its word: rescued
-    assert detector.reads == 3  # frames 0, 2 and 3, once each: neither 0 nor 3 reads part of VOLTIX
+    assert detector.reads == 5  # frame 2 once (found); frames 0 and 3 at both widths (not found)
+
+
+def test_a_re_read_starts_from_what_the_head_gave_the_label_there_at_most_cap():
+    from shared.models.local.detector import Scored
+    from shared.models.local.head import Candidates
+
+    def scored(boxes: list[tuple[float, float, float, float]], voltix: list[float]) -> Scored:
+        n = len(boxes)
+        probs = np.array([[v, 0.0, 1 - v] for v in voltix], np.float32).reshape(n, 3)
+        cand = Candidates(np.zeros((n, 2), int), np.zeros(n, np.float32), np.zeros((n, 4), np.float32),
+                          np.array(boxes, np.float32).reshape(n, 4))
+        return Scored(cand, probs * 0.1, (640, 360), head=probs)  # read down to a tenth; the head's own kept
+
+    frames = [scored([(100, 50, 200, 90), (400, 50, 500, 90)], [0.3, 0.9]), scored([(105, 52, 205, 92)], [0.8]),
+              scored([], []), scored([(400, 200, 500, 240)], [0.4])]
+    prior = head_prior(frames, ["Voltix", "Acme"])
+    box = np.array([100, 50, 200, 90], np.float32)
+    assert prior(0, "Voltix", box) == pytest.approx(0.3)  # the overlapping candidate's, not the other's 0.9
+    assert prior(1, "Voltix", box) == pytest.approx(CAP)  # a sure head still leaves the reading to decide
+    assert prior(1, "Acme", box) == pytest.approx(PRIOR)
+    assert prior(2, "Voltix", box) == PRIOR and prior(3, "Voltix", box) == PRIOR  # no candidate there
 
 
 def test_stored_frames_are_decoded_when_used_and_fetched_once():

@@ -22,7 +22,7 @@ from shared.models.local.concept import image_features
 from shared.models.local.detector import LocalDetector
 from shared.models.local.head import Head, fit_mlp
 from shared.models.local.reading import Fusion, learn_signatures
-from shared.models.local.follow import PRIOR, SEED, follow, with_followed
+from shared.models.local.follow import SEED, follow, head_prior, with_followed
 from shared.models.local.tracks import carry_identity
 from shared.models.local.trainer import LabeledImage, train_head
 from shared.models.text.finder import load_finder
@@ -210,7 +210,7 @@ class LocalBackend:
             return [detector.finish(s, min_confidence) for s in scored]
         carry_identity(scored, model.head.labels, detector.text_labels)
         found = [detector.finish(s, min(min_confidence, SEED)) for s in scored]
-        followed = follow(found, frames, lambda crops, labels: detector.reread(crops, labels, PRIOR), detector.text)
+        followed = follow(found, frames, detector.reread, detector.text, head_prior(scored, model.head.labels))
         return [with_followed(d[d.confidence >= min_confidence], more, min_confidence)
                 for d, more in zip(found, followed)]
 

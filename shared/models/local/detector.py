@@ -83,6 +83,7 @@ class Scored:
     probs: np.ndarray  # (n, labels + 1)
     size: tuple[int, int]
     evidence: dict[int, Evidence] = field(default_factory=dict)  # candidate -> what its reading said
+    head: np.ndarray | None = None  # the head's own probabilities, before any reading (follow.py)
 
 
 class LocalDetector:
@@ -115,7 +116,7 @@ class LocalDetector:
     def _score(self, image: np.ndarray) -> Scored:
         cand = candidates(self.base.run(image), self.head.min_heat, CANDIDATES)
         probs = self.head.probabilities(cand.features) if len(cand.cells) else np.zeros((0, len(self.labels)))
-        return Scored(cand, probs, (image.shape[1], image.shape[0]))
+        return Scored(cand, probs, (image.shape[1], image.shape[0]), head=probs.copy())
 
     def _read(self, images: Sequence[np.ndarray], scored: list[Scored]) -> None:
         """Read each mark once: candidates whose boxes overlap share one reading, taken from the
@@ -151,12 +152,12 @@ class LocalDetector:
             out.append((reading, evidence, weights))
         return out
 
-    def reread(self, crops: list[np.ndarray], labels: Sequence[str], prior: float) -> list[tuple[float, str]]:
-        """How strongly each crop reads as its label (the score a candidate the head gave `prior`
-        for it would end with, after its reading), and what it reads (shared/models/local/follow.py)."""
+    def reread(self, crops: list[np.ndarray], labels: Sequence[str], priors: Sequence[float]) -> list[tuple[float, str]]:
+        """How strongly each crop reads as its label (the score a candidate the head gave its
+        prior for it would end with, after its reading), and what it reads (shared/models/local/follow.py)."""
         assert self.text is not None
         out = []
-        for label, (reading, evidence, weights) in zip(labels, self._evidence(crops)):
+        for label, prior, (reading, evidence, weights) in zip(labels, priors, self._evidence(crops)):
             k = self.head.labels.index(label)
             probs = np.zeros(len(self.labels))
             probs[k] = prior

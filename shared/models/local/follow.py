@@ -6,15 +6,17 @@ mark a few per cent of the frame wide, a blur), or peaks whose boxes hold a few 
 read it; tracks (tracks.py) cannot carry an identity to a candidate that does not exist. So a
 mark found of a label with words is read again where it was on the frame before and the frame
 after when they lack the label: a little wider than its box (marks drift), then, where that
-reads part of the label's word and no more, a box width wider each side (its box held part of
-it). A crop that reads as the label scores as a candidate the head gave `PRIOR` would after that
-reading (a clear word: the rescue score; no word: weighed by what it spells); one that reaches
-`SEED` is found there and followed in turn. A look-alike's crop reads as its own word and stops
-it; so does an empty board.
+does not find it, a box width wider each side (its box may have held the emblem of a
+combination mark, or part of the word). A crop scores as the candidate there would after that
+reading (a clear word: the rescue score; no word: weighed by what it spells): the head's own
+score for the label at that place before any reading (at most `CAP`: the reading must still
+speak), or `PRIOR` where the head had nothing there. One that reaches `SEED` is found there
+and followed in turn. A look-alike's crop reads as its own word and stops it; so does an
+empty board.
 
 Measured on video (bench/fusion.py --video; docs/models.md): the mean screen-time error of the
-bench's videos 10.9 % -> 6.8 %, the demo clip's 7.3 % -> 6.8 %, the tuning videos' 9.2 % -> 8.9 %,
-for 0.2-0.3 reads a sampled frame, and no frame of a brand that is not there."""
+bench's videos 10.9 % -> 5.6 %, the demo clip's 7.3 % -> 4.7 %, the tuning videos' 9.2 % -> 9.0 %,
+for 0.4-0.6 reads a sampled frame, and no frame of a brand that is not there."""
 
 from __future__ import annotations
 
@@ -23,26 +25,45 @@ from typing import Callable, Sequence
 import numpy as np
 
 from shared.detections import Detections
-from shared.models.local.detector import one_box_per_mark
+from shared.detections import box_iou
+from shared.models.local.detector import Scored, one_box_per_mark
 from shared.models.local.reading import PAD_X, PAD_Y, crop
 from shared.models.text.match import TextSignatures
 
 SEED = 0.5  # marks found this sure are followed, whatever floor the job keeps detections down to
-PRIOR = 0.05  # a re-read crop scores as a candidate the head gave this much for the label
+PRIOR = 0.05  # a re-read crop scores as a candidate the head gave this much for the label...
+CAP = 0.5  # ...or as the head's own candidate there did, up to this much
 PADS = ((0.15, 0.15), (1.0, 0.3))  # ...read this much wider than a candidate's crop (x, y: fractions of the
-# box), the second only where the first reads part of the label's word but scores below SEED
+# box), the second only where the first scores below SEED
 
-#: Reads crops for their labels: (crops, labels) -> per crop, how strongly it reads as its label
-#: (0..1) and what it reads (LocalDetector.reread).
-Reread = Callable[[list[np.ndarray], list[str]], list[tuple[float, str]]]
+#: Reads crops for their labels: (crops, labels, priors) -> per crop, how strongly it reads as its
+#: label (0..1) from that prior, and what it reads (LocalDetector.reread).
+Reread = Callable[[list[np.ndarray], list[str], list[float]], list[tuple[float, str]]]
+#: (frame, label, box) -> what the head gave the label there before any reading.
+Prior = Callable[[int, str, np.ndarray], float]
+
+
+def head_prior(scored: Sequence[Scored], labels: Sequence[str]) -> Prior:
+    """The head's best score for the label among a frame's candidates that overlap the box, at
+    most `CAP`; `PRIOR` where none does (a mark the base model gave no peak)."""
+    def prior(n: int, label: str, box: np.ndarray) -> float:
+        s = scored[n]
+        if s.head is None or not len(s.cand.xyxy):
+            return PRIOR
+        near = box_iou(np.asarray(box, np.float32)[None], s.cand.xyxy)[0] >= 0.1
+        best = float(s.head[near, list(labels).index(label)].max()) if near.any() else 0.0
+        return float(np.clip(best, PRIOR, CAP))
+    return prior
 
 
 def follow(found: Sequence[Detections], frames: Sequence[np.ndarray], reread: Reread,
-           text: TextSignatures) -> list[list[tuple[str, np.ndarray, float]]]:
+           text: TextSignatures, prior: Prior | None = None) -> list[list[tuple[str, np.ndarray, float]]]:
     """Per frame, the marks found by re-reading (label, box, score), in rounds: each round reads
     the neighbours of what the last one found, all its crops of a width in one call. A label is
     read once on a frame (at each width, until one finds it), and only on frames that lack it:
-    screen time is what this mends."""
+    screen time is what this mends. `prior` (default: `PRIOR` everywhere) is what the head gave
+    the label there (`head_prior`)."""
+    prior = prior or (lambda n, label, box: PRIOR)
     has = [{lab for lab, c in zip(d.labels, d.confidence) if c >= SEED} for d in found]
     asked: set[tuple[int, str]] = set()
     added: list[list[tuple[str, np.ndarray, float]]] = [[] for _ in found]
@@ -56,7 +77,7 @@ def follow(found: Sequence[Detections], frames: Sequence[np.ndarray], reread: Re
                     asked.add((n, label))
                     asks.setdefault(n, []).append((label, box))
         crops: list[list[np.ndarray]] = []  # per ask, one crop per pad
-        marks, where = [], []
+        marks, where, priors = [], [], []
         for n in sorted(asks):
             image = frames[n]  # one frame decoded at a time: only its crops are kept
             for label, box in asks[n]:
@@ -65,19 +86,20 @@ def follow(found: Sequence[Detections], frames: Sequence[np.ndarray], reread: Re
                     crops.append(cut)  # type: ignore[arg-type]
                     marks.append((label, box))
                     where.append(n)
+                    priors.append(prior(n, label, box))
         todo = []
         left = list(range(len(marks)))
         for k in range(len(PADS)):
             if not left:
                 break
-            results = reread([crops[i][k] for i in left], [marks[i][0] for i in left])
+            results = reread([crops[i][k] for i in left], [marks[i][0] for i in left], [priors[i] for i in left])
             for i, (score, _) in zip(left, results):
                 if score >= SEED:
                     n, (label, box) = where[i], marks[i]
                     added[n].append((label, box, score))
                     has[n].add(label)
                     todo.append((n, label, box))
-            left = [i for i, (score, read) in zip(left, results) if score < SEED and text.part_of(read, marks[i][0])]
+            left = [i for i, (score, _) in zip(left, results) if score < SEED]
     return added
 
 

@@ -167,12 +167,6 @@ class TextSignatures:
         """What `Fusion.weigh` moves a silent reading's labels by: whole words, then pieces too."""
         return self.costs_by_label(costs), self.costs_by_label(costs, pieces=True)
 
-    def part_of(self, text: str, label: str) -> bool:
-        """Does `text` (as read) hold part of the label's words ("Nord" of Nordane: Nordale's too)?"""
-        text = normalize(text)
-        return len(text) >= MIN_CHARS and any(distance(text, normalize(w)) <= self.match
-                                              for w in self.signatures.get(label, []))
-
     def judge(self, reading: Reading, costs: Sequence[float] | None = None) -> Evidence:
         """What the reading says; `costs` (shared/models/text/lexicon.py, one per `known()` or
         `spelled()` string) let the recogniser's probabilities speak where its greedy reading is unsure."""
