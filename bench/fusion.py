@@ -50,7 +50,6 @@ from shared.models.local.follow import follow, head_prior, with_followed  # noqa
 from shared.models.local.reading import Fusion, crop  # noqa: E402
 from shared.models.local.tracks import Carry, carry_identity  # noqa: E402
 from shared.models.local.trainer import LabeledImage  # noqa: E402
-from shared.models.text.lexicon import Lexicon  # noqa: E402
 from shared.models.text.reader import load_reader  # noqa: E402
 from shared.config import Config  # noqa: E402
 from shared.media.extraction import extract_segment  # noqa: E402
@@ -110,7 +109,6 @@ class Replayer:
         self.head, self.text, self.fusion = rec["head"], rec["text"], fusion
         self.reader = load_reader()
         self.detector = LocalDetector(self.head, load_base(self.head.base), self.text, self.reader, fusion)
-        self.lexicon = Lexicon(self.reader.chars, [w for w, _ in self.text.spelled()])
         self.text_labels = np.array([label in self.text.signatures for label in self.head.labels] + [False])
         self.reads = 0
 
@@ -121,10 +119,7 @@ class Replayer:
             if s.probs[members][:, self.text_labels].max() < self.fusion.read_from:
                 continue
             self.reads += 1
-            costs = self.lexicon.costs(p)
-            reading = self.reader.decode(p)
-            evidence = self.text.judge(reading, costs)
-            weights = self.text.weights(costs) if self.fusion.weighing and evidence.silent else None
+            _, evidence, weights = self.detector.evidence(p)
             for k in members:
                 self.fusion.use(out.probs[k], self.head.labels, self.text_labels, evidence, weights)
                 out.evidence[k] = evidence

@@ -138,19 +138,22 @@ class LocalDetector:
 
     def _evidence(self, crops: list[np.ndarray]) -> list[tuple[Reading, Evidence, Weights | None]]:
         """What each crop reads, what that says, and (weighing, when it names no word) how it weighs each label."""
-        assert self.text is not None and self.reader is not None
+        assert self.reader is not None
         if not crops:
             return []
         self.reads += len(crops)
-        out = []
-        for probs in self.reader.probabilities(crops):
-            costs = self.lexicon.costs(probs) if self.lexicon is not None else None
-            reading = self.reader.decode(probs)
-            evidence = self.text.judge(reading, costs)
-            weights = (self.text.weights(costs) if self.fusion.weighing and costs is not None and evidence.silent
-                       else None)
-            out.append((reading, evidence, weights))
-        return out
+        return [self.evidence(probs) for probs in self.reader.probabilities(crops)]
+
+    def evidence(self, probs: np.ndarray) -> tuple[Reading, Evidence, Weights | None]:
+        """One crop's recogniser probabilities -> its reading, what it says, how it weighs (the
+        replay bench calls this on recorded probabilities)."""
+        assert self.text is not None and self.reader is not None
+        costs = self.lexicon.costs(probs) if self.lexicon is not None else None
+        reading = self.reader.decode(probs)
+        evidence = self.text.judge(reading, costs)
+        weights = (self.text.weights(costs) if self.fusion.weighing and costs is not None and evidence.silent
+                   else None)
+        return reading, evidence, weights
 
     def reread(self, crops: list[np.ndarray], labels: Sequence[str], priors: Sequence[float]) -> list[tuple[float, str]]:
         """How strongly each crop reads as its label (the score a candidate the head gave its
