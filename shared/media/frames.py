@@ -10,8 +10,9 @@ In keyframe mode the frames "on screen" are the keyframes alone, and each keyfra
 Only the frames that are picked, and those other frames need, are decoded: a frame no other frame
 refers to (most B-frames) is skipped unless a pick falls in its time on screen. Packets carry
 their timestamps before they are decoded, so a short look-ahead tells each frame's end (the next
-timestamp). On x264's defaults half the frames are such; decoding an hour of 720p at 1 fps took
-40 % less time (bench/media.py).
+timestamp). On x264's defaults half the frames are such: at 2 fps the media bench's 5-minute
+video decodes 4,352 of its 7,200 frames (bench/media.py), and the hour's extract work at 1 fps
+fell from 297 to 214 worker-seconds (bench/analysis.py).
 """
 
 from __future__ import annotations

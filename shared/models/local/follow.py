@@ -15,7 +15,7 @@ and followed in turn. A look-alike's crop reads as its own word and stops it; so
 empty board.
 
 Measured on video (bench/fusion.py --video; docs/models.md): the mean screen-time error of the
-bench's videos 10.9 % -> 5.6 %, the demo clip's 7.3 % -> 4.7 %, the tuning videos' 9.2 % -> 9.0 %,
+bench's videos 10.9 % -> 5.6 %, the demo clip's 7.3 % -> 4.3 %, the tuning videos' 9.2 % -> 8.5 %,
 for 0.4-0.6 reads a sampled frame, and no frame of a brand that is not there."""
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from shared.detections import Detections
-from shared.detections import box_iou
+from shared.detections import Detections, box_iou
 from shared.models.local.detector import Scored, one_box_per_mark
 from shared.models.local.reading import PAD_X, PAD_Y, crop
 from shared.models.text.match import TextSignatures
