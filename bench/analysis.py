@@ -16,7 +16,8 @@
    look-alikes reported as their brand (goal <= 2 % of their frames) and a text-only model made
    from the brand names alone, with no labeled frame.
 2. **Speed.** A 5-minute 1280x720 H.264 brand video is looped (stream copy) to one hour and
-   analysed at 1 fps with the model by 2 worker processes on this machine. Printed: wall time,
+   analysed at 1 fps with the model by 2 worker processes on this machine, each running its models
+   on one thread (BRANDVIS_MODEL_THREADS=1, as the README advises). Printed: wall time,
    its ratio to the video's duration (goal <= 0.1), each stage's span and work, and the workers'
    peak RSS (goal < 1 GiB); then the peak RSS for 1080p videos of two lengths.
 Videos are cached in bench/.cache.
@@ -297,7 +298,8 @@ def run_with_workers(stack, path: Path, tmp: Path, fps: Fraction, model: str, n:
     logs = tmp / f"logs-{path.stem}"
     logs.mkdir(exist_ok=True)
     before = {w.worker_id for w in WorkerPresence(clients.dynamodb, clients.names.jobs_table).list_workers()}
-    procs = _workers(n, stack.endpoint, tmp / "cache", logs)
+    # Several workers sharing the machine each run their models on one thread (README: BRANDVIS_MODEL_THREADS)
+    procs = _workers(n, stack.endpoint, tmp / "cache", logs, model_threads=1 if n > 1 else 0)
     try:
         while len([w for w in WorkerPresence(clients.dynamodb, clients.names.jobs_table).list_workers() if not w.stopped and w.worker_id not in before]) < n:
             time.sleep(0.05)

@@ -159,9 +159,11 @@ def _reset(endpoint: str) -> None:
     urllib.request.urlopen(urllib.request.Request(endpoint + "/moto-api/reset", method="POST")).read()
 
 
-def _workers(n: int, endpoint: str, cache: Path, logs: Path, decode_threads: int = 0) -> list[subprocess.Popen]:
+def _workers(n: int, endpoint: str, cache: Path, logs: Path, decode_threads: int = 0,
+             model_threads: int = 0) -> list[subprocess.Popen]:
     env = {**os.environ, "BRANDVIS_ENDPOINT_URL": endpoint, "BRANDVIS_CACHE_DIR": str(cache),
-           "BRANDVIS_POLL_WAIT_S": "1", "BRANDVIS_DECODE_THREADS": str(decode_threads)}
+           "BRANDVIS_POLL_WAIT_S": "1", "BRANDVIS_DECODE_THREADS": str(decode_threads),
+           "BRANDVIS_MODEL_THREADS": str(model_threads)}
     procs = []
     for i in range(n):
         log = open(logs / f"worker-{n}-{i}.log", "wb")

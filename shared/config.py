@@ -55,6 +55,7 @@ class Config:
     # --duplicates); results must not change. Never in production: it doubles the work
     segment_seconds: float = 30.0
     decode_threads: int = 0  # 0: FFmpeg's choice (all cores); 1 when several workers share a machine
+    model_threads: int = 0  # 0: each model's own choice (2-4 cores); 1 when several workers share a machine
     jpeg_quality: int = 92
     # What a user's file may claim, checked from its header before anything is decoded (a few KB of
     # PNG can claim 30000x30000: 2.7 GB decoded). 100 MP is a large camera's still; DCI 8K video is 35 MP.

@@ -59,3 +59,20 @@ def test_every_stage_and_runtime_queue_has_a_queue_and_dlq_name():
     assert {"brandvis-events", "brandvis-control-dlq", "brandvis-stop-model"} <= set(queues)
     with pytest.raises(KeyError, match="unknown queue 'paint'"):
         names.queue("paint")
+
+
+def test_model_threads_are_set_once_per_process_and_reach_every_model_session():
+    from shared.models.local.base import DEFAULT_BASE, WEIGHTS, BaseModel
+    from shared.models.text.finder import TextFinder
+    from shared.models.text.reader import TextReader
+    from shared.models.threads import use_model_threads
+
+    assert Config.load(env={"BRANDVIS_MODEL_THREADS": "1"}, path=None).model_threads == 1
+    assert Config.load(env={}, path=None).model_threads == 0
+    try:
+        use_model_threads(1)  # what `brandvis worker` does with the setting, before any model loads
+        for model in (BaseModel(WEIGHTS / f"{DEFAULT_BASE}.onnx"), TextReader(), TextFinder()):
+            assert model.session.get_session_options().intra_op_num_threads == 1
+    finally:
+        use_model_threads(0)
+    assert TextReader(threads=3).session.get_session_options().intra_op_num_threads == 3  # an explicit count wins

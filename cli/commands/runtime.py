@@ -18,12 +18,14 @@ def worker(stages: Optional[str] = typer.Option(None, metavar="STAGE,STAGE", hel
     from shared.aws import make_clients
     from shared.stack.server import wait_until_ready
     from shared.submit import RequestError
+    from shared.models.threads import use_model_threads
     from workers.middleware.log_context import configure_logging
     from workers.registry import implemented
     from workers.worker import Worker
 
     config = load_config()
     configure_logging(config.log_level, config.log_format)
+    use_model_threads(config.model_threads)
     wanted = [s.strip() for s in stages.split(",")] if stages else None
     if wanted:
         unknown = [s for s in wanted if s not in implemented()]

@@ -17,6 +17,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from shared.models.threads import model_threads
+
 WEIGHTS = Path(__file__).resolve().parent / "weights"
 DEFAULT_BASE = "base-v2"  # base-v1 stays for heads trained on it
 STRIDE = 4
@@ -50,7 +52,7 @@ class BaseModel:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+        options.intra_op_num_threads = threads or model_threads(min(4, os.cpu_count() or 1))
         options.inter_op_num_threads = 1
         # Spinning threads burn the cores the decoder and other workers need.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")

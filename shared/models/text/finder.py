@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from shared.models.text.reader import DET_MODEL, model_path, session
+from shared.models.threads import model_threads
 
 THRESH, BOX_THRESH, UNCLIP = 0.3, 0.5, 1.6
 MIN_SIDE = 3
@@ -32,7 +33,7 @@ class Line:
 
 class TextFinder:
     def __init__(self, threads: int = 0, max_side: int = 960) -> None:
-        self.session = session(model_path(DET_MODEL), threads or min(2, os.cpu_count() or 1))
+        self.session = session(model_path(DET_MODEL), threads or model_threads(min(2, os.cpu_count() or 1)))
         self.input = self.session.get_inputs()[0].name
         self.max_side = max_side
         self._lock = threading.Lock()

@@ -20,6 +20,8 @@ from typing import Sequence
 import cv2
 import numpy as np
 
+from shared.models.threads import model_threads
+
 #: The wheel that carries the PP-OCR models, and the files used from it.
 PACKAGE = "rapidocr"
 REC_MODEL = "PP-OCRv6_rec_small.onnx"
@@ -67,7 +69,7 @@ class TextReader:
     """
 
     def __init__(self, threads: int = 0, batch: int = 8, max_width: int = 480) -> None:
-        self.session = session(model_path(REC_MODEL), threads or min(2, os.cpu_count() or 1))
+        self.session = session(model_path(REC_MODEL), threads or model_threads(min(2, os.cpu_count() or 1)))
         self.input = self.session.get_inputs()[0].name
         table = self.session.get_modelmeta().custom_metadata_map["character"].splitlines()
         chars = ["", *table, " "]  # CTC blank first, space last
