@@ -202,24 +202,28 @@ def segments(frames: list) -> list[slice]:
     return [slice(a, b) for a, b in zip(cuts, cuts[1:])]
 
 
-def replay_video(rec: dict, fusion: Fusion, carry: Carry | None, following: bool = False) -> dict:
+def replay_video(rec: dict, fusion: Fusion, carry: Carry | None, following: bool = False, seam: int = 0) -> dict:
     """Mean per-brand screen-time error (brands on screen), frame presence P/R/F1, and crops read
-    per sampled frame to follow marks (shared/models/local/follow.py)."""
+    per sampled frame to follow marks (shared/models/local/follow.py). `seam`: each segment also
+    sees the next one's first frames, and a frame's labels are what either segment found on it (as
+    detect and reports do with `BRANDVIS_SEAM_FRAMES`)."""
     play = Replayer(rec, fusion)
     errors, tp, fp, fn, absent, n = [], 0, 0, 0, 0, 0
     for v in rec["videos"]:
-        scored = [play.fused(f) for f in v["frames"]]
         images = video_frames(v) if following else []
-        found = []
+        found: list[set] = [set() for _ in v["frames"]]
         for part in segments(v["frames"]):
+            part = slice(part.start, min(len(found), part.stop + seam))
+            scored = [play.fused(f) for f in v["frames"][part]]
             if carry is not None:
-                carry_identity(scored[part], play.head.labels, play.text_labels, carry)
-            det = [play.found(s) for s in scored[part]]
+                carry_identity(scored, play.head.labels, play.text_labels, carry)
+            det = [play.found(s) for s in scored]
             if following:
                 more = follow(det, images[part], play.detector.reread, play.text,
-                              head_prior(scored[part], play.head.labels))
+                              head_prior(scored, play.head.labels))
                 det = [with_followed(d, m, 0.5) for d, m in zip(det, more)]
-            found += [set(d.labels) for d in det]
+            for k, d in enumerate(det):
+                found[part.start + k] |= set(d.labels)
         n += len(found)
         for f, got in zip(v["frames"], found):
             tp, fp, fn = tp + len(got & f["brands"]), fp + len(got - f["brands"]), fn + len(f["brands"] - got)
@@ -244,15 +248,18 @@ VARIANTS = {
     "weighed, weight 1.2 (the last release's)": Fusion(weight=1.2),
 }
 
-VIDEO_VARIANTS = {  # fusion, identity along tracks, marks followed onto frames that lost them
-    "no weighing, each frame on its own (two releases ago)": (Fusion(weighing=False), None, False),
-    "no weighing, identity along tracks": (Fusion(weighing=False), Carry(), False),
-    "weighing, each frame on its own": (Fusion(), None, False),
-    "weighing + identity along tracks (the last release)": (Fusion(), Carry(), False),
-    "weighing + tracks + marks followed (shipped)": (Fusion(), Carry(), True),
-    "weighing + marks followed, no tracks": (Fusion(), None, True),
-    "weighing (weight 1.2) + tracks + followed": (Fusion(weight=1.2), Carry(), True),
-    "weighing (read from 0.05) + tracks + followed": (Fusion(read_from=0.05), Carry(), True),
+SEAM = Config().seam_frames
+VIDEO_VARIANTS = {  # fusion, identity along tracks, marks followed onto frames that lost them, seam frames
+    "no weighing, each frame on its own (two releases ago)": (Fusion(weighing=False), None, False, 0),
+    "no weighing, identity along tracks": (Fusion(weighing=False), Carry(), False, 0),
+    "weighing, each frame on its own": (Fusion(), None, False, 0),
+    "weighing + identity along tracks": (Fusion(), Carry(), False, 0),
+    "weighing + tracks + followed (the last release)": (Fusion(), Carry(), True, 0),
+    f"weighing + tracks + followed + {SEAM} seam frames (shipped)": (Fusion(), Carry(), True, SEAM),
+    "the same, 4 seam frames": (Fusion(), Carry(), True, 4),
+    "weighing + marks followed, no tracks": (Fusion(), None, True, SEAM),
+    "weighing (weight 1.2) + tracks + followed": (Fusion(weight=1.2), Carry(), True, SEAM),
+    "weighing (read from 0.05) + tracks + followed": (Fusion(read_from=0.05), Carry(), True, SEAM),
 }
 
 
@@ -273,8 +280,8 @@ def main() -> None:
         for name in args.video:
             path = CACHE / f"fusion-video-{name}.pkl"
             vrecs[name] = pickle.loads((path if path.exists() else record_video(name)).read_bytes())
-        for title, (fusion, carry, following) in VIDEO_VARIANTS.items():
-            rows = {name: replay_video(rec, fusion, carry, following) for name, rec in vrecs.items()}
+        for title, (fusion, carry, following, seam) in VIDEO_VARIANTS.items():
+            rows = {name: replay_video(rec, fusion, carry, following, seam) for name, rec in vrecs.items()}
             print(f"{title:52s} " + "   ".join(
                 f"{name}: error {100 * r['error']:4.1f} % P {r['P']:.3f} R {r['R']:.3f} F1 {r['F1']:.3f} "
                 f"absent brands' frames {r['absent']}" + (f" follow reads/frame {r['follow_reads']:.2f}"

@@ -27,11 +27,18 @@ class ThresholdError(ValueError):
 
 def stored_frames(storage: Storage, video_id: str, sampling: Sampling, spec: Detecting,
                   facts: VideoFacts) -> list[FrameDetections]:
-    """Every sampled frame's detections, segment by segment, as detect stored them."""
+    """Every sampled frame's detections, segment by segment, as detect stored them; a segment's
+    first frames gain what the segment before found on them looking across the seam ("ahead")."""
     frames: list[FrameDetections] = []
+    seen_before: dict[float, Detections] = {}
     for seg in facts.segments:
         found = storage.get_json(layout.detections_key(video_id, sampling, spec, seg.index))
-        frames += [(f["t_s"], Detections.from_rekognition(f, facts.width, facts.height)) for f in found["frames"]]
+        for f in found["frames"]:
+            det = Detections.from_rekognition(f, facts.width, facts.height)
+            before = seen_before.get(round(float(f["t_s"]), 6))
+            frames.append((f["t_s"], det if before is None else Detections.joined([det, before]).with_nms(0.5)))
+        seen_before = {round(float(f["t_s"]), 6): Detections.from_rekognition(f, facts.width, facts.height)
+                       for f in found.get("ahead", [])}
     return frames
 
 

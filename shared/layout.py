@@ -51,6 +51,12 @@ def frame_key(video_id: str, sampling: Sampling, name: str) -> str:
     return f"{frames_prefix(video_id, sampling)}{_part(name)}.jpg"
 
 
+def seam_frame_key(video_id: str, sampling: Sampling, segment: int, name: str) -> str:
+    """A sample of the next segment that segment `segment` also took (its index's "ahead"): kept
+    apart from the sampled frames, which each segment writes once."""
+    return f"{sampling_prefix(video_id, sampling)}/seams/{segment:04d}/{_part(name)}.jpg"
+
+
 def segment_index_key(video_id: str, sampling: Sampling, segment: int) -> str:
     """Written last by extract: its presence means the segment's frames are all there."""
     return f"{sampling_prefix(video_id, sampling)}/segments/{segment:04d}.json"

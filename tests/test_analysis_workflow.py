@@ -55,6 +55,13 @@ def test_analysis_with_a_model_writes_report_v1(clients, store, storage, run_wor
     assert segments >= 2
     assert (done.stages["start-model"].done, done.stages["detect"].done, done.stages["aggregate"].done) == (1, segments, 1)
     assert done.stages["detect"].metrics["frames"] == done.stages["extract"].metrics["frames"] == 40
+    # Each segment but the last also took the next one's first samples (detection looks across the seam)
+    vid = done.request["video"]["video_id"]
+    for i in range(segments):
+        index = storage.get_json(layout.segment_index_key(vid, Sampling.at_fps(2), i))
+        nxt = [] if i == segments - 1 else storage.get_json(layout.segment_index_key(vid, Sampling.at_fps(2), i + 1))["frames"]
+        assert [f["t"] for f in index["ahead"]] == [f["t"] for f in nxt[:clients.config.seam_frames]]
+        assert all(storage.exists(f["key"]) and "/seams/" in f["key"] for f in index["ahead"])
     report = json.loads(storage.get_bytes(layout.report_key(job.job_id)))
     validate_report(report)
     assert done.result["report"] == storage.uri(layout.report_key(job.job_id))
@@ -124,7 +131,7 @@ def test_duplicate_detect_messages_do_not_double_count(clients, store, storage, 
     assert len(bodies) == segments
     for body in bodies * 2:
         clients.sqs.send_message(QueueUrl=url, MessageBody=body)
-    run_worker(stages=["detect", "aggregate", "sprite"], concurrency=2)  # sprite: may still be queued
+    run_worker(stages=["detect", "aggregate", "sprite", "start-model"], concurrency=2)  # sprite, start-model: may still be queued
     done = wait_for_job(store, job.job_id, timeout=180)
     assert done.status == SUCCEEDED, done.error
     assert done.stages["detect"].done == segments

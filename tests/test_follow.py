@@ -96,10 +96,41 @@ def test_a_re_read_starts_from_what_the_head_gave_the_label_there_at_most_cap():
               scored([], []), scored([(400, 200, 500, 240)], [0.4])]
     prior = head_prior(frames, ["Voltix", "Acme"])
     box = np.array([100, 50, 200, 90], np.float32)
-    assert prior(0, "Voltix", box) == pytest.approx(0.3)  # the overlapping candidate's, not the other's 0.9
-    assert prior(1, "Voltix", box) == pytest.approx(CAP)  # a sure head still leaves the reading to decide
-    assert prior(1, "Acme", box) == pytest.approx(PRIOR)
-    assert prior(2, "Voltix", box) == PRIOR and prior(3, "Voltix", box) == PRIOR  # no candidate there
+    score, there = prior(0, "Voltix", box)
+    assert score == pytest.approx(0.3) and there.tolist() == [100, 50, 200, 90]  # the overlapping candidate's, not the other's 0.9
+    score, there = prior(1, "Voltix", box)
+    assert score == pytest.approx(CAP) and there.tolist() == [105, 52, 205, 92]  # a sure head still leaves the reading to decide
+    score, there = prior(1, "Acme", box)
+    assert score == pytest.approx(PRIOR) and there.tolist() == box.tolist()  # the head gave Acme nothing there
+    for n in (2, 3):  # no candidate there: where it was
+        score, there = prior(n, "Voltix", box)
+        assert score == PRIOR and there.tolist() == box.tolist()
+
+
+def test_a_mark_that_moved_is_read_again_around_the_head_s_candidate_on_that_frame():
+    # Pixel value = column / 3: a crop's mean says where it was cut. Voltix is found on frame 0; on
+    # frame 1 the head's candidate for it lies 50 px to the right (overlapping the old box, IoU 0.33)
+    from shared.models.local.detector import Scored
+    from shared.models.local.head import Candidates
+
+    image = np.repeat((np.arange(640) // 3).astype(np.uint8)[None, :, None], 360, axis=0).repeat(3, axis=2)
+    old, moved = (100.0, 50.0, 200.0, 90.0), (150.0, 50.0, 250.0, 90.0)
+    cand = Candidates(np.zeros((1, 2), int), np.zeros(1, np.float32), np.zeros((1, 4), np.float32),
+                      np.array([moved], np.float32))
+    head = np.array([[0.3, 0.0, 0.7]], np.float32)
+    frames = [Scored(cand, head, (640, 360), head=head)] * 2
+    centres: list[float] = []
+
+    def reread(crops: list[np.ndarray], labels: list[str], priors: list[float]) -> list[tuple[float, str]]:
+        centres.extend(3 * c[..., 0].mean() for c in crops)
+        assert priors == [pytest.approx(0.3)] * len(crops)  # the head's own score there
+        return [(0.9, "VOLTIX") if 3 * c[..., 0].mean() > 190 else (0.2, "") for c in crops]
+
+    added = follow([_found([("Voltix", old, 0.9)]), _found([])], [image, image], reread,
+                   TextSignatures(signatures={"Voltix": ["VOLTIX"]}), head_prior(frames, ["Voltix", "Acme"]))
+    # Around the old box at both widths (not there), then around the candidate: found, with its box
+    assert len(centres) == len(PADS) + 1 and all(c < 160 for c in centres[:-1]) and centres[-1] > 190
+    assert [(label, box.tolist()) for label, box, _ in added[1]] == [("Voltix", list(moved))]
 
 
 def test_stored_frames_are_decoded_when_used_and_fetched_once():

@@ -28,11 +28,12 @@ def reference_frames(path) -> list[tuple[Fraction, int]]:
     return out
 
 
-def run_all(path, sampling: Sampling, segment_seconds: float, threads: int = 0):
+def run_all(path, sampling: Sampling, segment_seconds: float, threads: int = 0, ahead: int = 0):
     info = probe_video(path)
     picks = []
     for seg in plan_segments(info, segment_seconds):
-        reader = SegmentReader(path, seg, sampling, info.time_base, info.origin_pts, info.end_s, threads=threads)
+        reader = SegmentReader(path, seg, sampling, info.time_base, info.origin_pts, info.end_s, threads=threads,
+                               ahead=ahead)
         for p in reader.picks():
             picks.append((seg.index, p.kind, p.number, p.t, p.frame_index, read_number(to_bgr(p.frame))))
         assert reader.stopped_early is None
@@ -62,6 +63,32 @@ def test_segmentation_never_changes_the_result(videos, segment_seconds):
     _, one = run_all(videos["h264"], Sampling.at_fps(5), 1e9)
     _, split = run_all(videos["h264"], Sampling.at_fps(5), segment_seconds)
     assert [p[1:] for p in split] == [p[1:] for p in one]
+
+
+@pytest.mark.parametrize("name", ["h264", "vp9", "vfr"])
+@pytest.mark.parametrize("ahead", [1, 3])
+def test_a_segment_looks_ahead_at_the_next_segment_s_first_samples(videos, name, ahead):
+    """Picks "ahead" (what detection follows marks across the seam with) are the next segment's
+    own first samples: the same numbers, times, frames; the segment's own picks are unchanged."""
+    _, plain = run_all(videos[name], Sampling.at_fps(2), segment_seconds=1.5)
+    info, picks = run_all(videos[name], Sampling.at_fps(2), segment_seconds=1.5, ahead=ahead)
+    assert [p for p in picks if p[1] != "ahead"] == plain
+    segments = plan_segments(info, 1.5)
+    assert len(segments) >= 3
+    for seg in segments:
+        looked = [p[2:] for p in picks if p[0] == seg.index and p[1] == "ahead"]
+        following = [p[2:] for p in plain if p[0] > seg.index and p[1] == "sample"][:ahead]
+        assert looked == following  # the last segment has none: nothing follows it
+        assert seg.index == len(segments) - 1 or looked
+
+
+def test_keyframe_mode_and_tiles_never_look_ahead(videos):
+    _, plain = run_all(videos["h264"], Sampling.every_keyframe(), segment_seconds=2)
+    _, picks = run_all(videos["h264"], Sampling.every_keyframe(), segment_seconds=2, ahead=2)
+    assert picks == plain
+    _, picks = run_all(videos["h264"], Sampling.at_fps(1), segment_seconds=3, ahead=2)
+    tiles = [p[2] for p in picks if p[1] == "tile"]
+    assert tiles == sorted(set(tiles)) == [0, 1, 2, 3, 4]  # each tile once, by its own segment
 
 
 @pytest.mark.parametrize("name,gop", [("h264", 48), ("vp9", 30), ("mjpeg", 1)])

@@ -78,13 +78,15 @@ def test_stop_model_on_request_records_why(ctx: StageContext, aws: Aws) -> None:
 
 
 def test_detect_sends_rekognition_the_frames_where_they_are(ctx: StageContext, aws: Aws) -> None:  # noqa: F811
-    # Given a segment whose index names two frames (their JPEGs are never fetched by the worker), for
+    # Given a segment whose index names two frames and one of the next segment's (their JPEGs are
+    # never fetched by the worker), for
     # a job at 0.6 whose detections are kept down to a floor of 0.4 (Rekognition is asked for those)
     sampling, spec = Sampling.at_fps(2), Detecting(model=REF, min_confidence=0.6, floor=0.4)
     frames = [{"name": f"f{i}.jpg", "t": 0.25 + i * 0.5, "key": layout.frame_key(VIDEO.video_id, sampling, f"f{i}.jpg")}
               for i in range(2)]
+    ahead = [{"name": "f2.jpg", "t": 1.25, "key": layout.seam_frame_key(VIDEO.video_id, sampling, 0, "f2.jpg")}]
     ctx.storage.put_json(layout.segment_index_key(VIDEO.video_id, sampling, 0),
-                         {"frames": frames, "frame_size": [1280, 720]})
+                         {"frames": frames, "ahead": ahead, "frame_size": [1280, 720]})
     aws.describe(RUNNING)
     box = {"Width": 0.25, "Height": 0.5, "Left": 0.5, "Top": 0.25}
     for i, labels in enumerate(([{"Name": "acme", "Confidence": 91.0, "Geometry": {"BoundingBox": box}}], [])):
@@ -95,8 +97,10 @@ def test_detect_sends_rekognition_the_frames_where_they_are(ctx: StageContext, a
     result = detect(DetectMessage.for_segment("job-1", VIDEO, sampling, 0, spec), ctx)
     # Then each frame went by reference, and the segment's file holds the answers with their times
     assert result.metrics == {"frames": 2, "detections": 1}
-    written = ctx.storage.get_json(layout.detections_key(VIDEO.video_id, sampling, spec, 0))["frames"]
+    stored = ctx.storage.get_json(layout.detections_key(VIDEO.video_id, sampling, spec, 0))
+    written = stored["frames"]
     assert [f["t_s"] for f in written] == [0.25, 0.75]
+    assert stored["ahead"] == []  # each frame on its own: the next segment's first one is not sent (nor billed)
     assert written[0]["CustomLabels"] == [{"Name": "acme", "Confidence": 91.0, "Geometry": {"BoundingBox": box}}]
     assert written[1]["CustomLabels"] == []
     aws.verify()

@@ -26,6 +26,7 @@ Save = Callable[[str, bytes, dict[str, str]], None]
 @dataclass
 class SegmentFrames:
     frames: list[dict] = field(default_factory=list)  # one entry per saved sample, in time order
+    ahead: list[dict] = field(default_factory=list)  # the same, for the next segment's first samples (saved by `save_ahead`)
     tiles: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (tile number, BGR tile)
     warning: str | None = None  # why decoding stopped short, or what it skipped
     frames_decoded: int = 0
@@ -41,12 +42,14 @@ def _metadata(pick: Pick) -> dict[str, str]:
 
 
 def extract_segment(reader: SegmentReader, save: Save, quality: int = 92, workers: int = 2,
-                    max_pending: int = 16) -> SegmentFrames:
+                    max_pending: int = 16, save_ahead: Save | None = None) -> SegmentFrames:
+    """`save_ahead` saves the reader's "ahead" picks (the next segment's first samples), apart
+    from the segment's own."""
     out = SegmentFrames()
     pending: list[Future] = []
 
-    def encode_and_save(planes: tuple[np.ndarray, int], name: str, meta: dict[str, str]) -> None:
-        save(name, encode_jpeg(planes_to_bgr(*planes), quality), meta)
+    def encode_and_save(planes: tuple[np.ndarray, int], name: str, meta: dict[str, str], to: Save) -> None:
+        to(name, encode_jpeg(planes_to_bgr(*planes), quality), meta)
 
     with ThreadPoolExecutor(workers, thread_name_prefix="encode") as pool:
         try:
@@ -54,10 +57,14 @@ def extract_segment(reader: SegmentReader, save: Save, quality: int = 92, worker
                 if pick.kind == "tile":
                     out.tiles.append((pick.number, to_bgr(pick.frame, *tile_size(*display_size(pick.frame)))))
                     continue
+                if pick.kind == "ahead" and save_ahead is None:
+                    continue
                 out.frame_size = out.frame_size or display_size(pick.frame)
-                out.frames.append({"name": pick.name, "t": round(float(pick.t), 6), "frame_index": pick.frame_index,
-                                   "frame_t": round(float(pick.frame_t), 6)})
-                pending.append(pool.submit(encode_and_save, to_planes(pick.frame), pick.name, _metadata(pick)))
+                (out.ahead if pick.kind == "ahead" else out.frames).append({
+                    "name": pick.name, "t": round(float(pick.t), 6), "frame_index": pick.frame_index,
+                    "frame_t": round(float(pick.frame_t), 6)})
+                pending.append(pool.submit(encode_and_save, to_planes(pick.frame), pick.name, _metadata(pick),
+                                           save_ahead if pick.kind == "ahead" else save))
                 if len(pending) >= max_pending:
                     pending.pop(0).result()
         except BaseException:

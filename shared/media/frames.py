@@ -41,7 +41,7 @@ MAX_DAMAGED = 25
 
 @dataclass
 class Pick:
-    kind: Literal["sample", "tile"]
+    kind: Literal["sample", "tile", "ahead"]  # ahead: a sample of the next segment (SegmentReader's `ahead`)
     number: int  # sample number k (fps), keyframe's frame number (keyframes), tile number j
     t: Fraction  # the time this pick stands for, seconds from the first frame
     frame: av.VideoFrame
@@ -97,10 +97,14 @@ def planes_to_bgr(planes: np.ndarray, rotation: int) -> np.ndarray:
 
 
 class SegmentReader:
-    """Decodes one segment once and yields its picks; `stopped_early` says why it ended short."""
+    """Decodes one segment once and yields its picks; `stopped_early` says why it ended short.
+
+    `ahead` (rate sampling only): the next segment's first samples too, as "ahead" picks, so
+    that what works on one segment's frames in order (following a mark, shared/models/local/
+    follow.py) sees across the seam. They are the same frames the next segment picks."""
 
     def __init__(self, path: Path | str, segment: Segment, sampling: Sampling, time_base: str | Fraction,
-                 origin_pts: int, end_s: float, tiles: bool = True, threads: int = 0) -> None:
+                 origin_pts: int, end_s: float, tiles: bool = True, threads: int = 0, ahead: int = 0) -> None:
         self.path = Path(path)
         self.segment = segment
         self.sampling = sampling
@@ -111,6 +115,10 @@ class SegmentReader:
         self.start_t = (segment.start_pts - origin_pts) * self.tb
         video_end = Fraction(end_s)
         self.end_t = min((segment.end_pts - origin_pts) * self.tb, video_end) if segment.end_pts is not None else video_end
+        self.until_t = self.end_t  # samples (ahead ones too) are picked before this
+        if ahead > 0 and sampling.mode != "keyframes" and self.end_t < video_end:
+            step = 1 / Fraction(sampling.rate)
+            self.until_t = min(video_end, (math.ceil(self.end_t / step) + ahead) * step)
         self.stopped_early: str | None = None
         self.frames_decoded = 0
         self.damaged = 0  # packets the decoder could not read, skipped
@@ -131,28 +139,29 @@ class SegmentReader:
             while True:
                 t_s = k * sample_step if sample_step is not None else None
                 t_t = j * TILE_EVERY_S if j is not None else None
-                candidates = [t for t in (t_s, t_t) if t is not None and t < limit and t < self.end_t]
+                candidates = [t for t, end in ((t_s, self.until_t), (t_t, self.end_t))
+                              if t is not None and t < limit and t < end]
                 if not candidates:
                     return
                 t = min(candidates)
                 if t == t_s:
-                    yield Pick("sample", k, t, frame[0], frame[1], frame[2])
+                    yield Pick("sample" if t < self.end_t else "ahead", k, t, frame[0], frame[1], frame[2])
                     k += 1
-                if t == t_t:
+                if t == t_t and t < self.end_t:
                     yield Pick("tile", j, t, frame[0], frame[1], frame[2])
                     j += 1
 
         for frame, index, ft in self._frames(keyframe_mode):
             if ft < self.start_t:
                 continue  # leading frames of an open GOP belong to the previous segment
-            yield from due(min(ft, self.end_t), prev or (frame, index, ft))
-            if ft >= self.end_t:
+            yield from due(min(ft, self.until_t), prev or (frame, index, ft))
+            if ft >= self.until_t:
                 break
             prev = (frame, index, ft)
             if keyframe_mode:
                 yield Pick("sample", index, ft, frame, index, ft, keyframe=True)
         if prev is not None:
-            limit = self.end_t
+            limit = self.until_t
             if self.stopped_early:  # hold the last good frame one frame-time, not to the end
                 limit = min(limit, prev[2] + Fraction(1, 25))
             yield from due(limit, prev)
@@ -180,7 +189,7 @@ class SegmentReader:
                         ctx.skip_frame = "DEFAULT" if picked else "NONREF"
                     for out in self._decoded(self._decode(ctx, packet), keyframe_index if keyframes_only else None):
                         yield out
-                        if out[2] >= self.end_t and not keyframes_only:
+                        if out[2] >= self.until_t and not keyframes_only:
                             return
                 ctx.skip_frame = "DEFAULT"
                 yield from self._decoded(self._decode(ctx, None), keyframe_index if keyframes_only else None)
@@ -224,13 +233,15 @@ class SegmentReader:
             yield judged(ahead.popleft())
 
     def _picked_between(self, pts: int, next_pts: int | None) -> bool:
-        """Whether a sample or tile time falls in [pts, next_pts) within the segment."""
+        """Whether a sample or tile time falls in [pts, next_pts) within the segment (a sample
+        of the next one too, up to `until_t`)."""
         begin = max((pts - self.origin) * self.tb, self.start_t)
-        end = min((next_pts - self.origin) * self.tb, self.end_t) if next_pts is not None else self.end_t
-        steps = [Fraction(TILE_EVERY_S)] if self.tiles else []
+        shown = (next_pts - self.origin) * self.tb if next_pts is not None else None
+        steps = [(Fraction(TILE_EVERY_S), self.end_t)] if self.tiles else []
         if self.sampling.mode != "keyframes":
-            steps.append(1 / Fraction(self.sampling.rate))
-        return begin < end and any(math.ceil(begin / step) * step < end for step in steps)
+            steps.append((1 / Fraction(self.sampling.rate), self.until_t))
+        return any(begin < (end := min(shown, until) if shown is not None else until)
+                   and math.ceil(begin / step) * step < end for step, until in steps)
 
     def _decoded(self, frames: list[av.VideoFrame],
                  keyframe_index: dict[int, int] | None) -> Iterator[tuple[av.VideoFrame, int, Fraction]]:

@@ -111,6 +111,11 @@ class Backend(Protocol):
         """Where not `reads_bucket`: a segment's frames in order (a backend may use their order)."""
         ...
 
+    def sequential(self, handle: Handle) -> bool:
+        """Whether `detect_sequence` uses the frames' order (then detect adds the next segment's
+        first frames, to look across the seam)."""
+        ...
+
     def detect_stored(self, handle: Handle, bucket: str, keys: Sequence[str], size: tuple[int, int],
                       min_confidence: float = 0.5) -> list[Detections]:
         """Only where `reads_bucket`: frames (all `size`, width x height) named by their keys."""

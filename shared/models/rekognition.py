@@ -201,6 +201,9 @@ class RekognitionBackend:
                     raise
         return self.status(handle)
 
+    def sequential(self, handle: Handle) -> bool:
+        return False  # each frame on its own
+
     def detect_stored(self, handle: Handle, bucket: str, keys: Sequence[str], size: tuple[int, int],
                       min_confidence: float = 0.5) -> list[Detections]:
         """Frames already in our bucket go by reference: no download, decode or re-encode here.

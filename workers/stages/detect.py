@@ -9,6 +9,11 @@ ready yet (Rekognition still starting: start-model runs beside extraction) re-se
 later; it never fails for that, and it never starts a model itself (the idle stop spares models
 an unfinished job needs). The local model gets decoded frames; Rekognition is handed the frames'
 S3 keys and reads them itself (no download and re-encode here).
+
+The local model also detects the next segment's first samples ("ahead", taken by extract): a mark
+found at the end of this segment is followed into the next one, and one found at the start of
+the next is followed back, across the seam. Those frames' detections are stored apart
+("ahead"); reports add them to the next segment's own (shared/job_report.py).
 """
 
 from __future__ import annotations
@@ -58,13 +63,15 @@ def detect(msg: DetectMessage, ctx: StageContext) -> Result:
     if backend.reads_bucket:  # Rekognition reads our JPEGs where they are
         found = backend.detect_stored(mv.handle, ctx.storage.bucket, [f["key"] for f in frames],
                                       tuple(index["frame_size"]), spec.kept_from)
-    else:
-        found = backend.detect_sequence(mv.handle, stored_frames(ctx.storage, frames), spec.kept_from)
-    out = [{"t_s": f["t"], "name": f["name"], **det.to_rekognition()} for f, det in zip(frames, found)]
+        ahead = []
+    else:  # the local model follows marks along the frames, past the seam too
+        ahead = index.get("ahead", []) if backend.sequential(mv.handle) else []
+        found = backend.detect_sequence(mv.handle, stored_frames(ctx.storage, frames + ahead), spec.kept_from)
+    out = [{"t_s": f["t"], "name": f["name"], **det.to_rekognition()} for f, det in zip(frames + ahead, found)]
     ctx.storage.put_json(key, {"segment": msg.segment, "model": spec.model.model_dump(),
-                               "floor": spec.kept_from, "frames": out})
+                               "floor": spec.kept_from, "frames": out[:len(frames)], "ahead": out[len(frames):]})
     ctx.models.update_version(spec.model.name, spec.model.model_version, last_used=now_iso())
-    return Result(metrics=_metrics(out))
+    return Result(metrics=_metrics(out[:len(frames)]))
 
 
 def _metrics(frames: list[dict[str, Any]]) -> dict[str, int]:

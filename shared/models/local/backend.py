@@ -194,6 +194,12 @@ class LocalBackend:
         read = [ReadLine(line.xyxy, r) for line, r in zip(lines, readings)]
         return brands_in_lines(read, text, (image.shape[1], image.shape[0]), min_confidence)
 
+    def sequential(self, handle: Handle) -> bool:
+        """Whether `detect_sequence` looks across frames (so a segment's detection gains from the
+        next segment's first frames): object models with text, tracks on."""
+        model = self._model(handle)
+        return self.tracks and model.head is not None and model.head.kind != "concept" and model.text is not None
+
     def detect_sequence(self, handle: Handle, images: Iterable[np.ndarray], min_confidence: float = 0.5,
                         batch: int = 8) -> list[Detections]:
         """The sampled frames of one segment, in order: detected in batches, then (object models
