@@ -54,7 +54,7 @@ class Config:
     duplicate_sends: bool = False  # debugging at-least-once: every message is put on its queue twice (bench/chaos.py
     # --duplicates); results must not change. Never in production: it doubles the work
     segment_seconds: float = 30.0
-    seam_frames: int = 2  # an analysis's segment also samples this many of the next one's first frames, so
+    seam_frames: int = 3  # an analysis's segment also samples this many of the next one's first frames, so
     # that following a mark and its track cross the seam (docs/models.md); 0: segments see only their own
     decode_threads: int = 0  # 0: FFmpeg's choice (all cores); 1 when several workers share a machine
     model_threads: int = 0  # 0: each model's own choice (2-4 cores); 1 when several workers share a machine

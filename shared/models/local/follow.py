@@ -22,7 +22,7 @@ The detect stage hands it a segment's frames and the next segment's first few (e
 Measured on video (bench/fusion.py --video; docs/models.md): the mean screen-time error of the
 bench's videos 10.9 % -> 5.6 %, the demo clip's 7.3 % -> 4.3 %, the tuning videos' 9.2 % -> 8.5 %,
 for 0.4-0.6 reads a sampled frame, and no frame of a brand that is not there; reading around the
-moved candidate too, 5.2 / 4.3 / 8.1 %; and across seams (2 frames), 4.4 / 4.3 / 8.1 %."""
+moved candidate too, 5.2 / 4.3 / 8.1 %; and across seams (3 frames), 4.2 / 4.3 / 8.1 %."""
 
 from __future__ import annotations
 
