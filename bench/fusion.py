@@ -49,6 +49,8 @@ from shared.models.local.detector import LocalDetector, Scored, mark_groups  # n
 from shared.models.local.follow import follow, head_prior, with_followed  # noqa: E402
 from shared.models.local.reading import Fusion, crop  # noqa: E402
 from shared.models.local.tracks import Carry, carry_identity  # noqa: E402
+from shared.models.local.backend import unseen  # noqa: E402
+from workers.stages.detect import SEAM_DETECTED  # noqa: E402
 from shared.models.local.trainer import LabeledImage  # noqa: E402
 from shared.models.text.reader import load_reader  # noqa: E402
 from shared.config import Config  # noqa: E402
@@ -202,19 +204,23 @@ def segments(frames: list) -> list[slice]:
     return [slice(a, b) for a, b in zip(cuts, cuts[1:])]
 
 
-def replay_video(rec: dict, fusion: Fusion, carry: Carry | None, following: bool = False, seam: int = 0) -> dict:
+def replay_video(rec: dict, fusion: Fusion, carry: Carry | None, following: bool = False, seam: int = 0,
+                 seam_detected: int = SEAM_DETECTED) -> dict:
     """Mean per-brand screen-time error (brands on screen), frame presence P/R/F1, and crops read
     per sampled frame to follow marks (shared/models/local/follow.py). `seam`: each segment also
     sees the next one's first frames, and a frame's labels are what either segment found on it (as
-    detect and reports do with `BRANDVIS_SEAM_FRAMES`)."""
+    detect and reports do with `BRANDVIS_SEAM_FRAMES`); of those, the first `seam_detected` are
+    detected, the rest only followed into."""
     play = Replayer(rec, fusion)
     errors, tp, fp, fn, absent, n = [], 0, 0, 0, 0, 0
     for v in rec["videos"]:
         images = video_frames(v) if following else []
         found: list[set] = [set() for _ in v["frames"]]
         for part in segments(v["frames"]):
+            own = part.stop - part.start
             part = slice(part.start, min(len(found), part.stop + seam))
-            scored = [play.fused(f) for f in v["frames"][part]]
+            scored = [play.fused(f) if k < own + seam_detected else unseen(f["scored"].size, len(play.detector.labels))
+                      for k, f in enumerate(v["frames"][part])]
             if carry is not None:
                 carry_identity(scored, play.head.labels, play.text_labels, carry)
             det = [play.found(s) for s in scored]
@@ -249,17 +255,18 @@ VARIANTS = {
 }
 
 SEAM = Config().seam_frames
-VIDEO_VARIANTS = {  # fusion, identity along tracks, marks followed onto frames that lost them, seam frames
-    "no weighing, each frame on its own (two releases ago)": (Fusion(weighing=False), None, False, 0),
-    "no weighing, identity along tracks": (Fusion(weighing=False), Carry(), False, 0),
-    "weighing, each frame on its own": (Fusion(), None, False, 0),
-    "weighing + identity along tracks": (Fusion(), Carry(), False, 0),
-    "weighing + tracks + followed (the last release)": (Fusion(), Carry(), True, 0),
-    f"weighing + tracks + followed + {SEAM} seam frames (shipped)": (Fusion(), Carry(), True, SEAM),
-    "the same, 4 seam frames": (Fusion(), Carry(), True, 4),
-    "weighing + marks followed, no tracks": (Fusion(), None, True, SEAM),
-    "weighing (weight 1.2) + tracks + followed": (Fusion(weight=1.2), Carry(), True, SEAM),
-    "weighing (read from 0.05) + tracks + followed": (Fusion(read_from=0.05), Carry(), True, SEAM),
+VIDEO_VARIANTS = {  # fusion, identity along tracks, marks followed onto frames that lost them, seam frames (detected)
+    "no weighing, each frame on its own (two releases ago)": (Fusion(weighing=False), None, False, 0, 0),
+    "no weighing, identity along tracks": (Fusion(weighing=False), Carry(), False, 0, 0),
+    "weighing, each frame on its own": (Fusion(), None, False, 0, 0),
+    "weighing + identity along tracks": (Fusion(), Carry(), False, 0, 0),
+    "weighing + tracks + followed, no seam frames": (Fusion(), Carry(), True, 0, 0),
+    f"weighing + tracks + followed + {SEAM} seam frames (shipped)": (Fusion(), Carry(), True, SEAM, SEAM_DETECTED),
+    f"the same, {SEAM} seam frames all detected": (Fusion(), Carry(), True, SEAM, SEAM),
+    "the same, 4 seam frames": (Fusion(), Carry(), True, 4, SEAM_DETECTED),
+    "weighing + marks followed, no tracks": (Fusion(), None, True, SEAM, SEAM_DETECTED),
+    "weighing (weight 1.2) + tracks + followed": (Fusion(weight=1.2), Carry(), True, SEAM, SEAM_DETECTED),
+    "weighing (read from 0.05) + tracks + followed": (Fusion(read_from=0.05), Carry(), True, SEAM, SEAM_DETECTED),
 }
 
 
@@ -280,8 +287,8 @@ def main() -> None:
         for name in args.video:
             path = CACHE / f"fusion-video-{name}.pkl"
             vrecs[name] = pickle.loads((path if path.exists() else record_video(name)).read_bytes())
-        for title, (fusion, carry, following, seam) in VIDEO_VARIANTS.items():
-            rows = {name: replay_video(rec, fusion, carry, following, seam) for name, rec in vrecs.items()}
+        for title, (fusion, carry, following, seam, detected) in VIDEO_VARIANTS.items():
+            rows = {name: replay_video(rec, fusion, carry, following, seam, detected) for name, rec in vrecs.items()}
             print(f"{title:52s} " + "   ".join(
                 f"{name}: error {100 * r['error']:4.1f} % P {r['P']:.3f} R {r['R']:.3f} F1 {r['F1']:.3f} "
                 f"absent brands' frames {r['absent']}" + (f" follow reads/frame {r['follow_reads']:.2f}"

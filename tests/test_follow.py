@@ -156,3 +156,40 @@ def test_stored_frames_are_decoded_when_used_and_fetched_once():
 
     with pytest.raises(ValueError, match="frame bad is not a readable JPEG"):
         list(JpegFrames(["f0", "bad"], fetch, refuse))
+
+
+def test_frames_past_the_seam_are_only_followed_into_not_detected():
+    """detect_sequence's last `followed_only` frames get no base-model pass; a mark found before
+    them is still followed onto them."""
+    from shared.models.local.backend import LocalBackend, LocalModel
+    from shared.models.local.detector import LocalDetector, Scored
+    from shared.models.local.head import Candidates, Head
+
+    text = TextSignatures(signatures={"Voltix": ["VOLTIX"]})
+    head = Head(["Voltix", "Acme"], {}, "none")
+    detector = LocalDetector(head, base=object(), text=text)  # type: ignore[arg-type]
+    detected: list[int] = []
+
+    def score_many(images):  # type: ignore[no-untyped-def]
+        detected.append(len(images))
+        cand = Candidates(np.zeros((1, 2), int), np.ones(1, np.float32), np.zeros((1, 49), np.float32),
+                          np.array([[100, 50, 200, 90]], np.float32))
+        probs = np.array([[0.9, 0.0, 0.1]], np.float32)
+        return [Scored(cand, probs.copy(), (640, 360), head=probs) for _ in images]
+
+    reads: list[int] = []
+
+    def reread(crops, labels, priors):  # type: ignore[no-untyped-def]
+        reads.append(len(crops))
+        return [(0.9, "VOLTIX")] * len(crops)
+
+    detector.score_many = score_many  # type: ignore[method-assign]
+    detector.reread = reread  # type: ignore[method-assign]
+    backend = LocalBackend(storage=None, load_image=None)  # type: ignore[arg-type]
+    backend._model = lambda handle: LocalModel(head, text)  # type: ignore[method-assign]
+    backend._detector = lambda model: detector  # type: ignore[method-assign]
+    frames = [np.full((360, 640, 3), 100, np.uint8) for _ in range(4)]
+    found = backend.detect_sequence({}, frames, 0.5, followed_only=2)
+    assert detected == [2]  # the segment's own two frames
+    assert [d.labels.tolist() for d in found] == [["Voltix"]] * 4  # followed onto the two past the seam
+    assert sum(reads) == 2

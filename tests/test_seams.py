@@ -41,9 +41,10 @@ class FollowsAlong:
     def sequential(self, handle) -> bool:  # type: ignore[no-untyped-def]
         return self._sequential
 
-    def detect_sequence(self, handle, images: Iterable[np.ndarray], min_confidence: float = 0.5) -> list[Detections]:  # type: ignore[no-untyped-def]
+    def detect_sequence(self, handle, images: Iterable[np.ndarray], min_confidence: float = 0.5,  # type: ignore[no-untyped-def]
+                        followed_only: int = 0) -> list[Detections]:
         frames = list(images)
-        self.given.append(len(frames))
+        self.given.append((len(frames), followed_only))
         out, seen = [], False
         for image in frames:
             seen = seen or image.mean() > 128
@@ -75,18 +76,19 @@ def test_detect_looks_across_the_seam_only_for_a_backend_that_uses_the_frames_or
     backend = FollowsAlong(sequential)
     ctx._backends["local"] = backend  # type: ignore[assignment]
     index = {"frames": [_frame(ctx.storage, "000000", False), _frame(ctx.storage, "000001", False)],
-             "ahead": [_frame(ctx.storage, "000002", True, segment=0)], "frame_size": [64, 48]}
+             "ahead": [_frame(ctx.storage, "000002", True, segment=0), _frame(ctx.storage, "000003", False, segment=0)],
+             "frame_size": [64, 48]}
     ctx.storage.put_json(layout.segment_index_key(VIDEO.video_id, SAMPLING, 0), index)
     result = detect(DetectMessage.for_segment("job-1", VIDEO, SAMPLING, 0, SPEC), ctx)
     written = ctx.storage.get_json(layout.detections_key(VIDEO.video_id, SAMPLING, SPEC, 0))
     assert [f["t_s"] for f in written["frames"]] == [0.0, 0.5]  # the segment's own, as before
     assert result.metrics == {"frames": 2, "detections": 0}
     if sequential:
-        assert backend.given == [3]
-        assert [f["t_s"] for f in written["ahead"]] == [1.0]
-        assert [c["Name"] for c in written["ahead"][0]["CustomLabels"]] == ["acme"]
+        assert backend.given == [(4, 1)]  # the first frame past the seam detected, the next only followed into
+        assert [f["t_s"] for f in written["ahead"]] == [1.0, 1.5]
+        assert [[c["Name"] for c in f["CustomLabels"]] for f in written["ahead"]] == [["acme"], ["acme"]]
     else:
-        assert backend.given == [2] and written["ahead"] == []
+        assert backend.given == [(2, 0)] and written["ahead"] == []
 
 
 def test_a_report_adds_what_the_segment_before_found_across_the_seam(storage):

@@ -107,8 +107,9 @@ class Backend(Protocol):
     def detect(self, handle: Handle, images: Sequence[np.ndarray], min_confidence: float = 0.5) -> list[Detections]: ...
 
     def detect_sequence(self, handle: Handle, images: Iterable[np.ndarray],
-                        min_confidence: float = 0.5) -> list[Detections]:
-        """Where not `reads_bucket`: a segment's frames in order (a backend may use their order)."""
+                        min_confidence: float = 0.5, followed_only: int = 0) -> list[Detections]:
+        """Where not `reads_bucket`: a segment's frames in order (a backend may use their order);
+        the last `followed_only` are only looked at for what the frames before carry onto them."""
         ...
 
     def sequential(self, handle: Handle) -> bool:

@@ -19,8 +19,8 @@ from shared.models.dataset import Dataset
 from shared.detections import Detections
 from shared.models.local.base import BaseModel, load_base
 from shared.models.local.concept import image_features
-from shared.models.local.detector import LocalDetector
-from shared.models.local.head import Head, fit_mlp
+from shared.models.local.detector import LocalDetector, Scored
+from shared.models.local.head import Candidates, Head, fit_mlp
 from shared.models.local.reading import Fusion, learn_signatures
 from shared.models.local.follow import SEED, follow, head_prior, with_followed
 from shared.models.local.tracks import carry_identity
@@ -201,17 +201,21 @@ class LocalBackend:
         return self.tracks and model.head is not None and model.head.kind != "concept" and model.text is not None
 
     def detect_sequence(self, handle: Handle, images: Iterable[np.ndarray], min_confidence: float = 0.5,
-                        batch: int = 8) -> list[Detections]:
+                        batch: int = 8, followed_only: int = 0) -> list[Detections]:
         """The sampled frames of one segment, in order: detected in batches, then (object models
         with text) each mark's identity carried along its track (shared/models/local/tracks.py)
         and each mark followed onto the neighbouring frames that lost it (follow.py: it looks
-        back at frames, so pass a Sequence that decodes on demand, e.g. shared.media.jpegs)."""
+        back at frames, so pass a Sequence that decodes on demand, e.g. shared.media.jpegs). The
+        last `followed_only` frames are not detected, only followed into (the seam's far side:
+        the next segment detects them)."""
         model = self._model(handle)
         if model.head is None or model.head.kind == "concept":
             return [d for chunk in _chunks(images, batch) for d in self.detect(handle, chunk, min_confidence)]
         detector = self._detector(model)
         frames = images if isinstance(images, Sequence) else list(images)
-        scored = [s for chunk in _chunks(frames, batch) for s in detector.score_many(chunk)]
+        detected = frames[:len(frames) - followed_only] if followed_only else frames
+        scored = [s for chunk in _chunks(detected, batch) for s in detector.score_many(chunk)]
+        scored += [unseen(frames[0].shape[1::-1], len(detector.labels)) for _ in range(len(frames) - len(detected))]
         if not self.tracks or detector.text is None:
             return [detector.finish(s, min_confidence) for s in scored]
         carry_identity(scored, model.head.labels, detector.text_labels)
@@ -240,6 +244,13 @@ def fit_object_model(labeled: Sequence[LabeledImage], labels: Sequence[str], bas
     """What an object model is: its head, then what each label reads as (the benches train this too)."""
     head = train_head(labeled, labels, base, synthetic=max(200, 8 * len(labeled)))
     return LocalModel(head, learn_signatures([(x.image, x.boxes) for x in labeled], labels, base, load_reader()))
+
+
+def unseen(size: tuple[int, int], n_labels: int) -> Scored:
+    """A frame not detected (no candidate): following may still find a mark on it."""
+    cand = Candidates(np.zeros((0, 2), int), np.zeros(0, np.float32), np.zeros((0, 0), np.float32),
+                      np.zeros((0, 4), np.float32))
+    return Scored(cand, np.zeros((0, n_labels)), (int(size[0]), int(size[1])))
 
 
 def _chunks(images: Iterable[np.ndarray], size: int) -> Iterator[list[np.ndarray]]:

@@ -9,11 +9,10 @@ after when they lack the label: a little wider than its box (marks drift), then,
 does not find it, a box width wider each side (its box may have held the emblem of a
 combination mark, or part of the word), then, where the head has a candidate for the label there
 that has moved off the box (a panning camera), as widely around that candidate. A crop scores as
-the candidate there would after that
-reading (a clear word: the rescue score; no word: weighed by what it spells): the head's own
-score for the label at that place before any reading (at most `CAP`: the reading must still
-speak), or `PRIOR` where the head had nothing there. One that reaches `SEED` is found there
-and followed in turn. A look-alike's crop reads as its own word and stops it; so does an
+the candidate there would after that reading (a clear word: the rescue score; no word: weighed
+by what it spells): the head's own score for the label at that place before any reading (at
+most `CAP`: the reading must still speak), or `PRIOR` where the head had nothing there. One that
+reaches `SEED` is found there and followed in turn. A look-alike's crop reads as its own word and stops it; so does an
 empty board.
 
 The detect stage hands it a segment's frames and the next segment's first few (extract's
@@ -53,7 +52,7 @@ Prior = Callable[[int, str, np.ndarray], tuple[float, np.ndarray]]
 
 def head_prior(scored: Sequence[Scored], labels: Sequence[str]) -> Prior:
     """The head's best score for the label among a frame's candidates that overlap the box, at
-    most `CAP`, and that candidate's box (`snap`: a moving mark is read where it is now, not
+    most `CAP`, and that candidate's box (a moving mark is read where it is now too, not only
     where it was); `PRIOR` and the box given where none does (a mark the base model gave no peak)."""
     def prior(n: int, label: str, box: np.ndarray) -> tuple[float, np.ndarray]:
         s = scored[n]
