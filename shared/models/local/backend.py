@@ -7,6 +7,7 @@ held out, a model trained on the rest is scored on them, then the final model is
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from dataclasses import dataclass
@@ -213,9 +214,9 @@ class LocalBackend:
             return [d for chunk in _chunks(images, batch) for d in self.detect(handle, chunk, min_confidence)]
         detector = self._detector(model)
         frames = images if isinstance(images, Sequence) else list(images)
-        detected = frames[:len(frames) - followed_only] if followed_only else frames
-        scored = [s for chunk in _chunks(detected, batch) for s in detector.score_many(chunk)]
-        scored += [unseen(frames[0].shape[1::-1], len(detector.labels)) for _ in range(len(frames) - len(detected))]
+        detected = len(frames) - followed_only  # islice, not a slice: a slice of stored JPEGs decodes them all at once
+        scored = [s for chunk in _chunks(itertools.islice(frames, detected), batch) for s in detector.score_many(chunk)]
+        scored += [unseen(frames[0].shape[1::-1], len(detector.labels)) for _ in range(len(frames) - detected)]
         if not self.tracks or detector.text is None:
             return [detector.finish(s, min_confidence) for s in scored]
         carry_identity(scored, model.head.labels, detector.text_labels)
