@@ -216,7 +216,9 @@ class LocalBackend:
         frames = images if isinstance(images, Sequence) else list(images)
         detected = len(frames) - followed_only  # islice, not a slice: a slice of stored JPEGs decodes them all at once
         scored = [s for chunk in _chunks(itertools.islice(frames, detected), batch) for s in detector.score_many(chunk)]
-        scored += [unseen(frames[0].shape[1::-1], len(detector.labels)) for _ in range(len(frames) - detected)]
+        if detected < len(frames):
+            size = scored[0].size if scored else frames[0].shape[1::-1]  # a frame decoded only where none was
+            scored += [unseen(size, len(detector.labels)) for _ in range(len(frames) - detected)]
         if not self.tracks or detector.text is None:
             return [detector.finish(s, min_confidence) for s in scored]
         carry_identity(scored, model.head.labels, detector.text_labels)
